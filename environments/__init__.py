@@ -1,0 +1,1 @@
+"""The domain core: catalog, tool graph, schemas, tool programs, runtime. Knows nothing of Prefect."""

@@ -1,0 +1,1 @@
+"""The tool catalog: normalized tool records from every supported schema format."""

@@ -1,0 +1,1 @@
+"""The environment runtime: isolated episodes over an environment's DuckDB state."""

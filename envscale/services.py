@@ -1,0 +1,119 @@
+"""Local Prefect and MLflow servers over this home's state, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from envscale.home import resolve_home
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers 2xx/3xx; fail early if ``proc`` died."""
+    deadline = time.monotonic() + timeout_s
+    last = ""
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status < 400:
+                    return
+        except Exception as exc:  # not up yet
+            last = str(exc)
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s ({last})")
+
+
+def _bin(name: str) -> str:
+    """The console script next to this interpreter (the venv's), else on PATH."""
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def start_prefect_server(port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.Popen(
+        [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def start_mlflow_server(port: int, log: Path) -> subprocess.Popen:
+    home = resolve_home()
+    home.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            _bin("mlflow"),
+            "server",
+            "--backend-store-uri",
+            home.mlflow_uri,
+            "--artifacts-destination",
+            str(home.mlflow_artifacts),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen, timeout_s: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = print) -> int:
+    """Start both UIs, print their URLs, block until Ctrl-C, stop both."""
+    home = resolve_home()
+    logs = home.root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    prefect = start_prefect_server(prefect_port, logs / "prefect-server.log")
+    mlflow = start_mlflow_server(mlflow_port, logs / "mlflow-server.log")
+    try:
+        wait_http(f"http://127.0.0.1:{prefect_port}/api/health", 180, prefect)
+        wait_http(f"http://127.0.0.1:{mlflow_port}/health", 120, mlflow)
+        echo(f"Prefect UI  http://127.0.0.1:{prefect_port}")
+        echo(f"MLflow UI   http://127.0.0.1:{mlflow_port}")
+        echo(f"logs        {logs}\nCtrl-C stops both.")
+        while prefect.poll() is None and mlflow.poll() is None:
+            time.sleep(1)
+        echo("a server exited; see its log")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        echo(f"could not start the UIs: {exc} (logs in {logs})")
+        return 1
+    finally:
+        stop(prefect)
+        stop(mlflow)

@@ -1,0 +1,55 @@
+"""The pipeline's stages in order, and which of them are built.
+
+The CLI and the ``pipeline`` flow read this table, so a stage that is not built
+yet is reported as such instead of being faked. Building a stage means writing
+its flow module and pointing ``entry`` at the flow function.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    issue: int
+    summary: str
+    entry: str | None  # "module:function" of the Prefect flow, None while not built
+
+    @property
+    def built(self) -> bool:
+        return self.entry is not None
+
+    def load(self) -> Callable[..., Any]:
+        if self.entry is None:
+            raise StageNotBuilt(self)
+        module, func = self.entry.split(":")
+        return getattr(importlib.import_module(module), func)
+
+
+class StageNotBuilt(RuntimeError):
+    def __init__(self, stage: Stage) -> None:
+        super().__init__(f"stage '{stage.name}' is not built yet (issue #{stage.issue}: {stage.summary})")
+        self.stage = stage
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", 3, "tool-schema ingestion into the catalog", None),
+    Stage("build", 4, "tool graph, domains and DuckDB environments", None),
+    Stage("synthesize", 5, "blueprints, intents and simulated interplay", None),
+    Stage("validate", 6, "three-stage filter and data contracts", None),
+    Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", None),
+    Stage("evaluate", 8, "pass^k on held-out and imported environments", None),
+    Stage("promote", 8, "champion/challenger promotion in the MLflow registry", None),
+)
+
+
+def stage(name: str) -> Stage:
+    for s in STAGES:
+        if s.name == name:
+            return s
+    raise KeyError(name)
