@@ -71,6 +71,11 @@ class EmbeddingSettings(_Section):
     base_url: str | None = Field(None, description="For backend='openai': an OpenAI-compatible /v1 URL.")
     api_key_env: str | None = None
     batch_size: int = Field(256, gt=0)
+    text: Literal["parameters", "full"] = Field(
+        "parameters",
+        description="What represents a tool: its parameter list (name+description only when it has none), or name+description+parameters always.",
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of the openai backend.")
 
 
 class IngestSettings(_Section):
@@ -83,8 +88,13 @@ class IngestSettings(_Section):
 class BuildSettings(_Section):
     similarity_threshold: float = Field(0.8, ge=-1, le=1, description="τ: cosine similarity above which two tools are linked.")
     resolution: float = Field(1.0, gt=0, description="Louvain resolution.")
-    min_domain_size: int = Field(3, gt=0)
-    max_domain_size: int = Field(30, gt=0)
+    min_domain_size: int = Field(3, gt=0, description="Smaller communities are attached to their nearest domain or dropped.")
+    max_domain_size: int = Field(30, gt=0, description="Larger communities are split (Louvain again at higher resolution).")
+    attach_threshold: float = Field(
+        0.5, ge=-1, le=1, description="Cosine (centroid to centroid) a too-small community needs to join its nearest domain."
+    )
+    similarity_block_size: int = Field(2048, gt=0, description="Rows per block of the blockwise similarity computation.")
+    refine_max_pairs: int = Field(64, ge=0, description="Tool pairs per domain the graph refiner LLM is asked about.")
     rows_per_table: int = Field(20, gt=0)
     min_working_tools: int = Field(2, gt=0)
     seed: int = 0

@@ -33,6 +33,7 @@ TABLES = (
     "trajectories",
     "validations",
     "datasets",
+    "contract_results",
     "runs",
 )
 

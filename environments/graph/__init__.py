@@ -1,0 +1,1 @@
+"""The tool graph: embeddings, similarity edges, domains (communities) and in-domain dependencies."""

@@ -1,0 +1,1 @@
+"""Task and trajectory synthesis: blueprints, intents, simulated user–agent–environment interplay."""

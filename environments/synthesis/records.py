@@ -1,0 +1,172 @@
+"""The records synthesis produces; validation and training consume them.
+
+All frozen pydantic models. Messages are plain OpenAI chat-format dicts
+(``role``/``content``/``tool_calls``/``tool_call_id``), tool-call arguments as
+the JSON *string* the model produced (possibly invalid: a broken reply is data).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from envscale.hashing import content_hash
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GoldCall(_Record):
+    """One call of a blueprint, executed on the episode while sampling."""
+
+    name: str = Field(description="Tool name.")
+    arguments: dict[str, Any] = Field(description="Arguments, grounded in the episode's state.")
+    kind: Literal["read", "write"] = Field(description="The tool's nature.")
+    ok: bool = Field(description="Whether the call succeeded.")
+    result: Any = Field(None, description="ToolResult.content of the call (JSON-serializable).")
+    error: str | None = Field(None, description="ToolResult.error when the call failed.")
+    changed_state: bool = Field(False, description="Whether the state hash changed across this call.")
+
+
+BlueprintStatus = Literal["kept", "dropped"]
+
+
+class Blueprint(_Record):
+    """A verifiable tool sequence: gold calls, their results, the gold final state."""
+
+    blueprint_id: str = Field(description="Content hash of env_id + calls.")
+    env_id: str = Field(description="Environment the sequence runs on.")
+    calls: tuple[GoldCall, ...] = Field(description="Gold calls in order, with results.")
+    read_only: bool = Field(description="True when no call is a write.")
+    gold_state_hash: str = Field(description="Episode state hash after the last call.")
+    gold_diff: tuple[dict[str, Any], ...] = Field((), description="RowChange dumps since the episode opened.")
+    status: BlueprintStatus = Field("kept", description="kept, or dropped with a reason.")
+    reason: str | None = Field(None, description="Why the blueprint was dropped (reason code: detail).")
+    seed: int = Field(0, description="Sampler seed that produced it.")
+
+    @property
+    def n_calls(self) -> int:
+        return len(self.calls)
+
+    @staticmethod
+    def make_id(env_id: str, calls: list[GoldCall] | tuple[GoldCall, ...]) -> str:
+        return content_hash({"env": env_id, "calls": [(c.name, c.arguments) for c in calls]})
+
+    def warehouse_row(self, run_id: str | None) -> dict[str, Any]:
+        return {
+            "blueprint_id": self.blueprint_id,
+            "env_id": self.env_id,
+            "calls": [c.model_dump(mode="json") for c in self.calls],
+            "read_only": self.read_only,
+            "n_calls": self.n_calls,
+            "gold_state_hash": self.gold_state_hash,
+            "gold_diff": list(self.gold_diff),
+            "status": self.status,
+            "reason": self.reason,
+            "lineage_hash": content_hash({"env": self.env_id, "seed": self.seed}),
+            "run_id": run_id,
+        }
+
+
+class Task(_Record):
+    """A user instruction for a blueprint."""
+
+    task_id: str = Field(description="Content hash of blueprint_id + instruction.")
+    blueprint_id: str = Field(description="The blueprint this task asks for.")
+    env_id: str = Field(description="Environment of the blueprint.")
+    instruction: str = Field(description="What the user wants, carrying every value the agent needs.")
+    writer: Literal["llm", "template"] = Field(description="Who wrote the instruction.")
+    fallback_reason: str | None = Field(None, description="Why an LLM instruction was replaced by the template.")
+
+    def warehouse_row(self, run_id: str | None) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "blueprint_id": self.blueprint_id,
+            "env_id": self.env_id,
+            "instruction": self.instruction,
+            "writer": self.writer,
+            "fallback_reason": self.fallback_reason,
+            "lineage_hash": content_hash({"bp": self.blueprint_id, "writer": self.writer}),
+            "run_id": run_id,
+        }
+
+
+Termination = Literal[
+    "user_stop",  # the user simulator ended the conversation (the agent gave its final answer)
+    "turn_limit",  # max_turns reached
+    "repeated_failure",  # too many failed tool calls / broken replies in a row
+    "repetition",  # the agent repeated the same reply or call endlessly
+    "reverse",  # built from the blueprint (reverse mode)
+]
+
+
+class Usage(_Record):
+    """Token and request accounting of one trajectory (all roles)."""
+
+    prompt_tokens: int = Field(0, description="Prompt tokens reported by the endpoints.")
+    completion_tokens: int = Field(0, description="Completion tokens reported by the endpoints.")
+    requests: int = Field(0, description="LLM requests that got an answer.")
+    retries: int = Field(0, description="Retried requests (429/5xx/timeouts/connection errors).")
+    invalid_replies: int = Field(0, description="Replies that were broken (no choices, bad JSON, unknown tool, ...).")
+
+
+class Timings(_Record):
+    """Where the wall-clock time of one trajectory went."""
+
+    total_s: float = Field(0.0, description="From the first turn to termination.")
+    agent_s: float = Field(0.0, description="Time waiting on the agent endpoint.")
+    user_s: float = Field(0.0, description="Time in the user simulator.")
+    env_s: float = Field(0.0, description="Time executing tool calls on the episode.")
+
+
+class Issue(_Record):
+    """A broken reply or failed call, recorded instead of crashing."""
+
+    turn: int = Field(description="Agent turn index (0-based).")
+    code: str = Field(
+        description="invalid_reply | empty_reply | invalid_json_arguments | unknown_tool | tool_error | repetition"
+    )
+    detail: str = Field(description="Readable detail (truncated).")
+
+
+class Trajectory(_Record):
+    """One simulated conversation in OpenAI chat format, with its tools and outcome."""
+
+    trajectory_id: str = Field(description="Hash of (env_id, blueprint_id, attempt, mode).")
+    task_id: str = Field(description="The task that was played.")
+    env_id: str = Field(description="Environment the episode ran on.")
+    blueprint_id: str = Field(description="Blueprint of the task.")
+    attempt: int = Field(0, ge=0, description="Attempt index for the same blueprint.")
+    mode: Literal["forward", "reverse"] = Field(description="forward = simulated interplay; reverse = built from the blueprint.")
+    messages: tuple[dict[str, Any], ...] = Field(description="OpenAI chat messages, system first.")
+    tools: tuple[dict[str, Any], ...] = Field(description="OpenAI tool schemas the agent saw.")
+    termination: Termination = Field(description="Why the conversation ended.")
+    final_state_hash: str | None = Field(None, description="Episode state hash at the end.")
+    issues: tuple[Issue, ...] = Field((), description="Broken replies and failed calls, with reasons.")
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=Timings)
+
+    @staticmethod
+    def make_id(env_id: str, blueprint_id: str, attempt: int, mode: str) -> str:
+        return content_hash({"env": env_id, "bp": blueprint_id, "attempt": attempt, "mode": mode})
+
+    def warehouse_row(self, run_id: str | None) -> dict[str, Any]:
+        return {
+            "trajectory_id": self.trajectory_id,
+            "task_id": self.task_id,
+            "env_id": self.env_id,
+            "blueprint_id": self.blueprint_id,
+            "attempt": self.attempt,
+            "mode": self.mode,
+            "messages": list(self.messages),
+            "tools": list(self.tools),
+            "termination": self.termination,
+            "usage": self.usage.model_dump(),
+            "timings": self.timings.model_dump(),
+            "final_state_hash": self.final_state_hash,
+            "issues": [i.model_dump() for i in self.issues],
+            "lineage_hash": content_hash({"task": self.task_id, "attempt": self.attempt, "mode": self.mode}),
+            "run_id": run_id,
+        }

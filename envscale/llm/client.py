@@ -1,0 +1,289 @@
+"""An async OpenAI-compatible chat client with admission control, retries and classified outcomes.
+
+Every call ends in one of three outcomes:
+
+- ``ok``: a reply with a message (content and/or tool calls);
+- ``invalid``: the endpoint answered but the reply is unusable (no choices,
+  malformed body, a 4xx that retrying cannot fix) — data for the caller, not a crash;
+- ``dead``: the endpoint stayed unreachable/overloaded/erroring through every
+  retry. Callers fail their flow on it (``ChatResult.raise_for_dead``).
+
+Retries cover 429 (honouring ``Retry-After``), 5xx, timeouts and connection
+errors, with exponential backoff and jitter. Backoff is *shared per client*: a
+429 closes the gate for every request of the endpoint until the pause is over,
+so hundreds of episodes back off together instead of hammering it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from envscale.config import EndpointSettings
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "invalid", "dead"]
+
+_MAX_BACKOFF_S = 30.0
+_MAX_RETRY_AFTER_S = 120.0
+
+
+class EndpointDead(RuntimeError):
+    """The endpoint failed every retry; the message says which one and why."""
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """One chat completion, classified."""
+
+    outcome: Outcome
+    message: dict[str, Any] | None = None  # OpenAI-format assistant message (tool-call arguments as strings)
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0  # wall time of the call, retries and queueing included
+    attempts: int = 1
+    error: str | None = None  # why the reply is invalid / the endpoint dead
+
+    @property
+    def content(self) -> str:
+        return (self.message or {}).get("content") or ""
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        return list((self.message or {}).get("tool_calls") or [])
+
+    def raise_for_dead(self, role: str = "") -> ChatResult:
+        if self.outcome == "dead":
+            raise EndpointDead(f"LLM endpoint for role {role or '?'} is dead: {self.error}")
+        return self
+
+
+@dataclass
+class UsageMeter:
+    """Usage accounting across all calls of a client."""
+
+    requests: int = 0
+    ok: int = 0
+    invalid: int = 0
+    dead: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    busy_s: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class LLMClient:
+    """One role's endpoint. Create it inside the event loop that uses it; ``aclose`` at the end."""
+
+    def __init__(
+        self,
+        settings: EndpointSettings,
+        *,
+        role: str = "agent",
+        base_url: str | None = None,
+        model: str | None = None,
+        backoff_base_s: float = 0.5,
+    ) -> None:
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+
+        url = base_url or settings.base_url
+        if not url:
+            raise ValueError(f"role {role}: no base_url (start the embedded server with envscale.models.serving)")
+        self.settings = settings
+        self.role = role
+        self.base_url = url
+        self.model = model or settings.model
+        self.backoff_base_s = backoff_base_s
+        self.usage = UsageMeter()
+        key = settings.api_key()
+        # Local servers ignore the key, but the SDK insists on one.
+        api_key = key.get_secret_value() if key is not None else "envscale-no-key"
+        limits = _limits(settings.concurrency)
+        self._client = AsyncOpenAI(
+            base_url=url,
+            api_key=api_key,
+            max_retries=0,  # retries are ours: shared backoff and classified outcomes
+            timeout=settings.timeout_s,
+            http_client=DefaultAsyncHttpxClient(limits=limits, timeout=settings.timeout_s),
+        )
+        self._sem = asyncio.Semaphore(settings.concurrency)
+        self._gate_until = 0.0  # monotonic time before which nobody sends (shared 429 pause)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"LLMClient(role={self.role!r}, base_url={self.base_url!r}, model={self.model!r})"
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> LLMClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> ChatResult:
+        """One completion with retries; never raises for endpoint trouble (see ``outcome``)."""
+        s = self.settings
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": s.temperature if temperature is None else temperature,
+            "max_tokens": max_tokens or s.max_tokens,
+        }
+        chosen_seed = s.seed if seed is None else seed
+        if chosen_seed is not None:
+            body["seed"] = chosen_seed
+        if tools:
+            body["tools"] = tools
+        if response_format is not None:
+            body["response_format"] = response_format
+        started = time.perf_counter()
+        attempt = 0
+        last_error = ""
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            async with self._sem:
+                wait = self._gate_until - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                try:
+                    raw = await self._client.chat.completions.with_raw_response.create(**body)
+                except Exception as exc:  # classified below; anything unknown is a bug and re-raised
+                    kind, last_error, retry_after = _classify(exc)
+                    if kind == "invalid":
+                        return self._done(ChatResult("invalid", error=last_error), started, attempt)
+                else:
+                    return self._done(_parse(raw.http_response.content), started, attempt)
+            # Retryable: back off (shared gate for 429s), then try again.
+            self.usage.by_status[last_error.split(":")[0]] = self.usage.by_status.get(last_error.split(":")[0], 0) + 1
+            if attempt > s.max_retries:
+                return self._done(
+                    ChatResult("dead", error=f"{self.base_url}: {last_error} (after {attempt} attempts)"), started, attempt
+                )
+            self.usage.retries += 1
+            delay = _backoff(self.backoff_base_s, attempt, retry_after)
+            if retry_after is not None:
+                self._gate_until = max(self._gate_until, time.monotonic() + delay)
+            log.debug("%s: retry %d in %.2fs after %s", self.role, attempt, delay, last_error)
+            await asyncio.sleep(delay)
+
+    def _done(self, result: ChatResult, started: float, attempts: int) -> ChatResult:
+        result.latency_s = time.perf_counter() - started
+        result.attempts = attempts
+        u = self.usage
+        u.requests += 1
+        u.busy_s += result.latency_s
+        u.prompt_tokens += result.prompt_tokens
+        u.completion_tokens += result.completion_tokens
+        if result.outcome == "ok":
+            u.ok += 1
+        elif result.outcome == "invalid":
+            u.invalid += 1
+        else:
+            u.dead += 1
+        return result
+
+
+def _limits(concurrency: int) -> Any:
+    import httpx2
+
+    return httpx2.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8)
+
+
+def _classify(exc: Exception) -> tuple[str, str, float | None]:
+    """(retry | invalid, reason, retry_after_s) for an SDK exception."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return "retry", "timeout: no answer in time", None
+    if isinstance(exc, openai.APIConnectionError):
+        return "retry", f"connection: {exc}", None
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429 or status >= 500 or status == 408:
+            return "retry", f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)
+        return "invalid", f"http {status}: {_short(exc.message)}", None
+    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError):
+        return "invalid", f"malformed reply: {_short(str(exc))}", None
+    raise exc
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return min(max(float(value) / divisor, 0.0), _MAX_RETRY_AFTER_S)
+        except ValueError:
+            continue
+    return None
+
+
+def _backoff(base: float, attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return retry_after + random.uniform(0, base * 0.1)
+    # Full jitter: spreads hundreds of retrying episodes over the window.
+    return random.uniform(0.5, 1.0) * min(_MAX_BACKOFF_S, base * 2 ** (attempt - 1))
+
+
+def _parse(body: bytes) -> ChatResult:
+    """The reply body → a classified result, without building the SDK's pydantic models (speed)."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        return ChatResult("invalid", error=f"malformed reply: not JSON ({exc}); body starts {body[:80]!r}")
+    if not isinstance(data, dict):
+        return ChatResult("invalid", error="malformed reply: not a JSON object")
+    usage = data.get("usage") or {}
+    prompt = int(usage.get("prompt_tokens") or 0) if isinstance(usage, dict) else 0
+    completion = int(usage.get("completion_tokens") or 0) if isinstance(usage, dict) else 0
+    choices = data.get("choices")
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return ChatResult("invalid", error="empty choices", prompt_tokens=prompt, completion_tokens=completion)
+    choice = choices[0]
+    msg = choice.get("message")
+    if not isinstance(msg, dict):
+        return ChatResult("invalid", error="choice without a message", prompt_tokens=prompt, completion_tokens=completion)
+    message: dict[str, Any] = {"role": "assistant", "content": msg.get("content")}
+    calls = msg.get("tool_calls") or []
+    if calls:
+        clean = []
+        for i, call in enumerate(calls):
+            fn = (call or {}).get("function") or {}
+            args = fn.get("arguments")
+            if not isinstance(args, str):  # some servers send an object; OpenAI format is a string
+                args = json.dumps(args if args is not None else {})
+            clean.append(
+                {"id": call.get("id") or f"call_{i}", "type": "function", "function": {"name": fn.get("name") or "", "arguments": args}}
+            )
+        message["tool_calls"] = clean
+    return ChatResult(
+        "ok", message=message, finish_reason=choice.get("finish_reason"), prompt_tokens=prompt, completion_tokens=completion
+    )
+
+
+def _short(text: str, n: int = 200) -> str:
+    text = str(text).replace("\n", " ")
+    return text if len(text) <= n else text[:n] + "…"
