@@ -229,6 +229,14 @@ def ui(
     sys.exit(run_uis(prefect_port=prefect_port, mlflow_port=mlflow_port, echo=console.print))
 
 
+@app.command()
+def deploy(port: Annotated[int, typer.Option(help="Port of the local Prefect server.")] = 4200) -> None:
+    """Start a local Prefect server and process worker, and register the deployments of prefect.yaml."""
+    from envscale.services import run_deployments
+
+    sys.exit(run_deployments(port, echo=console.print))
+
+
 def _print_where_to_look() -> None:
     from envscale.home import resolve_home
 

@@ -117,3 +117,85 @@ def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = p
     finally:
         stop(prefect)
         stop(mlflow)
+
+
+def repo_root() -> Path:
+    """The checkout holding prefect.yaml (deployments run flows from it)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "prefect.yaml").exists():
+        raise FileNotFoundError(f"prefect.yaml not found next to {root}; deployments need a source checkout")
+    return root
+
+
+class LocalPrefectStack:
+    """A Prefect server, the `envscale-local` process pool, the deployments of prefect.yaml, and a worker."""
+
+    pool = "envscale-local"
+
+    def __init__(self, port: int | None = None, logs: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.logs = logs or resolve_home().root / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.procs: list[subprocess.Popen] = []
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "PREFECT_API_URL": self.api_url}
+
+    def _prefect(self, *args: str, timeout: float = 300) -> str:
+        result = subprocess.run(
+            [_bin("prefect"), *args], cwd=repo_root(), env=self._env(), capture_output=True, text=True, timeout=timeout
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        return result.stdout
+
+    def start(self, *, with_worker: bool = True) -> LocalPrefectStack:
+        server = start_prefect_server(self.port, self.logs / "prefect-server.log")
+        self.procs.append(server)
+        wait_http(f"{self.api_url}/health", 240, server)
+        self._prefect("work-pool", "create", self.pool, "--type", "process", "--overwrite")
+        self._prefect("--no-prompt", "deploy", "--all")
+        if with_worker:
+            worker = subprocess.Popen(
+                [_bin("prefect"), "worker", "start", "--pool", self.pool, "--type", "process"],
+                cwd=repo_root(),
+                env=self._env(),
+                stdout=(self.logs / "prefect-worker.log").open("ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self.procs.append(worker)
+        return self
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            stop(proc)
+        self.procs.clear()
+
+    def __enter__(self) -> LocalPrefectStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_deployments(port: int, echo: Callable[[str], None] = print) -> int:
+    """`envscale deploy`: server + pool + deployments + worker until Ctrl-C."""
+    stack = LocalPrefectStack(port)
+    try:
+        stack.start()
+        echo(f"Prefect UI   http://127.0.0.1:{port}  (deployments: envscale-pipeline, nightly-synthesis, evaluate-and-promote)")
+        echo(f"worker       pool '{stack.pool}', logs in {stack.logs}")
+        echo(f"API          export PREFECT_API_URL={stack.api_url}\nCtrl-C stops server and worker.")
+        while all(p.poll() is None for p in stack.procs):
+            time.sleep(1)
+        echo("a process exited; see the logs")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        echo(f"could not start the deployment stack: {exc}")
+        return 1
+    finally:
+        stack.stop()

