@@ -34,7 +34,9 @@ class ExpectationOutcome(BaseModel):
     kwargs: dict[str, Any] = Field(default_factory=dict, description="The expectation's arguments.")
     success: bool
     unexpected_count: int = 0
-    unexpected_rows: tuple[int, ...] = Field((), description="Row positions in the validated frame that failed.")
+    unexpected_rows: tuple[int, ...] = Field(
+        (), description="Row positions in the validated frame that failed."
+    )
 
     @property
     def name(self) -> str:
@@ -88,16 +90,25 @@ def run_contract(
                 site_name="envscale",
                 site_config={
                     "class_name": "SiteBuilder",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(docs_dir),
+                    },
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 },
             )
             actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["envscale"]))
-        batch = ctx.data_sources.add_pandas("envscale").add_dataframe_asset(suite).add_batch_definition_whole_dataframe("all")
+        batch = (
+            ctx.data_sources.add_pandas("envscale")
+            .add_dataframe_asset(suite)
+            .add_batch_definition_whole_dataframe("all")
+        )
         gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite))
         for expectation in expectations(gx):
             gx_suite.add_expectation(expectation)
-        definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite, data=batch, suite=gx_suite))
+        definition = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=suite, data=batch, suite=gx_suite)
+        )
         checkpoint = ctx.checkpoints.add(
             gx.Checkpoint(
                 name=f"{suite}-checkpoint",
@@ -138,7 +149,9 @@ def _outcome(result: Any) -> ExpectationOutcome:
     )
 
 
-def store_contract_result(warehouse: Warehouse, run_id: str, result: ContractResult, *, subject: str = "") -> None:
+def store_contract_result(
+    warehouse: Warehouse, run_id: str, result: ContractResult, *, subject: str = ""
+) -> None:
     """Append the result to the warehouse's `contract_results` table."""
     from envscale.hashing import content_hash
 

@@ -73,8 +73,12 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively) of tool schemas.")],
-    format: Annotated[str | None, typer.Option("--format", help="Force one format instead of auto-detection.")] = None,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (searched recursively) of tool schemas.")
+    ],
+    format: Annotated[
+        str | None, typer.Option("--format", help="Force one format instead of auto-detection.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any entry is rejected.")] = False,
 ) -> None:
     """Ingest tool schemas (OpenAI, OpenAPI, MCP, BFCL, ToolBench, τ-bench) into the catalog."""
@@ -185,14 +189,18 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         for column in ("run_id", "flow", "status", "started_at", "error"):
             rt.add_column(column)
         for r in runs:
-            rt.add_row(r["run_id"], r["flow"], r["status"], str(r["started_at"])[:19], (r["error"] or "")[:60])
+            rt.add_row(
+                r["run_id"], r["flow"], r["status"], str(r["started_at"])[:19], (r["error"] or "")[:60]
+            )
         console.print(rt)
     else:
         console.print("no runs yet: try `envscale pipeline`")
 
 
 @config_app.command("show")
-def config_show(as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False) -> None:
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False,
+) -> None:
     """Print the effective configuration, secrets masked."""
     try:
         data = masked_dump(load_settings())

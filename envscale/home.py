@@ -59,7 +59,14 @@ class Home:
         return self.root / "runs"
 
     def ensure(self) -> Home:
-        for path in (self.root, self.mlflow_artifacts, self.prefect_home, self.environments, self.cache, self.runs):
+        for path in (
+            self.root,
+            self.mlflow_artifacts,
+            self.prefect_home,
+            self.environments,
+            self.cache,
+            self.runs,
+        ):
             path.mkdir(parents=True, exist_ok=True)
         gitignore = self.root / ".gitignore"
         if not gitignore.exists():

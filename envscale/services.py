@@ -144,10 +144,17 @@ class LocalPrefectStack:
 
     def _prefect(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
-            [_bin("prefect"), *args], cwd=repo_root(), env=self._env(), capture_output=True, text=True, timeout=timeout
+            [_bin("prefect"), *args],
+            cwd=repo_root(),
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+            raise RuntimeError(
+                f"prefect {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            )
         return result.stdout
 
     def start(self, *, with_worker: bool = True) -> LocalPrefectStack:
@@ -185,7 +192,9 @@ def run_deployments(port: int, echo: Callable[[str], None] = print) -> int:
     stack = LocalPrefectStack(port)
     try:
         stack.start()
-        echo(f"Prefect UI   http://127.0.0.1:{port}  (deployments: envscale-pipeline, nightly-synthesis, evaluate-and-promote)")
+        echo(
+            f"Prefect UI   http://127.0.0.1:{port}  (deployments: envscale-pipeline, nightly-synthesis, evaluate-and-promote)"
+        )
         echo(f"worker       pool '{stack.pool}', logs in {stack.logs}")
         echo(f"API          export PREFECT_API_URL={stack.api_url}\nCtrl-C stops server and worker.")
         while all(p.poll() is None for p in stack.procs):

@@ -109,7 +109,9 @@ class Warehouse:
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, checksum VARCHAR NOT NULL,"
                 " applied_at TIMESTAMP NOT NULL)"
             )
-            done = {v: c for v, c in con.execute("SELECT version, checksum FROM schema_migrations").fetchall()}
+            done = {
+                v: c for v, c in con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+            }
             known = _migrations()
             newest = max((v for v, *_ in known), default=0)
             if done and max(done) > newest:
@@ -141,7 +143,11 @@ class Warehouse:
             has_table = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
             ).fetchone()[0]
-            done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()} if has_table else set()
+            done = (
+                {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+                if has_table
+                else set()
+            )
         return [f"{v:04d}_{n}" for v, n, _ in _migrations() if v not in done]
 
     # -- writes ------------------------------------------------------------
@@ -168,9 +174,11 @@ class Warehouse:
         import pyarrow as pa
 
         batch = pa.Table.from_pydict({c: [_to_db(row[c]) for row in rows] for c in columns})
-        verb = {"ignore": "INSERT OR IGNORE INTO", "replace": "INSERT OR REPLACE INTO", "error": "INSERT INTO"}[
-            on_conflict
-        ]
+        verb = {
+            "ignore": "INSERT OR IGNORE INTO",
+            "replace": "INSERT OR REPLACE INTO",
+            "error": "INSERT INTO",
+        }[on_conflict]
         names = ", ".join(columns)
         sql = f"{verb} {table} ({names}) SELECT {names} FROM _envscale_batch"
 
@@ -207,7 +215,9 @@ class Warehouse:
         )
         return run_id
 
-    def finish_run(self, run_id: str, status: str, summary: dict[str, Any] | None = None, error: str | None = None) -> None:
+    def finish_run(
+        self, run_id: str, status: str, summary: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
         with self.transaction() as con:
             con.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE run_id = ?",

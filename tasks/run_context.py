@@ -59,4 +59,6 @@ def _link_prefect_run(ctx: RunContext) -> None:
         return
     if flow_run_id:
         with ctx.warehouse.transaction() as con:
-            con.execute("UPDATE runs SET prefect_flow_run_id = ? WHERE run_id = ?", [str(flow_run_id), ctx.run_id])
+            con.execute(
+                "UPDATE runs SET prefect_flow_run_id = ? WHERE run_id = ?", [str(flow_run_id), ctx.run_id]
+            )

@@ -58,3 +58,11 @@ class ToolProgram(_Model):
         if self.result:
             out.append(self.result)
         return out
+
+
+def sql_param(argument: str) -> str:
+    """The bound-parameter name of a tool argument ($name needs an identifier)."""
+    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in argument)
+    if not out or out[0].isdigit():
+        out = "p_" + out
+    return out

@@ -94,29 +94,23 @@ class LLMClient:
         base_url: str | None = None,
         model: str | None = None,
         backoff_base_s: float = 0.5,
+        transport: Literal["openai", "aiohttp"] | None = None,
     ) -> None:
-        from openai import AsyncOpenAI, DefaultAsyncHttpxClient
-
         url = base_url or settings.base_url
         if not url:
             raise ValueError(f"role {role}: no base_url (start the embedded server with envscale.models.serving)")
         self.settings = settings
         self.role = role
-        self.base_url = url
+        self.base_url = url.rstrip("/")
         self.model = model or settings.model
         self.backoff_base_s = backoff_base_s
+        self.transport = transport or settings.transport
         self.usage = UsageMeter()
         key = settings.api_key()
         # Local servers ignore the key, but the SDK insists on one.
-        api_key = key.get_secret_value() if key is not None else "envscale-no-key"
-        limits = _limits(settings.concurrency)
-        self._client = AsyncOpenAI(
-            base_url=url,
-            api_key=api_key,
-            max_retries=0,  # retries are ours: shared backoff and classified outcomes
-            timeout=settings.timeout_s,
-            http_client=DefaultAsyncHttpxClient(limits=limits, timeout=settings.timeout_s),
-        )
+        self._api_key = key.get_secret_value() if key is not None else "envscale-no-key"
+        self._sdk: Any = None
+        self._session: Any = None
         self._sem = asyncio.Semaphore(settings.concurrency)
         self._gate_until = 0.0  # monotonic time before which nobody sends (shared 429 pause)
 
@@ -124,7 +118,12 @@ class LLMClient:
         return f"LLMClient(role={self.role!r}, base_url={self.base_url!r}, model={self.model!r})"
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> LLMClient:
         return self
@@ -168,13 +167,13 @@ class LLMClient:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 try:
-                    raw = await self._client.chat.completions.with_raw_response.create(**body)
-                except Exception as exc:  # classified below; anything unknown is a bug and re-raised
-                    kind, last_error, retry_after = _classify(exc)
-                    if kind == "invalid":
-                        return self._done(ChatResult("invalid", error=last_error), started, attempt)
+                    payload = await self._send(body)
+                except _Retryable as exc:
+                    last_error, retry_after = exc.reason, exc.retry_after
+                except _Invalid as exc:
+                    return self._done(ChatResult("invalid", error=exc.reason), started, attempt)
                 else:
-                    return self._done(_parse(raw.http_response.content), started, attempt)
+                    return self._done(_parse(payload), started, attempt)
             # Retryable: back off (shared gate for 429s), then try again.
             self.usage.by_status[last_error.split(":")[0]] = self.usage.by_status.get(last_error.split(":")[0], 0) + 1
             if attempt > s.max_retries:
@@ -187,6 +186,60 @@ class LLMClient:
                 self._gate_until = max(self._gate_until, time.monotonic() + delay)
             log.debug("%s: retry %d in %.2fs after %s", self.role, attempt, delay, last_error)
             await asyncio.sleep(delay)
+
+    async def _send(self, body: dict[str, Any]) -> bytes:
+        """POST one chat completion; raises _Retryable / _Invalid, returns the body bytes."""
+        if self.transport == "aiohttp":
+            return await self._send_aiohttp(body)
+        return await self._send_openai(body)
+
+    async def _send_openai(self, body: dict[str, Any]) -> bytes:
+        if self._sdk is None:
+            from openai import AsyncOpenAI, DefaultAioHttpClient
+
+            self._sdk = AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self._api_key,
+                max_retries=0,  # retries are ours: shared backoff and classified outcomes
+                timeout=self.settings.timeout_s,
+                # aiohttp transport: ~2x less CPU per call than the default httpx one.
+                http_client=DefaultAioHttpClient(limits=_limits(self.settings.concurrency), timeout=self.settings.timeout_s),
+            )
+        # Everything but `model` goes through extra_body: the SDK's deep TypedDict
+        # transform of messages/tools costs ~1 ms a call and changes nothing on the wire.
+        extra = {k: v for k, v in body.items() if k != "model"}
+        try:
+            raw = await self._sdk.chat.completions.with_raw_response.create(
+                model=body["model"], messages=[], extra_body=extra
+            )
+        except Exception as exc:
+            _raise_classified(exc)
+        return raw.http_response.content
+
+    async def _send_aiohttp(self, body: dict[str, Any]) -> bytes:
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.settings.concurrency + 8),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s),
+                headers={"Authorization": f"Bearer {self._api_key}"},
+            )
+        try:
+            async with self._session.post(self.base_url + "/chat/completions", json=body) as resp:
+                data = await resp.read()
+                status = resp.status
+                headers = resp.headers
+        except TimeoutError:
+            raise _Retryable("timeout: no answer in time") from None
+        except aiohttp.ClientError as exc:
+            raise _Retryable(f"connection: {type(exc).__name__}: {exc}") from None
+        if status == 200:
+            return data
+        message = _short(data.decode(errors="replace"))
+        if status in (408, 429) or status >= 500:
+            raise _Retryable(f"http {status}: {message}", _retry_after(headers))
+        raise _Invalid(f"http {status}: {message}")
 
     def _done(self, result: ChatResult, started: float, attempts: int) -> ChatResult:
         result.latency_s = time.perf_counter() - started
@@ -211,21 +264,34 @@ def _limits(concurrency: int) -> Any:
     return httpx2.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8)
 
 
-def _classify(exc: Exception) -> tuple[str, str, float | None]:
-    """(retry | invalid, reason, retry_after_s) for an SDK exception."""
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class _Invalid(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _raise_classified(exc: Exception) -> None:
+    """Map an SDK exception onto _Retryable / _Invalid; anything unknown is a bug and re-raised."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return "retry", "timeout: no answer in time", None
+        raise _Retryable("timeout: no answer in time") from None
     if isinstance(exc, openai.APIConnectionError):
-        return "retry", f"connection: {exc}", None
+        raise _Retryable(f"connection: {exc}") from None
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        if status == 429 or status >= 500 or status == 408:
-            return "retry", f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)
-        return "invalid", f"http {status}: {_short(exc.message)}", None
-    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError):
-        return "invalid", f"malformed reply: {_short(str(exc))}", None
+        if status in (408, 429) or status >= 500:
+            raise _Retryable(f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)) from None
+        raise _Invalid(f"http {status}: {_short(exc.message)}") from None
+    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+        raise _Invalid(f"malformed reply: {_short(str(exc))}") from None
     raise exc
 
 

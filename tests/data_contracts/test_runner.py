@@ -24,7 +24,10 @@ def test_failures_name_the_expectation_and_the_rows(tmp_path):
         "expect_column_values_to_not_be_null:name": (3,),
         "expect_column_values_to_be_between:n": (2,),
     }
-    assert result.failing_rows()[2] == ["expect_column_values_to_be_unique:name", "expect_column_values_to_be_between:n"]
+    assert result.failing_rows()[2] == [
+        "expect_column_values_to_be_unique:name",
+        "expect_column_values_to_be_between:n",
+    ]
     assert result.docs_path and (tmp_path / "docs" / "index.html").exists()
 
 

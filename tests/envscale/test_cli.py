@@ -18,13 +18,27 @@ ENVSCALE = str(Path(sys.executable).with_name("envscale"))
 def run(args, home: Path, cwd: Path, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ENVSCALE_", "PREFECT_", "MLFLOW_"))}
     environ.update(env)
-    return subprocess.run([ENVSCALE, *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [ENVSCALE, *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_help_lists_one_command_per_flow(tmp_path):
     result = run(["--help"], tmp_path / "h", tmp_path)
     assert result.returncode == 0
-    for command in ("ingest", "build", "synthesize", "validate", "train", "evaluate", "promote", "pipeline", "status", "config", "ui"):
+    for command in (
+        "ingest",
+        "build",
+        "synthesize",
+        "validate",
+        "train",
+        "evaluate",
+        "promote",
+        "pipeline",
+        "status",
+        "config",
+        "ui",
+    ):
         assert command in result.stdout
 
 
@@ -61,7 +75,9 @@ def test_unknown_option_is_usage_error(tmp_path):
     assert run(["status", "--bogus"], tmp_path / "h", tmp_path).returncode == 2
 
 
-@pytest.mark.parametrize("stage", [s for s in STAGES if not s.built and s.name != "ingest"], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "stage", [s for s in STAGES if not s.built and s.name != "ingest"], ids=lambda s: s.name
+)
 def test_unbuilt_stage_says_so_and_exits_1(tmp_path, stage):
     result = run([stage.name], tmp_path / "h", tmp_path)
     assert result.returncode == 1

@@ -26,7 +26,11 @@ def test_toml_file_is_read_and_env_wins_over_it(tmp_path, monkeypatch):
     monkeypatch.setenv("ENVSCALE_CONFIG", str(config))
     monkeypatch.setenv("ENVSCALE_BUILD__SEED", "12")
     settings = load_settings()
-    assert (settings.build.seed, settings.build.rows_per_table, settings.llm.agent.model) == (12, 5, "from-file")
+    assert (settings.build.seed, settings.build.rows_per_table, settings.llm.agent.model) == (
+        12,
+        5,
+        "from-file",
+    )
 
 
 def test_yaml_file_is_read(tmp_path, monkeypatch):

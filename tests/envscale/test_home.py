@@ -10,7 +10,9 @@ def test_explicit_home_wins_and_relocates_library_state(tmp_path, monkeypatch):
     assert resolve_home().root == tmp_path / "from-env"
     home = activate(tmp_path / "explicit")
     try:
-        assert os.environ["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'explicit' / 'mlflow' / 'mlflow.db'}"
+        assert (
+            os.environ["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'explicit' / 'mlflow' / 'mlflow.db'}"
+        )
         assert os.environ["PREFECT_HOME"] == str(tmp_path / "explicit" / "prefect")
         assert os.environ["HF_HUB_OFFLINE"] == "1"
         assert home.warehouse.parent == tmp_path / "explicit"

@@ -73,7 +73,9 @@ def _hold_lock_script(path, seconds):
 def test_locked_warehouse_fails_with_clear_message(tmp_path):
     path = tmp_path / "w.duckdb"
     open_warehouse(path)
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 5)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _hold_lock_script(path, 5)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         busy = Warehouse(path, lock_timeout_s=0.5)
@@ -87,7 +89,9 @@ def test_locked_warehouse_fails_with_clear_message(tmp_path):
 def test_writer_waits_for_lock_then_succeeds(tmp_path):
     path = tmp_path / "w.duckdb"
     open_warehouse(path)
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 1.5)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _hold_lock_script(path, 1.5)], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "locked"
     start = time.monotonic()
     wh = Warehouse(path, lock_timeout_s=30)

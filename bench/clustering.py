@@ -1,0 +1,186 @@
+"""Clustering quality of the tool graph against StableToolBench's 47 RapidAPI categories.
+
+For every (text mode, τ, resolution) in the grid: domains from
+``detect_domains`` (Louvain, size bounds from BuildSettings), then NMI and ARI
+between domains and categories (scikit-learn). ``NMI``/``ARI`` count only tools
+that got a domain; ``NMI*`` counts every dropped tool as a cluster of its own, so
+dropping tools cannot buy a score. ``cover`` is the share of tools kept.
+
+    python bench/clustering.py                      # the default grid
+    python bench/clustering.py --tau 0.6 0.7 --resolution 1 2 --text parameters
+
+Embeddings are cached under the envscale home, so only the first run embeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "stabletoolbench" / "solvable_queries" / "test_instruction"
+
+
+def load_stabletoolbench(folder: Path) -> list[Any]:
+    """Every distinct RapidAPI endpoint in the solvable queries, as a ToolRecord (category kept).
+
+    Parsed here directly: the catalog's StableToolBench reader is another
+    module's job; this bench only needs names, parameters, returns and category.
+    """
+    from envscale.environments.catalog.records import SourceRef, ToolRecord
+    from envscale.hashing import content_hash
+
+    seen: dict[tuple[str, str], ToolRecord] = {}
+    for path in sorted(folder.glob("*.json")):
+        for qi, query in enumerate(json.loads(path.read_text())):
+            for ai, api in enumerate(query.get("api_list") or []):
+                key = (api["tool_name"], api["api_name"])
+                if key in seen:
+                    continue
+                props: dict[str, Any] = {}
+                required = []
+                for group in ("required_parameters", "optional_parameters"):
+                    for p in api.get(group) or []:
+                        props[p["name"]] = {
+                            "type": _json_type(p.get("type")),
+                            "description": p.get("description") or "",
+                        }
+                        if group == "required_parameters":
+                            required.append(p["name"])
+                params = {"type": "object", "properties": props, "required": required}
+                returns = _returns(api.get("template_response"))
+                description = api.get("api_description") or ""
+                name = f"{api['tool_name']}.{api['api_name']}"
+                tool_id = content_hash({"name": name, "d": description, "p": params, "r": returns})
+                seen[key] = ToolRecord(
+                    tool_id=tool_id,
+                    name=_safe(name),
+                    original_name=api["api_name"],
+                    description=description,
+                    parameters=params,
+                    returns=returns,
+                    kind="read" if api.get("method", "GET") == "GET" else "write",
+                    kind_reason=f"HTTP {api.get('method', 'GET')}",
+                    source_format="stabletoolbench",
+                    sources=(SourceRef(file=str(path), pointer=f"/{qi}/api_list/{ai}", format="stabletoolbench"),),
+                    categories=(api["category_name"],),
+                    namespace=api["tool_name"],
+                )
+    return list(seen.values())
+
+
+def _json_type(raw: Any) -> str:
+    t = str(raw or "string").lower()
+    return {"number": "number", "integer": "integer", "int": "integer", "boolean": "boolean", "bool": "boolean"}.get(
+        t, "string"
+    )
+
+
+def _returns(template: Any) -> dict[str, Any] | None:
+    if isinstance(template, dict):
+        return {"type": "object", "properties": {k: _returns(v) or {"type": "string"} for k, v in template.items()}}
+    if isinstance(template, list):
+        return {"type": "array", "items": _returns(template[0]) if template else {}}
+    return None
+
+
+def _safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:64]
+
+
+def score(tools: list[Any], graph: Any) -> dict[str, float]:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    domain_of = graph.domain_of()
+    truth = [t.categories[0] for t in tools]
+    namespace = [t.namespace for t in tools]
+    kept = [i for i, t in enumerate(tools) if t.tool_id in domain_of]
+    pred_kept = [domain_of[tools[i].tool_id] for i in kept]
+    pred_all = [domain_of.get(t.tool_id, f"dropped:{t.tool_id}") for t in tools]
+    return {
+        "nmi": normalized_mutual_info_score([truth[i] for i in kept], pred_kept) if kept else 0.0,
+        "ari": adjusted_rand_score([truth[i] for i in kept], pred_kept) if kept else 0.0,
+        "nmi_all": normalized_mutual_info_score(truth, pred_all),
+        "ari_all": adjusted_rand_score(truth, pred_all),
+        "nmi_ns": normalized_mutual_info_score(namespace, pred_all),
+        "cover": len(kept) / len(tools),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--tau", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8])
+    parser.add_argument("--resolution", type=float, nargs="+", default=[0.5, 1.0, 2.0])
+    parser.add_argument("--text", nargs="+", default=["parameters", "full"], choices=["parameters", "full"])
+    parser.add_argument("--unbounded", action="store_true", help="also run without size bounds (reference)")
+    parser.add_argument("--json", type=Path, help="write the rows as JSON here")
+    args = parser.parse_args(argv)
+
+    from envscale.home import activate
+
+    home = activate()
+    from envscale.config import load_settings
+    from envscale.environments.graph.communities import detect_domains
+    from envscale.environments.graph.embedding import make_embedder
+
+    settings = load_settings()
+    if not args.data.is_dir():
+        print(f"StableToolBench not found at {args.data}", file=sys.stderr)
+        return 2
+    tools = load_stabletoolbench(args.data)
+    n_cat = len({t.categories[0] for t in tools})
+    print(f"StableToolBench: {len(tools)} tools, {n_cat} categories, {len({t.namespace for t in tools})} RapidAPI tools")
+
+    rows: list[dict[str, Any]] = []
+    header = (
+        f"{'text':<10} {'tau':>5} {'res':>5} {'bounds':>7} {'edges':>8} {'domains':>7} {'cover':>6} "
+        f"{'NMI':>6} {'ARI':>6} {'NMI*':>6} {'ARI*':>6} {'NMIns':>6} {'secs':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for mode in args.text:
+        embedder = make_embedder(settings.embedding.model_copy(update={"text": mode}), home.cache / "embeddings")
+        t0 = time.perf_counter()
+        embedder.embed_tools(tools)
+        print(f"# embedded ({mode}) in {time.perf_counter() - t0:.1f}s, cache hits {embedder.stats.hits}, misses {embedder.stats.misses}")
+        bounds_options = [True, False] if args.unbounded else [True]
+        for tau in args.tau:
+            for res in args.resolution:
+                for bounded in bounds_options:
+                    update: dict[str, Any] = {"similarity_threshold": tau, "resolution": res}
+                    if not bounded:
+                        update |= {"min_domain_size": 1, "max_domain_size": 10**6}
+                    build = settings.build.model_copy(update=update)
+                    t0 = time.perf_counter()
+                    graph = detect_domains(tools, build, embedder)
+                    secs = time.perf_counter() - t0
+                    m = score(tools, graph)
+                    row = {"text": mode, "tau": tau, "resolution": res, "bounded": bounded, "edges": graph.n_edges,
+                           "domains": len(graph.domains), "seconds": round(secs, 2), **{k: round(v, 4) for k, v in m.items()}}
+                    rows.append(row)
+                    print(
+                        f"{mode:<10} {tau:>5.2f} {res:>5.2f} {'yes' if bounded else 'no':>7} {graph.n_edges:>8} "
+                        f"{len(graph.domains):>7} {m['cover']:>6.2f} {m['nmi']:>6.3f} {m['ari']:>6.3f} "
+                        f"{m['nmi_all']:>6.3f} {m['ari_all']:>6.3f} {m['nmi_ns']:>6.3f} {secs:>6.1f}",
+                        flush=True,
+                    )
+    bounded_rows = [r for r in rows if r["bounded"]]
+    best = max(bounded_rows, key=lambda r: (r["nmi_all"], r["ari_all"]))
+    print(
+        f"\nbest (bounded, by NMI*): text={best['text']} tau={best['tau']} resolution={best['resolution']} "
+        f"NMI*={best['nmi_all']:.3f} ARI*={best['ari_all']:.3f} cover={best['cover']:.2f} domains={best['domains']}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "best": best}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""An environment loaded once per process: a shared, sandboxed in-memory copy of its state.
+
+Episodes are transactions on cursors of this one database (DuckDB MVCC gives
+each its own snapshot, and rollback discards its writes), so opening one costs
+a cursor and a BEGIN. The base rows and their hashes are kept in Python so an
+episode's diff and state hash only look at the rows it touched.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from jsonschema import Draft202012Validator
+
+from envscale.environments import sandbox
+from envscale.environments.programs.checker import statement_params
+from envscale.environments.programs.model import ToolProgram, sql_param
+from envscale.environments.runtime.contracts import EnvTool
+from envscale.environments.runtime.values import HASH_MOD, normalize_row, row_hash
+from envscale.environments.schema.ddl import table_ddl
+from envscale.environments.schema.model import SchemaModel
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple[str, ...]
+    table: str | None = None
+    op: str | None = None  # insert | update | delete for writes
+
+    def bind(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {p: values.get(p) for p in self.params}
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """A program ready to run: statements with their parameter lists, the argument validator."""
+
+    program: ToolProgram
+    tool: EnvTool
+    validator: Any
+    arguments: tuple[tuple[str, str], ...]  # (argument name, sql param name)
+    preconditions: Statement | None
+    checks: tuple[tuple[bool, str], ...]  # (must return a row, error)
+    writes: tuple[Statement, ...]
+    result: Statement | None
+    uses_new_id: bool
+
+
+def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
+    pre = None
+    checks: list[tuple[bool, str]] = []
+    if program.preconditions:
+        # One statement for all preconditions: each statement costs ≥0.2 ms.
+        cols = ", ".join(f"EXISTS ({p.sql}) AS c{i}" for i, p in enumerate(program.preconditions))
+        sql = f"SELECT {cols}"
+        pre = Statement(sql, tuple(statement_params(sql)))
+        checks = [(p.expect == "row", p.error) for p in program.preconditions]
+    writes = []
+    for w in program.writes:
+        head = w.sql.lstrip().split(None, 1)[0].lower()
+        sql = w.sql.rstrip().rstrip(";") + " RETURNING *"
+        writes.append(Statement(sql, tuple(statement_params(w.sql)), table=w.table, op=head))
+    result = Statement(program.result, tuple(statement_params(program.result))) if program.result else None
+    props = tool.parameters.get("properties", {}) or {}
+    uses_new_id = any("_new_id" in s for s in program.statements())
+    return CompiledProgram(
+        program=program,
+        tool=tool,
+        validator=Draft202012Validator(tool.parameters),
+        arguments=tuple((name, sql_param(name)) for name in props),
+        preconditions=pre,
+        checks=tuple(checks),
+        writes=tuple(writes),
+        result=result,
+        uses_new_id=uses_new_id,
+    )
+
+
+class LoadedEnvironment:
+    """The shared base state of one environment in this process."""
+
+    def __init__(
+        self,
+        *,
+        env_id: str,
+        schema: SchemaModel,
+        tools: tuple[EnvTool, ...],
+        programs: tuple[ToolProgram, ...],
+        con: duckdb.DuckDBPyConnection,
+        clock: str = "2024-05-15T15:00:00",
+    ) -> None:
+        self.env_id = env_id
+        self.schema = schema
+        self.tools = tuple(tools)
+        self.clock = clock
+        self.con = con
+        by_tool = {t.name: t for t in tools}
+        self.programs: dict[str, CompiledProgram] = {
+            p.name: compile_program(p, by_tool[p.name]) for p in programs if p.name in by_tool
+        }
+        self._lock = threading.Lock()
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.pk_index: dict[str, tuple[int, ...]] = {}
+        self.base: dict[str, dict[tuple, tuple]] = {}
+        self.base_hashes: dict[str, dict[tuple, int]] = {}
+        self.base_sums: dict[str, int] = {}
+        self.arrow: dict[str, Any] = {}
+        self._load_base()
+
+    # -- construction --------------------------------------------------------
+    @classmethod
+    def from_file(cls, db_path: Path, *, env_id: str, schema: SchemaModel, tools, programs, clock: str) -> LoadedEnvironment:
+        """Copy an environment file into a fresh sandboxed in-memory database."""
+        if not Path(db_path).is_file():
+            raise FileNotFoundError(f"environment database not found: {db_path}")
+        src = sandbox.connect(db_path, read_only=True)
+        con = sandbox.connect()
+        try:
+            for table in schema.parents_first():
+                con.execute(table_ddl(table))
+                sandbox.load_arrow(con, table.name, src.sql(f'SELECT * FROM "{table.name}"').to_arrow_table())
+        finally:
+            src.close()
+        return cls(env_id=env_id, schema=schema, tools=tools, programs=programs, con=con, clock=clock)
+
+    def _load_base(self) -> None:
+        for table in self.schema.tables:
+            cur = self.con.execute(f'SELECT * FROM "{table.name}"')
+            names = tuple(d[0] for d in cur.description)
+            rows = [normalize_row(r) for r in cur.fetchall()]
+            idx = tuple(names.index(k) for k in table.primary_key)
+            self.columns[table.name] = names
+            self.pk_index[table.name] = idx
+            base = {tuple(r[i] for i in idx): r for r in rows}
+            hashes = {k: row_hash(table.name, r) for k, r in base.items()}
+            self.base[table.name] = base
+            self.base_hashes[table.name] = hashes
+            self.base_sums[table.name] = sum(hashes.values()) % HASH_MOD
+            self.arrow[table.name] = self.con.sql(f'SELECT * FROM "{table.name}"').to_arrow_table()
+
+    # -- episodes ------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self.con.cursor()
+
+    def private_copy(self) -> duckdb.DuckDBPyConnection:
+        """A sandboxed database of its own holding the base state (for an episode that must fork)."""
+        con = sandbox.connect()
+        for table in self.schema.parents_first():
+            con.execute(table_ddl(table))
+            sandbox.load_arrow(con, table.name, self.arrow[table.name])
+        return con
+
+    def open_episode(self):
+        from envscale.environments.runtime.episode import EnvEpisode
+
+        return EnvEpisode(self)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def full_state_hash(con: duckdb.DuckDBPyConnection, schema: SchemaModel) -> str:
+    """The canonical state hash computed from scratch: every row of every table, in primary-key order."""
+    from envscale.environments.runtime.values import combine
+
+    sums: dict[str, int] = {}
+    for table in schema.tables:
+        order = ", ".join(f'"{k}"' for k in table.primary_key)
+        rows = con.execute(f'SELECT * FROM "{table.name}" ORDER BY {order}').fetchall()
+        sums[table.name] = sum(row_hash(table.name, normalize_row(r)) for r in rows) % HASH_MOD
+    return combine(sums)

@@ -1,0 +1,73 @@
+"""Turning DuckDB values into JSON-ready Python, and hashing rows canonically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from typing import Any
+
+from envscale.hashing import canonical_json
+
+HASH_BITS = 128
+HASH_MOD = 1 << HASH_BITS
+
+
+def to_json_value(value: Any) -> Any:
+    """A DuckDB value as plain JSON data (dates as ISO text, decimals as floats)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, uuid.UUID | dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def normalize_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A fetched row with every value JSON-ready (cheap when values already are)."""
+    return tuple(v if v is None or type(v) in (str, int, bool) else to_json_value(v) for v in row)
+
+
+def row_hash(table: str, row: tuple[Any, ...]) -> int:
+    """128-bit hash of one normalized row of ``table`` (columns in schema order)."""
+    data = (table + "\x1f" + canonical_json(list(row))).encode()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
+
+
+def combine(table_sums: dict[str, int]) -> str:
+    """The state hash from per-table sums of row hashes.
+
+    Each table contributes the sum (mod 2^128) of its rows' hashes: a set of
+    rows keyed by a primary key hashes the same whatever order rows were
+    inserted or touched in, and one changed row updates the sum in O(1). That
+    is what makes the episode's hash incremental and still canonical.
+    """
+    parts = ",".join(f"{t}:{table_sums[t] % HASH_MOD:032x}" for t in sorted(table_sums))
+    return hashlib.sha256(parts.encode()).hexdigest()[:32]
+
+
+def parse_json_columns(names: list[str], types: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    """A result row as an object; JSON-typed columns parsed so agents see structure, not escaped text."""
+    out: dict[str, Any] = {}
+    for name, typ, value in zip(names, types, row, strict=True):
+        if typ == "JSON" and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[name] = to_json_value(value)
+    return out

@@ -1,0 +1,1 @@
+"""Trajectory validation: validity control, state alignment, exact match, and the contract quarantine."""

@@ -1,0 +1,201 @@
+"""One SFT stage with TRL: assistant-only loss on envscale's template, full FT or LoRA, resumable.
+
+``train_stage`` is called twice by the train flow: stage 1 (general) from the
+base model, stage 2 (vertical) from stage 1's output directory. Each stage
+checkpoints into a folder keyed by its inputs, so rerunning after an
+interruption resumes from the last checkpoint, and rerunning after success
+returns the finished stage without training again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from envscale.config import TrainSettings
+from envscale.models.chat_template import apply_template, has_template
+
+DONE_MARKER = "envscale_stage.json"
+
+
+class DevicePlan(BaseModel):
+    """Where and how a stage trains, resolved from the settings and the hardware."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device: str = Field(description="cuda | mps | cpu.")
+    gpu_name: str | None = Field(None, description="GPU model, when training on one.")
+    bf16: bool = Field(description="bf16 mixed precision.")
+    packing: bool = Field(description="BFD packing, padding-free (block-diagonal attention from position ids).")
+    cpu_threads: int | None = Field(None, description="torch threads when on CPU.")
+
+
+class StageResult(BaseModel):
+    """What a finished stage produced; also written next to its model as ``envscale_stage.json``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: str = Field(description="stage1 | stage2.")
+    model_dir: str = Field(description="Plain HF directory of the trained model (LoRA merged), with tokenizer.")
+    checkpoint_dir: str | None = Field(None, description="Last Trainer checkpoint (for resuming and lineage).")
+    global_step: int = Field(description="Optimizer steps taken in total.")
+    train_loss: float | None = Field(None, description="Mean training loss reported by the Trainer.")
+    tokens_seen: int = Field(0, description="Non-padding input tokens processed.")
+    n_examples: int = Field(description="Training rows.")
+    resumed_from: str | None = Field(None, description="Checkpoint this run resumed from, if any.")
+    runtime_s: float = Field(description="Wall time of this (last) training call.")
+    plan: DevicePlan = Field(description="Device settings used.")
+    lora: bool = Field(description="Whether LoRA adapters were trained (then merged).")
+
+
+def device_plan(settings: TrainSettings, device: str | None = None) -> DevicePlan:
+    import torch
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    on_gpu = device == "cuda"
+    bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+    bf16 = {"auto": bf16_ok, "on": True, "off": False}[settings.bf16]
+    packing = {"auto": on_gpu, "on": True, "off": False}[settings.packing]
+    return DevicePlan(
+        device=device,
+        gpu_name=torch.cuda.get_device_name(0) if on_gpu else None,
+        bf16=bf16,
+        packing=packing,
+        cpu_threads=None if on_gpu else settings.cpu_threads,
+    )
+
+
+def sft_config(settings: TrainSettings, output_dir: Path, plan: DevicePlan, *, learning_rate: float) -> Any:
+    """TRL SFTConfig with envscale's choices (TRL's defaults differ: no packing, gradient checkpointing on)."""
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(output_dir),
+        max_steps=settings.max_steps,
+        num_train_epochs=settings.epochs,
+        learning_rate=learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation_steps,
+        max_length=settings.max_length,
+        assistant_only_loss=True,
+        packing=plan.packing,
+        bf16=plan.bf16,
+        use_cpu=plan.device == "cpu",
+        gradient_checkpointing=settings.gradient_checkpointing,
+        include_num_input_tokens_seen="non_padding",
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        seed=settings.seed,
+        report_to="none",  # envscale logs to MLflow itself (parent/child runs)
+        dataloader_num_workers=0,
+        dataset_num_proc=None,
+        optim="adamw_torch_fused" if plan.device == "cuda" else "adamw_torch",
+        disable_tqdm=True,
+    )
+
+
+def train_stage(
+    stage: str,
+    model_dir: Path,
+    dataset_path: Path,
+    out_dir: Path,
+    settings: TrainSettings,
+    *,
+    learning_rate: float | None = None,
+    callbacks: Sequence[Any] = (),
+    device: str | None = None,
+) -> StageResult:
+    """Train one stage from ``model_dir`` on the Parquet split; output under ``out_dir``.
+
+    Resumes from the newest checkpoint in ``out_dir/checkpoints``; returns the
+    recorded result untouched when the stage already finished.
+    """
+    final_dir = out_dir / "model"
+    done = final_dir / DONE_MARKER
+    if done.is_file():
+        return StageResult.model_validate_json(done.read_text())
+
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import SFTTrainer
+
+    plan = device_plan(settings, device)
+    if plan.cpu_threads:
+        torch.set_num_threads(plan.cpu_threads)
+    dataset = Dataset.from_parquet(str(dataset_path))
+    if len(dataset) == 0:
+        raise ValueError(f"{stage}: dataset {dataset_path} is empty")
+    dataset = dataset.select_columns(["messages", "tools"])
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if not has_template(tokenizer):
+        before = len(tokenizer)
+        apply_template(tokenizer)
+        if len(tokenizer) != before:
+            model.resize_token_embeddings(len(tokenizer))
+
+    ckpt_dir = out_dir / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    resume = get_last_checkpoint(str(ckpt_dir))
+    args = sft_config(settings, ckpt_dir, plan, learning_rate=learning_rate or settings.learning_rate)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=_lora_config(settings) if settings.lora else None,
+        callbacks=list(callbacks),
+    )
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=resume)
+    runtime = time.perf_counter() - started
+    trainer.save_model()  # a final checkpoint-less save into output_dir is not needed; keep the last checkpoint
+    last = get_last_checkpoint(str(ckpt_dir))
+    if last is None or Path(last).name != f"checkpoint-{trainer.state.global_step}":
+        trainer._save_checkpoint(trainer.model, trial=None)  # the final step, so lineage has the exact weights
+        last = get_last_checkpoint(str(ckpt_dir))
+
+    trained = trainer.model
+    if settings.lora:
+        trained = trained.merge_and_unload()  # stage 2 and serving get plain weights
+    final_dir.mkdir(parents=True, exist_ok=True)
+    trained.save_pretrained(final_dir)
+    tokenizer.save_pretrained(final_dir)
+    result = StageResult(
+        stage=stage,
+        model_dir=str(final_dir),
+        checkpoint_dir=last,
+        global_step=trainer.state.global_step,
+        train_loss=output.training_loss,
+        tokens_seen=int(trainer.state.num_input_tokens_seen or 0),
+        n_examples=len(dataset),
+        resumed_from=resume,
+        runtime_s=round(runtime, 3),
+        plan=plan,
+        lora=settings.lora,
+    )
+    done.write_text(json.dumps(result.model_dump(mode="json"), indent=2))
+    return result
+
+
+def _lora_config(settings: TrainSettings) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
