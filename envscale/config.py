@@ -212,6 +212,14 @@ class PromoteSettings(_Section):
     floor: float = Field(0.0, ge=0, le=1, description="pass^1 a first champion must reach.")
 
 
+class ScaleSettings(_Section):
+    """How flows map work over many items (environments, episodes, validations)."""
+
+    runner: Literal["threads", "dask", "ray"] = Field("threads", description="Prefect task runner for mapped work.")
+    address: str | None = Field(None, description="Dask scheduler or Ray cluster address; None starts a local cluster.")
+    workers: int = Field(2, gt=0, description="Local worker processes (dask/ray) or threads.")
+
+
 class Settings(BaseSettings):
     """The effective envscale configuration."""
 
@@ -232,6 +240,7 @@ class Settings(BaseSettings):
     train: TrainSettings = TrainSettings()
     evaluate: EvaluateSettings = EvaluateSettings()
     promote: PromoteSettings = PromoteSettings()
+    scale: ScaleSettings = ScaleSettings()
 
     @classmethod
     def settings_customise_sources(

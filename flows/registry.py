@@ -25,10 +25,17 @@ class Stage:
         return self.entry is not None
 
     def load(self) -> Callable[..., Any]:
+        """The stage's flow, with the task runner chosen in `settings.scale`."""
         if self.entry is None:
             raise StageNotBuilt(self)
         module, func = self.entry.split(":")
-        return getattr(importlib.import_module(module), func)
+        fn = getattr(importlib.import_module(module), func)
+        if hasattr(fn, "with_options"):
+            from envscale.config import load_settings
+            from envscale.tasks.runners import task_runner
+
+            fn = fn.with_options(task_runner=task_runner(load_settings().scale))
+        return fn
 
 
 class StageNotBuilt(RuntimeError):

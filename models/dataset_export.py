@@ -35,7 +35,9 @@ class EnvInfo(_Record):
     """What the vertical selectors match against."""
 
     env_id: str = Field(description="Environment id.")
-    name: str = Field(description="Environment name (imported ones carry their source name, e.g. tau-bench-retail).")
+    name: str = Field(
+        description="Environment name (imported ones carry their source name, e.g. tau-bench-retail)."
+    )
     origin: str = Field(description="generated | imported.")
     domain_id: str | None = Field(None, description="Domain the environment was built from.")
     domain_name: str | None = Field(None, description="That domain's name.")
@@ -50,7 +52,9 @@ class EnvSplit(_Record):
     vertical: tuple[str, ...] = Field(description="Selectors that picked the stage-2 environments.")
     general: tuple[str, ...] = Field(description="Stage-1 training environments.")
     vertical_envs: tuple[str, ...] = Field(description="Stage-2 training environments.")
-    heldout: tuple[str, ...] = Field(description="Held-out environments (never trained on), imported ones included.")
+    heldout: tuple[str, ...] = Field(
+        description="Held-out environments (never trained on), imported ones included."
+    )
 
     @property
     def digest(self) -> str:
@@ -115,7 +119,9 @@ def split_environments(envs: list[EnvInfo], settings: TrainSettings) -> EnvSplit
         ids = sorted(e.env_id for e in members)
         held = [i for i in ids if _score(i, settings.split_seed) < settings.heldout_fraction]
         if not held and len(ids) >= 2 and settings.heldout_fraction > 0:
-            held = [min(ids, key=lambda i: _score(i, settings.split_seed))]  # small catalogs still get a test set
+            held = [
+                min(ids, key=lambda i: _score(i, settings.split_seed))
+            ]  # small catalogs still get a test set
         heldout += held
         train[group] = [i for i in ids if i not in held]
     return EnvSplit(
@@ -182,7 +188,9 @@ def _call(index: int, call: Any) -> dict[str, Any]:
         try:
             arguments = json.loads(arguments) if arguments.strip() else {}
         except json.JSONDecodeError as exc:
-            raise ValueError(f"message {index}: arguments of {function['name']} are not JSON ({exc})") from None
+            raise ValueError(
+                f"message {index}: arguments of {function['name']} are not JSON ({exc})"
+            ) from None
     if arguments is None:
         arguments = {}
     # Same formatting as the template's tojson, so string and dict arguments train identically.
@@ -216,7 +224,11 @@ def features() -> Any:
     """The fixed Arrow schema of an exported split."""
     from datasets import Features, List, Value
 
-    call = {"id": Value("string"), "type": Value("string"), "function": {"name": Value("string"), "arguments": Value("string")}}
+    call = {
+        "id": Value("string"),
+        "type": Value("string"),
+        "function": {"name": Value("string"), "arguments": Value("string")},
+    }
     message = {
         "role": Value("string"),
         "content": Value("string"),
@@ -225,7 +237,12 @@ def features() -> Any:
         "name": Value("string"),
     }
     return Features(
-        {"trajectory_id": Value("string"), "env_id": Value("string"), "messages": List(message), "tools": Value("string")}
+        {
+            "trajectory_id": Value("string"),
+            "env_id": Value("string"),
+            "messages": List(message),
+            "tools": Value("string"),
+        }
     )
 
 
@@ -259,7 +276,9 @@ def load_environments(wh: Warehouse) -> list[EnvInfo]:
     ]
 
 
-def export_datasets(wh: Warehouse, out_dir: Path, settings: TrainSettings, *, run_id: str | None = None) -> ExportResult:
+def export_datasets(
+    wh: Warehouse, out_dir: Path, settings: TrainSettings, *, run_id: str | None = None
+) -> ExportResult:
     """Write stage1/stage2/heldout Parquet files under ``out_dir`` and register them in `datasets`."""
     from datasets import Dataset
 
@@ -289,7 +308,11 @@ def export_datasets(wh: Warehouse, out_dir: Path, settings: TrainSettings, *, ru
         path = out_dir / f"{name}.parquet"
         Dataset.from_list(examples[name], features=features()).to_parquet(str(path))
         exported[name] = ExportedSplit(
-            split=name, dataset_id=dataset_id, path=str(path), n_rows=len(examples[name]), env_ids=tuple(sorted(where[name]))
+            split=name,
+            dataset_id=dataset_id,
+            path=str(path),
+            n_rows=len(examples[name]),
+            env_ids=tuple(sorted(where[name])),
         )
     wh.insert(
         "datasets",

@@ -31,7 +31,9 @@ class DevicePlan(BaseModel):
     device: str = Field(description="cuda | mps | cpu.")
     gpu_name: str | None = Field(None, description="GPU model, when training on one.")
     bf16: bool = Field(description="bf16 mixed precision.")
-    packing: bool = Field(description="BFD packing, padding-free (block-diagonal attention from position ids).")
+    packing: bool = Field(
+        description="BFD packing, padding-free (block-diagonal attention from position ids)."
+    )
     cpu_threads: int | None = Field(None, description="torch threads when on CPU.")
 
 
@@ -41,8 +43,12 @@ class StageResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     stage: str = Field(description="stage1 | stage2.")
-    model_dir: str = Field(description="Plain HF directory of the trained model (LoRA merged), with tokenizer.")
-    checkpoint_dir: str | None = Field(None, description="Last Trainer checkpoint (for resuming and lineage).")
+    model_dir: str = Field(
+        description="Plain HF directory of the trained model (LoRA merged), with tokenizer."
+    )
+    checkpoint_dir: str | None = Field(
+        None, description="Last Trainer checkpoint (for resuming and lineage)."
+    )
     global_step: int = Field(description="Optimizer steps taken in total.")
     train_loss: float | None = Field(None, description="Mean training loss reported by the Trainer.")
     tokens_seen: int = Field(0, description="Non-padding input tokens processed.")
@@ -160,11 +166,7 @@ def train_stage(
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume)
     runtime = time.perf_counter() - started
-    trainer.save_model()  # a final checkpoint-less save into output_dir is not needed; keep the last checkpoint
-    last = get_last_checkpoint(str(ckpt_dir))
-    if last is None or Path(last).name != f"checkpoint-{trainer.state.global_step}":
-        trainer._save_checkpoint(trainer.model, trial=None)  # the final step, so lineage has the exact weights
-        last = get_last_checkpoint(str(ckpt_dir))
+    last = get_last_checkpoint(str(ckpt_dir))  # the Trainer saves the final step too
 
     trained = trainer.model
     if settings.lora:

@@ -1,0 +1,87 @@
+"""Intents: a user instruction per blueprint, carrying every value the agent needs.
+
+The template writer is deterministic and always faithful. The LLM writer (the
+paper's setting) is checked: every required argument value must appear in its
+text, else the template is used and the fallback reason recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from envscale.environments.synthesis.records import Blueprint, Task
+from envscale.environments.synthesis.values import missing_values, required_values
+from envscale.hashing import content_hash
+
+
+def _humanize(name: str) -> str:
+    return re.sub(r"[_\s]+", " ", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)).strip().lower()
+
+
+def template_instruction(blueprint: Blueprint) -> str:
+    """One sentence per call, naming the action and the values the user knows."""
+    needed = required_values(blueprint)
+    sentences = []
+    for i, call in enumerate(blueprint.calls):
+        given = [f"{_humanize(k)} {_show(v)}" for k, v in call.arguments.items() if k in needed and needed[k] == v]
+        lead = "I want to" if i == 0 else "Then"
+        action = _humanize(call.name)
+        sentences.append(f"{lead} {action}" + (f" with {', '.join(given)}" if given else "") + ".")
+    return " ".join(sentences)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+def make_task(blueprint: Blueprint, instruction: str, writer: str, fallback_reason: str | None = None) -> Task:
+    return Task(
+        task_id=content_hash({"bp": blueprint.blueprint_id, "instruction": instruction}),
+        blueprint_id=blueprint.blueprint_id,
+        env_id=blueprint.env_id,
+        instruction=instruction,
+        writer=writer,  # type: ignore[arg-type]
+        fallback_reason=fallback_reason,
+    )
+
+
+def template_task(blueprint: Blueprint) -> Task:
+    return make_task(blueprint, template_instruction(blueprint), "template")
+
+
+_WRITER_SYSTEM = (
+    "You write the request a customer would send to a support agent. Given the actions the agent must "
+    "take (tool calls with their arguments), write ONE short first-person request that asks for all of "
+    "them in order and states every listed value verbatim. Do not mention tools or functions. "
+    "Reply with the request only."
+)
+
+
+async def llm_task(client: Any, blueprint: Blueprint, *, seed: int | None = None) -> Task:
+    """The writer LLM's instruction, or the template when a required value is missing (marked)."""
+    needed = required_values(blueprint)
+    actions = [{"action": c.name, "arguments": c.arguments} for c in blueprint.calls]
+    messages = [
+        {"role": "system", "content": _WRITER_SYSTEM},
+        {
+            "role": "user",
+            "content": "Actions:\n"
+            + json.dumps(actions, ensure_ascii=False, indent=1)
+            + "\nValues to state verbatim: "
+            + ", ".join(_show(v) for v in needed.values()),
+        },
+    ]
+    result = await client.chat(messages, seed=seed)
+    result.raise_for_dead("task_writer")
+    text = result.content.strip()
+    if result.outcome != "ok" or not text:
+        reason = f"invalid_reply: {result.error or 'empty content'}"
+    else:
+        missing = missing_values(text, needed.values())
+        if not missing:
+            return make_task(blueprint, text, "llm")
+        reason = "missing_values: " + ", ".join(_show(v) for v in missing)[:300]
+    fallback = template_task(blueprint)
+    return fallback.model_copy(update={"fallback_reason": reason})

@@ -1,0 +1,98 @@
+"""Export of accepted trajectories into stage-1/stage-2/held-out Parquet splits, by environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from envscale.config import TrainSettings
+from envscale.models.chat_template import render
+from envscale.models.dataset_export import (
+    EnvInfo,
+    export_datasets,
+    heldout_env_ids,
+    load_split,
+    matches_vertical,
+    split_environments,
+)
+
+
+def test_export_splits_by_environment_and_registers_datasets(seeded_warehouse, tmp_path: Path) -> None:
+    settings = TrainSettings(vertical=["retail"], heldout_fraction=0.25)
+    result = export_datasets(seeded_warehouse, tmp_path / "ds", settings, run_id="run-1")
+    split = result.split
+    # retail-tagged envs are vertical; the imported τ-bench env is evaluation-only
+    assert set(split.vertical_envs) | set(split.heldout) >= {"env_v1", "env_v2"}
+    assert "env_tau" in split.heldout and "env_tau" not in split.general + split.vertical_envs
+    # every group of >= 2 envs keeps at least one held out; nothing is both trained on and held out
+    assert set(split.heldout) & {"env_v1", "env_v2"} and set(split.heldout) & {
+        "env_g1",
+        "env_g2",
+        "env_g3",
+        "env_g4",
+    }
+    assert not set(split.heldout) & set(split.general + split.vertical_envs)
+
+    stage1 = load_split(result.splits["stage1"].path)
+    heldout = load_split(result.splits["heldout"].path)
+    assert set(stage1["env_id"]) == set(split.general)
+    assert not set(stage1["env_id"]) & set(split.heldout)
+    assert set(heldout["env_id"]) == set(split.heldout)
+    # rejected trajectories are not exported; the malformed accepted one is kept out with a reason
+    assert not any(t.endswith("_3") for t in stage1["trajectory_id"])
+    assert [s.trajectory_id for s in result.skipped] == ["t_bad"]
+    assert "not JSON" in result.skipped[0].reason
+
+    row = stage1[0]
+    call = next(m for m in row["messages"] if m["tool_calls"])["tool_calls"][0]
+    assert isinstance(call["function"]["arguments"], str) and json.loads(call["function"]["arguments"])
+    assert isinstance(row["tools"], str) and json.loads(row["tools"])[0]["type"] == "function"
+    # the exported row renders through the shared template
+    assert "<tool_call>" in render(row["messages"], row["tools"])
+
+    with seeded_warehouse.connect() as con:
+        rows = con.execute("SELECT split, n_rows, run_id FROM datasets ORDER BY split").fetchall()
+    assert [(s, r) for s, _, r in rows] == [("heldout", "run-1"), ("stage1", "run-1"), ("stage2", "run-1")]
+    assert dict((s, n) for s, n, _ in rows)["stage1"] == len(stage1)
+    assert set(heldout_env_ids(seeded_warehouse)) == set(split.heldout)
+    assert json.loads((tmp_path / "ds" / "split.json").read_text())["heldout"] == list(split.heldout)
+
+
+def test_export_is_deterministic_and_reruns_add_no_rows(seeded_warehouse, tmp_path: Path) -> None:
+    settings = TrainSettings(vertical=["shop-*"])
+    first = export_datasets(seeded_warehouse, tmp_path / "a", settings)
+    second = export_datasets(seeded_warehouse, tmp_path / "b", settings)
+    assert first.split == second.split
+    assert {k: v.dataset_id for k, v in first.splits.items()} == {
+        k: v.dataset_id for k, v in second.splits.items()
+    }
+    with seeded_warehouse.connect() as con:
+        assert con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 3
+
+
+def test_split_is_stable_when_environments_are_added() -> None:
+    settings = TrainSettings(heldout_fraction=0.3)
+    envs = [EnvInfo(env_id=f"env_{i}", name=f"n{i}", origin="generated") for i in range(40)]
+    before = split_environments(envs[:30], settings)
+    after = split_environments(envs, settings)
+    assert set(before.heldout) <= set(after.heldout)
+    assert set(before.general) <= set(after.general)
+    assert 0.1 < len(after.heldout) / 40 < 0.5
+
+
+def test_vertical_selectors() -> None:
+    env = EnvInfo(
+        env_id="e1",
+        name="tau-bench-retail",
+        origin="imported",
+        domain_id="d9",
+        domain_name="Shop",
+        tags=("retail",),
+    )
+    assert matches_vertical(env, ["d9"]) and matches_vertical(env, ["e1"])
+    assert (
+        matches_vertical(env, ["tau-bench-*"])
+        and matches_vertical(env, ["RETAIL"])
+        and matches_vertical(env, ["sh*"])
+    )
+    assert not matches_vertical(env, ["airline", "d1"])
