@@ -82,7 +82,14 @@ def ingest(
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any entry is rejected.")] = False,
 ) -> None:
     """Ingest tool schemas (OpenAI, OpenAPI, MCP, BFCL, ToolBench, τ-bench) into the catalog."""
-    _run_stage("ingest", paths=[str(p) for p in paths], format=format, strict=strict)
+    from envscale.environments.catalog.formats import FORMATS
+
+    if format is not None and format not in FORMATS:
+        err.print(f"[red]--format must be one of {', '.join(FORMATS)}, not {format!r}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _run_stage(
+        "ingest", paths=[str(p) for p in paths], format=format, strict=strict, show_progress=sys.stderr.isatty()
+    )
 
 
 @app.command()
@@ -92,15 +99,42 @@ def build() -> None:
 
 
 @app.command()
-def synthesize() -> None:
+def synthesize(
+    mode: Annotated[str | None, typer.Option("--mode", help="forward (simulated interplay) or reverse (from blueprints).")] = None,
+    blueprints: Annotated[int | None, typer.Option("--blueprints", help="Blueprints per environment.")] = None,
+    in_flight: Annotated[int | None, typer.Option("--in-flight", help="Episodes in flight at once.")] = None,
+    env: Annotated[list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")] = None,
+) -> None:
     """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
-    _run_stage("synthesize")
+    if mode is not None and mode not in ("forward", "reverse"):
+        err.print(f"[red]--mode must be forward or reverse, not {mode!r}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _run_stage(
+        "synthesize", mode=mode, blueprints_per_environment=blueprints, episodes_in_flight=in_flight, environments=env or None
+    )
 
 
 @app.command()
-def validate() -> None:
+def validate(
+    env: Annotated[list[str] | None, typer.Option("--env", help="Only these env_ids (repeatable).")] = None,
+    no_contracts: Annotated[bool, typer.Option("--no-contracts", help="Skip the data contracts.")] = False,
+) -> None:
     """Validate trajectories: validity, state alignment, exact match, data contracts."""
-    _run_stage("validate")
+    result = _run_stage("validate", environments=env or None, contracts=False if no_contracts else None)
+    if isinstance(result, dict) and result.get("funnel"):
+        steps = ("synthesized", "valid", "state_aligned", "exact_match", "contract_clean", "rejected", "quarantined")
+        table = Table(title="validation funnel")
+        table.add_column("domain")
+        for step in steps:
+            table.add_column(step.replace("_", "-"), justify="right")
+        for row in result["funnel"]:
+            table.add_row(row["domain"], *(str(row[s]) for s in steps), style="bold" if row["domain"] == "overall" else None)
+        console.print(table)
+        console.print(
+            f"validated {result.get('validated', 0)} (up to date {result.get('up_to_date', 0)}): "
+            f"accepted {result.get('accepted', 0)}, rejected {result.get('rejected', 0)}, "
+            f"quarantined {result.get('quarantined', 0)}"
+        )
 
 
 @app.command()

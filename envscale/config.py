@@ -89,6 +89,11 @@ class EmbeddingSettings(_Section):
         description="What represents a tool: its parameter list (name+description only when it has none), or name+description+parameters always.",
     )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of the openai backend.")
+    max_seq_length: int = Field(
+        128,
+        gt=0,
+        description="Word pieces the local model reads per text (p90 of tool texts is ~96; 256 is ~1.4x slower).",
+    )
 
 
 class IngestSettings(_Section):
@@ -96,8 +101,11 @@ class IngestSettings(_Section):
     near_duplicate_threshold: float = Field(
         0.9, ge=0, le=1, description="Jaccard similarity above which tools are flagged as near-duplicates."
     )
-    max_description_chars: int = Field(100_000, gt=0)
-    max_schema_depth: int = Field(64, gt=0)
+    max_description_chars: int = Field(100_000, gt=0, description="Longer descriptions (or schema strings) are rejected.")
+    max_schema_depth: int = Field(64, gt=0, description="Deeper parameter schemas are rejected (recursion bombs).")
+    max_schema_nodes: int = Field(50_000, gt=0, description="Schemas with more nodes (after $ref expansion) are rejected.")
+    max_file_mb: int = Field(512, gt=0, description="Larger files are rejected unread.")
+    run_contract: bool = Field(True, description="Run the tool_catalog data contract after each ingest.")
 
 
 class BuildSettings(_Section):
@@ -149,10 +157,16 @@ class SynthesizeSettings(_Section):
 
 
 class ValidateSettings(_Section):
-    ngram_size: int = Field(4, gt=0)
-    max_repetition_ratio: float = Field(0.5, ge=0, le=1)
-    max_messages: int = Field(64, gt=0)
-    max_chars: int = Field(32_000, gt=0)
+    ngram_size: int = Field(4, gt=0, description="Word n-gram size of the repetition filter.")
+    max_repetition_ratio: float = Field(
+        0.5, ge=0, le=1, description="Reject when more than this share of the assistant's n-grams repeat."
+    )
+    max_messages: int = Field(64, gt=0, description="Longest conversation kept (messages).")
+    max_chars: int = Field(32_000, gt=0, description="Longest conversation kept (characters of content).")
+    max_usage_tokens: int = Field(
+        1_000_000, gt=0, description="Trajectories contract: prompt/completion tokens per trajectory at most this."
+    )
+    contracts: bool = Field(True, description="Run the Great Expectations contracts (quarantine on failure).")
 
 
 class TrainSettings(_Section):

@@ -48,6 +48,8 @@ def _bin(name: str) -> str:
 def start_prefect_server(port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ}
     env.pop("PREFECT_API_URL", None)
+    # The UI's browser code must call this server, not the default port.
+    env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
     return subprocess.Popen(
         [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log.open("ab"),

@@ -45,11 +45,11 @@ class StageNotBuilt(RuntimeError):
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("ingest", 3, "tool-schema ingestion into the catalog", None),
+    Stage("ingest", 3, "tool-schema ingestion into the catalog", "envscale.flows.ingest:ingest_tools"),
     Stage("build", 4, "tool graph, domains and DuckDB environments", None),
-    Stage("synthesize", 5, "blueprints, intents and simulated interplay", None),
-    Stage("validate", 6, "three-stage filter and data contracts", None),
-    Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", None),
+    Stage("synthesize", 5, "blueprints, intents and simulated interplay", "envscale.flows.synthesize:synthesize"),
+    Stage("validate", 6, "three-stage filter and data contracts", "envscale.flows.validate:validate"),
+    Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", "envscale.flows.train:train"),
     Stage("evaluate", 8, "pass^k on held-out and imported environments", None),
     Stage("promote", 8, "champion/challenger promotion in the MLflow registry", None),
 )

@@ -306,7 +306,12 @@ def export_datasets(
     for name in SPLITS:
         dataset_id = content_hash({"split": name, "rows": examples[name]})
         path = out_dir / f"{name}.parquet"
-        Dataset.from_list(examples[name], features=features()).to_parquet(str(path))
+        schema = features()
+        if examples[name]:
+            dataset = Dataset.from_list(examples[name], features=schema)
+        else:  # from_list cannot type an empty list
+            dataset = Dataset.from_dict({column: [] for column in schema}, features=schema)
+        dataset.to_parquet(str(path))
         exported[name] = ExportedSplit(
             split=name,
             dataset_id=dataset_id,
@@ -344,7 +349,8 @@ def heldout_env_ids(wh: Warehouse) -> list[str]:
 
 
 def load_split(path: str | Path) -> Any:
-    """An exported split as a ``datasets.Dataset``."""
+    """An exported split as a ``datasets.Dataset`` (empty splits included)."""
+    import pyarrow.parquet as pq
     from datasets import Dataset
 
-    return Dataset.from_parquet(str(path))
+    return Dataset(pq.read_table(str(path)))

@@ -98,7 +98,7 @@ def sft_config(settings: TrainSettings, output_dir: Path, plan: DevicePlan, *, l
         logging_steps=1,
         save_strategy="steps",
         save_steps=settings.save_steps,
-        save_total_limit=2,
+        save_total_limit=1,  # resuming needs only the newest; each holds weights + optimizer state
         seed=settings.seed,
         report_to="none",  # envscale logs to MLflow itself (parent/child runs)
         dataloader_num_workers=0,
@@ -138,9 +138,11 @@ def train_stage(
     plan = device_plan(settings, device)
     if plan.cpu_threads:
         torch.set_num_threads(plan.cpu_threads)
-    dataset = Dataset.from_parquet(str(dataset_path))
-    if len(dataset) == 0:
+    import pyarrow.parquet as pq
+
+    if pq.ParquetFile(dataset_path).metadata.num_rows == 0:
         raise ValueError(f"{stage}: dataset {dataset_path} is empty")
+    dataset = Dataset.from_parquet(str(dataset_path))
     dataset = dataset.select_columns(["messages", "tools"])
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

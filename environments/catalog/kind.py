@@ -18,7 +18,7 @@ READ_VERBS = frozenset(
     calculate compute convert estimate predict analyze analyse validate verify display inspect
     is has can browse filter recommend suggest compare translate summarize summarise
     detect identify evaluate download export print ls cat pwd grep du wc diff tail head sort stat
-    info details status locate track explore scan measure forecast sum mean average""".split()
+    info details status locate track explore scan measure forecast sum mean average think""".split()
 )
 WRITE_VERBS = frozenset(
     """create add update set delete remove cancel book send post put modify insert register reserve
@@ -76,17 +76,18 @@ def method_kind(method: Any) -> tuple[str, str] | None:
 
 
 def name_kind(name: str) -> tuple[str, str]:
-    """The leading verb of the name (last dotted segment, snake or camel case)."""
+    """The first read or write verb among the words of the name (last dotted segment, snake or camel case)."""
     last = name.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
     words = [w for w in re.split(r"[_\-\s]+", _CAMEL.sub("_", last).lower()) if w]
     if not words:
         return "unknown", "no name to judge by"
-    verb = words[0]
-    if verb in WRITE_VERBS:
-        return "write", f"name verb {verb!r}"
-    if verb in READ_VERBS:
-        return "read", f"name verb {verb!r}"
-    return "unknown", f"no read/write signal (name starts with {verb!r})"
+    # The first verb-like word decides: 'get_order' and 'Buses_3_BuyBusTicket' both have one.
+    for word in words:
+        if word in WRITE_VERBS:
+            return "write", f"name verb {word!r}"
+        if word in READ_VERBS:
+            return "read", f"name verb {word!r}"
+    return "unknown", f"no read/write verb in the name ({'_'.join(words)[:40]!r})"
 
 
 def decide(name: str, *evidence: tuple[str, str] | None) -> tuple[str, str]:

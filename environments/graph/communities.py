@@ -19,17 +19,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from envscale.environments.graph.embedding import normalize
-from envscale.environments.graph.similarity import EdgeList, similarity_edges
 from pydantic import BaseModel, ConfigDict, Field
 
+from envscale.environments.graph.embedding import normalize
+from envscale.environments.graph.similarity import EdgeList, similarity_edges
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
     import networkx as nx
-    from envscale.environments.catalog.records import ToolRecord
 
     from envscale.config import BuildSettings
+    from envscale.environments.catalog.records import ToolRecord
 
 
 class ToolsEmbedder(Protocol):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
-    from envscale.environments.catalog.records import ToolRecord
-
     from envscale.config import EndpointSettings
+    from envscale.environments.catalog.records import ToolRecord
+    from envscale.environments.graph.communities import Domain
 
 Complete = Callable[[list[dict[str, Any]]], str]
 
@@ -478,3 +478,31 @@ class EndpointCompleter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def make_refiner(endpoint: EndpointSettings) -> EndpointCompleter | None:
+    """The graph refiner for ``llm.graph_refiner``: None unless its mode is 'llm' (the rules are the offline refiner)."""
+    return EndpointCompleter(endpoint) if endpoint.mode == "llm" else None
+
+
+def domain_dependencies(
+    domain: Domain,
+    tools_by_id: Mapping[str, ToolRecord],
+    *,
+    complete: Complete | None = None,
+    cache_dir: Path | None = None,
+    max_pairs: int = 64,
+) -> DependencyGraph:
+    """The dependency graph of one domain; its similarity edges (strongest first) are the extra LLM candidates."""
+    tools = [tools_by_id[t] for t in domain.tool_ids]
+    similar = [
+        (e.source, e.target) for e in sorted(domain.edges, key=lambda e: (-e.weight, e.source, e.target))
+    ]
+    return build_dependencies(
+        tools,
+        complete=complete,
+        candidate_pairs=similar,
+        cache_dir=cache_dir,
+        max_pairs=max_pairs,
+        model_id=getattr(complete, "model_id", ""),
+    )

@@ -21,9 +21,8 @@ import numpy as np
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
-    from envscale.environments.catalog.records import ToolRecord
-
     from envscale.config import EmbeddingSettings
+    from envscale.environments.catalog.records import ToolRecord
 
 TextMode = Literal["parameters", "full"]
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -114,7 +113,14 @@ def default_model_path() -> Path:
 class SentenceTransformerBackend:
     """A local sentence-transformers model, loaded offline on first use."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 256, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        batch_size: int = 256,
+        device: str = "cpu",
+        max_seq_length: int | None = 128,
+    ) -> None:
         if model == DEFAULT_MODEL or model.endswith("/" + DEFAULT_MODEL):
             self.path = default_model_path()
         elif Path(model).expanduser().is_dir():
@@ -124,7 +130,11 @@ class SentenceTransformerBackend:
             raise EmbeddingError(
                 f"embedding model {model!r} is neither {DEFAULT_MODEL!r} (shipped) nor a local model folder"
             )
-        self.model_id = f"st:{self.path.name if self.path.name != 'model' else DEFAULT_MODEL}"
+        # Truncation changes the vectors of long texts, so it is part of the vector space's name.
+        self.model_id = (
+            f"st:{self.path.name if self.path.name != 'model' else DEFAULT_MODEL}:msl{max_seq_length}"
+        )
+        self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.device = device
         self._model: Any = None
@@ -135,6 +145,8 @@ class SentenceTransformerBackend:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            if self.max_seq_length:
+                self._model.max_seq_length = self.max_seq_length
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -316,6 +328,8 @@ def make_embedder(settings: EmbeddingSettings, cache_dir: Path | None = None) ->
             timeout_s=settings.timeout_s,
         )
     else:
-        backend = SentenceTransformerBackend(settings.model, batch_size=settings.batch_size)
+        backend = SentenceTransformerBackend(
+            settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
+        )
     cache = EmbeddingCache(cache_dir, backend.model_id) if cache_dir is not None else None
     return ToolEmbedder(backend=backend, cache=cache, text_mode=settings.text)

@@ -35,6 +35,17 @@ class WriteStatement(_Model):
     table: str = Field(description="The table it writes (must be among the program's declared writes).")
 
 
+class ParamBinding(_Model):
+    """What a tool argument means in the schema (rule-compiled programs; samplers ground arguments with it)."""
+
+    param: str = Field(description="Argument name as the tool spells it.")
+    role: Literal["key", "ref", "column", "control"] = Field(
+        description="key: the main table's primary key; ref: a foreign key; column: a value; control: limit/page/..."
+    )
+    table: str | None = Field(None, description="Table the argument refers to (key/ref: the referenced table).")
+    column: str | None = Field(None, description="Column it is stored in or compared with.")
+
+
 class ToolProgram(_Model):
     """One tool, as statements over the environment's tables."""
 
@@ -48,6 +59,9 @@ class ToolProgram(_Model):
     )
     empty_error: str | None = Field(None, description="Error when the result has no row (e.g. 'order not found').")
     origin: Literal["rules", "llm", "hand"] = Field("rules", description="Who wrote the program.")
+    action: Literal["read", "create", "update", "delete", "other"] = Field("other", description="What the tool does to its main table.")
+    table: str | None = Field(None, description="The main table the tool is about.")
+    bindings: tuple[ParamBinding, ...] = Field((), description="Meaning of each argument (empty for hand-written programs).")
 
     @property
     def tables_written(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ retries the call, so the agent never sees the conflict.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ class EnvEpisode:
         self.tools = env.tools
         self._cur: duckdb.DuckDBPyConnection | None = env.cursor()
         self._cur.execute("BEGIN TRANSACTION")
-        self._private: duckdb.DuckDBPyConnection | None = None
+        self._fork: str | None = None  # name of the attached private database, once forked
         self._overlay: dict[str, dict[tuple, tuple | None]] = {}
         self._log: list[tuple[str, dict[str, Any]]] = []
         self._writes_done = 0
@@ -72,8 +73,8 @@ class EnvEpisode:
             self._undo()
             return ToolResult(ok=False, error=str(exc), error_code="precondition_failed")
         except duckdb.Error as exc:
-            if _is_conflict(exc) and self._private is None:
-                self._fork()
+            if _is_conflict(exc) and self._fork is None:
+                self._move_to_fork()
                 try:
                     return self._run(cp, params, arguments)
                 except (duckdb.Error, _EmptyResult) as again:
@@ -125,15 +126,12 @@ class EnvEpisode:
             return
         self.closed = True
         if self._cur is not None:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 self._cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
+            if self._fork is not None:
+                self.env.drop_fork(self._cur, self._fork)
             self._cur.close()
             self._cur = None
-        if self._private is not None:
-            self._private.close()
-            self._private = None
 
     def __enter__(self) -> EnvEpisode:
         return self
@@ -158,14 +156,18 @@ class EnvEpisode:
 
     # -- internals -------------------------------------------------------------
     def _con(self) -> duckdb.DuckDBPyConnection:
-        return self._private if self._private is not None else self._cur  # type: ignore[return-value]
+        if self._cur is None:
+            raise RuntimeError("episode is closed")
+        return self._cur
 
     def _bind(self, cp: CompiledProgram, arguments: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for arg, param in cp.arguments:
             value = arguments.get(arg)
-            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
-                value = canonical_json(value)  # nested values travel as JSON text
+            if isinstance(value, dict | list):
+                # Arrays and objects travel as JSON text (programs unnest them with
+                # from_json): one predictable binding, whatever DuckDB would infer.
+                value = canonical_json(value)
             params[param] = value
         params["_now"] = self.env.clock
         if cp.uses_new_id:
@@ -182,7 +184,7 @@ class EnvEpisode:
                     return ToolResult(ok=False, error=_format(error, arguments), error_code="precondition_failed")
         pending: list[tuple[str, str, list[tuple]]] = []
         executed: list[tuple[str, dict[str, Any]]] = []
-        private = self._private is not None and bool(cp.writes)
+        private = self._fork is not None and bool(cp.writes)
         if private:
             con.execute("BEGIN TRANSACTION")
         for stmt in cp.writes:
@@ -228,41 +230,32 @@ class EnvEpisode:
 
     def _undo(self) -> None:
         """Bring the database back to the state after the last successful call."""
-        if self._private is not None:
-            try:
-                self._private.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            return
+        cur = self._con()
+        with contextlib.suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        if self._fork is not None:
+            return  # forked calls run in their own transaction: the rollback undid the call
         # DuckDB has no savepoints: roll the whole transaction back and replay
         # the episode's successful writes (only on this error path).
-        assert self._cur is not None
-        try:
-            self._cur.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-        self._cur.execute("BEGIN TRANSACTION")
+        cur.execute("BEGIN TRANSACTION")
         try:
             for sql, bound in self._log:
-                self._cur.execute(sql, bound).fetchall()
+                cur.execute(sql, bound).fetchall()
         except duckdb.Error as exc:
             if not _is_conflict(exc):
                 raise
-            self._fork()
+            self._move_to_fork()
 
-    def _fork(self) -> None:
-        """Move to a private copy of the base state holding this episode's writes."""
-        private = self.env.private_copy()
+    def _move_to_fork(self) -> None:
+        """Continue on a private copy of the base state (attached in-memory database) holding this episode's writes."""
+        cur = self._con()
+        with contextlib.suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        self._fork = self.env.make_fork(cur)
+        cur.execute("BEGIN TRANSACTION")
         for sql, bound in self._log:
-            private.execute(sql, bound).fetchall()
-        if self._cur is not None:
-            try:
-                self._cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            self._cur.close()
-            self._cur = None
-        self._private = private
+            cur.execute(sql, bound).fetchall()
+        cur.execute("COMMIT")
         self.forked = True
 
 

@@ -104,12 +104,13 @@ class LoadedEnvironment:
             p.name: compile_program(p, by_tool[p.name]) for p in programs if p.name in by_tool
         }
         self._lock = threading.Lock()
+        self._forks = 0
+        self.catalog = con.execute("SELECT current_database()").fetchone()[0]
         self.columns: dict[str, tuple[str, ...]] = {}
         self.pk_index: dict[str, tuple[int, ...]] = {}
         self.base: dict[str, dict[tuple, tuple]] = {}
         self.base_hashes: dict[str, dict[tuple, int]] = {}
         self.base_sums: dict[str, int] = {}
-        self.arrow: dict[str, Any] = {}
         self._load_base()
 
     # -- construction --------------------------------------------------------
@@ -141,20 +142,33 @@ class LoadedEnvironment:
             self.base[table.name] = base
             self.base_hashes[table.name] = hashes
             self.base_sums[table.name] = sum(hashes.values()) % HASH_MOD
-            self.arrow[table.name] = self.con.sql(f'SELECT * FROM "{table.name}"').to_arrow_table()
 
     # -- episodes ------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             return self.con.cursor()
 
-    def private_copy(self) -> duckdb.DuckDBPyConnection:
-        """A sandboxed database of its own holding the base state (for an episode that must fork)."""
-        con = sandbox.connect()
+    def make_fork(self, cur: duckdb.DuckDBPyConnection) -> str:
+        """Attach a private in-memory database holding the base state and make it ``cur``'s default.
+
+        Programs name tables unqualified (the checker refuses qualified names), so
+        after ``USE`` they only ever see the fork.
+        """
+        with self._lock:
+            self._forks += 1
+            name = f"fork_{self._forks}"
+        cur.execute(f"ATTACH ':memory:' AS {name}")
+        cur.execute(f"USE {name}")
+        cur.execute("BEGIN TRANSACTION")
         for table in self.schema.parents_first():
-            con.execute(table_ddl(table))
-            sandbox.load_arrow(con, table.name, self.arrow[table.name])
-        return con
+            cur.execute(table_ddl(table))
+            cur.execute(f'INSERT INTO "{table.name}" SELECT * FROM {self.catalog}.main."{table.name}"')
+        cur.execute("COMMIT")
+        return name
+
+    def drop_fork(self, cur: duckdb.DuckDBPyConnection, name: str) -> None:
+        cur.execute(f"USE {self.catalog}")
+        cur.execute(f"DETACH {name}")
 
     def open_episode(self):
         from envscale.environments.runtime.episode import EnvEpisode

@@ -25,7 +25,9 @@ def template_instruction(blueprint: Blueprint) -> str:
     needed = required_values(blueprint)
     sentences = []
     for i, call in enumerate(blueprint.calls):
-        given = [f"{_humanize(k)} {_show(v)}" for k, v in call.arguments.items() if k in needed and needed[k] == v]
+        given = [
+            f"{_humanize(k)} {_show(v)}" for k, v in call.arguments.items() if k in needed and needed[k] == v
+        ]
         lead = "I want to" if i == 0 else "Then"
         action = _humanize(call.name)
         sentences.append(f"{lead} {action}" + (f" with {', '.join(given)}" if given else "") + ".")
@@ -36,7 +38,9 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
-def make_task(blueprint: Blueprint, instruction: str, writer: str, fallback_reason: str | None = None) -> Task:
+def make_task(
+    blueprint: Blueprint, instruction: str, writer: str, fallback_reason: str | None = None
+) -> Task:
     return Task(
         task_id=content_hash({"bp": blueprint.blueprint_id, "instruction": instruction}),
         blueprint_id=blueprint.blueprint_id,

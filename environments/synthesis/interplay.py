@@ -120,8 +120,16 @@ async def play_forward(
                     if not isinstance(args, dict):
                         raise ValueError(f"arguments must be a JSON object, got {type(args).__name__}")
                 except ValueError as exc:
-                    outcome = ToolResult(ok=False, error=f"invalid JSON arguments: {exc}", error_code="invalid_arguments")
-                    issues.append(Issue(turn=turn, code="invalid_json_arguments", detail=_short(f"{name}: {fn['arguments']}")))
+                    outcome = ToolResult(
+                        ok=False, error=f"invalid JSON arguments: {exc}", error_code="invalid_arguments"
+                    )
+                    issues.append(
+                        Issue(
+                            turn=turn,
+                            code="invalid_json_arguments",
+                            detail=_short(f"{name}: {fn['arguments']}"),
+                        )
+                    )
                 else:
                     outcome = episode.call(name, args)
                     if not outcome.ok:
@@ -141,7 +149,13 @@ async def play_forward(
         text = (message.get("content") or "").strip()
         if not text:
             invalid += 1
-            issues.append(Issue(turn=turn, code="empty_reply", detail="assistant message with neither content nor tool calls"))
+            issues.append(
+                Issue(
+                    turn=turn,
+                    code="empty_reply",
+                    detail="assistant message with neither content nor tool calls",
+                )
+            )
             failures += 1
             if failures >= config.max_failures:
                 termination = "repeated_failure"
@@ -168,7 +182,9 @@ async def play_forward(
     completion += getattr(user, "completion_tokens", 0)
     retries += getattr(user, "retries", 0)
     return Trajectory(
-        trajectory_id=Trajectory.make_id(job.blueprint.env_id, job.blueprint.blueprint_id, job.attempt, "forward"),
+        trajectory_id=Trajectory.make_id(
+            job.blueprint.env_id, job.blueprint.blueprint_id, job.attempt, "forward"
+        ),
         task_id=job.task.task_id,
         env_id=job.blueprint.env_id,
         blueprint_id=job.blueprint.blueprint_id,
@@ -179,12 +195,20 @@ async def play_forward(
         termination=termination,  # type: ignore[arg-type]
         final_state_hash=episode.state_hash(),
         issues=tuple(issues),
-        usage=Usage(prompt_tokens=prompt, completion_tokens=completion, requests=requests, retries=retries, invalid_replies=invalid),
+        usage=Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            requests=requests,
+            retries=retries,
+            invalid_replies=invalid,
+        ),
         timings=Timings(total_s=time.perf_counter() - t0, agent_s=agent_s, user_s=user_s, env_s=env_s),
     )
 
 
-def build_reverse(job: Job, tools: list[dict[str, Any]], *, system_prompt: str = AGENT_SYSTEM, final_text: str | None = None) -> Trajectory:
+def build_reverse(
+    job: Job, tools: list[dict[str, Any]], *, system_prompt: str = AGENT_SYSTEM, final_text: str | None = None
+) -> Trajectory:
     """The trajectory straight from the blueprint: gold calls and results, user turn from the intent."""
     bp = job.blueprint
     messages: list[dict[str, Any]] = [
@@ -198,11 +222,24 @@ def build_reverse(job: Job, tools: list[dict[str, Any]], *, system_prompt: str =
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"id": call_id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {
+                            "name": call.name,
+                            "arguments": json.dumps(call.arguments, ensure_ascii=False),
+                        },
+                    }
                 ],
             }
         )
-        messages.append({"role": "tool", "tool_call_id": call_id, "content": json.dumps(call.result, ensure_ascii=False, default=str)})
+        messages.append(
+            {
+                "role": "tool",
+                "tool_call_id": call_id,
+                "content": json.dumps(call.result, ensure_ascii=False, default=str),
+            }
+        )
     messages.append({"role": "assistant", "content": final_text or _final_template(bp)})
     return Trajectory(
         trajectory_id=Trajectory.make_id(bp.env_id, bp.blueprint_id, job.attempt, "reverse"),
@@ -220,7 +257,11 @@ def build_reverse(job: Job, tools: list[dict[str, Any]], *, system_prompt: str =
 
 def _final_template(bp: Blueprint) -> str:
     names = ", ".join(c.name for c in bp.calls)
-    return f"All done: I completed {names} as you asked." if not bp.read_only else f"Here is what I found using {names}."
+    return (
+        f"All done: I completed {names} as you asked."
+        if not bp.read_only
+        else f"Here is what I found using {names}."
+    )
 
 
 # -- many episodes -------------------------------------------------------------------------------

@@ -78,7 +78,9 @@ class Task(_Record):
     env_id: str = Field(description="Environment of the blueprint.")
     instruction: str = Field(description="What the user wants, carrying every value the agent needs.")
     writer: Literal["llm", "template"] = Field(description="Who wrote the instruction.")
-    fallback_reason: str | None = Field(None, description="Why an LLM instruction was replaced by the template.")
+    fallback_reason: str | None = Field(
+        None, description="Why an LLM instruction was replaced by the template."
+    )
 
     def warehouse_row(self, run_id: str | None) -> dict[str, Any]:
         return {
@@ -109,7 +111,9 @@ class Usage(_Record):
     completion_tokens: int = Field(0, description="Completion tokens reported by the endpoints.")
     requests: int = Field(0, description="LLM requests that got an answer.")
     retries: int = Field(0, description="Retried requests (429/5xx/timeouts/connection errors).")
-    invalid_replies: int = Field(0, description="Replies that were broken (no choices, bad JSON, unknown tool, ...).")
+    invalid_replies: int = Field(
+        0, description="Replies that were broken (no choices, bad JSON, unknown tool, ...)."
+    )
 
 
 class Timings(_Record):
@@ -139,7 +143,9 @@ class Trajectory(_Record):
     env_id: str = Field(description="Environment the episode ran on.")
     blueprint_id: str = Field(description="Blueprint of the task.")
     attempt: int = Field(0, ge=0, description="Attempt index for the same blueprint.")
-    mode: Literal["forward", "reverse"] = Field(description="forward = simulated interplay; reverse = built from the blueprint.")
+    mode: Literal["forward", "reverse"] = Field(
+        description="forward = simulated interplay; reverse = built from the blueprint."
+    )
     messages: tuple[dict[str, Any], ...] = Field(description="OpenAI chat messages, system first.")
     tools: tuple[dict[str, Any], ...] = Field(description="OpenAI tool schemas the agent saw.")
     termination: Termination = Field(description="Why the conversation ended.")

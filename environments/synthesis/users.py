@@ -103,7 +103,9 @@ class LLMUser:
             turn = await self.fallback.reply(agent_text)
             why = result.error or "empty reply"
             self.history.append({"role": "assistant", "content": turn.text})
-            return UserTurn(turn.text, turn.stop, issue=f"user simulator reply unusable ({why}); scripted fallback")
+            return UserTurn(
+                turn.text, turn.stop, issue=f"user simulator reply unusable ({why}); scripted fallback"
+            )
         self.history.append({"role": "assistant", "content": text})
         if STOP in text:
             return UserTurn(STOP, stop=True)

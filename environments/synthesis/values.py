@@ -22,7 +22,7 @@ def scalars(value: Any) -> Iterator[Any]:
 
 
 def required_values(blueprint: Blueprint) -> dict[str, Any]:
-    """``param → value`` the user must give: arguments not produced by an earlier call's result.
+    """``param → value`` the user must give: arguments not determined by an earlier call's result.
 
     Booleans are left out (a sentence states them in words, not as 'True').
     """
@@ -36,7 +36,12 @@ def required_values(blueprint: Blueprint) -> dict[str, Any]:
                 if _norm(v) in produced:
                     continue  # the agent learns it from an earlier tool result
                 out.setdefault(name, v)
-        produced.update(_norm(v) for v in scalars(call.result))
+        # A single row (or a write's new row) determines its values; a list of many rows does not
+        # (the user must still say which customer they mean).
+        result = call.result
+        if isinstance(result, list) and len(result) > 1:
+            continue
+        produced.update(_norm(v) for v in scalars(result))
     return out
 
 

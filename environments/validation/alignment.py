@@ -30,7 +30,9 @@ def replay(
         for call in calls:
             result = episode.call(call.name, call.arguments or {})
             replayed.append(
-                ReplayedCall(name=call.name, arguments=call.arguments or {}, ok=result.ok, error_code=result.error_code)
+                ReplayedCall(
+                    name=call.name, arguments=call.arguments or {}, ok=result.ok, error_code=result.error_code
+                )
             )
         final_hash = episode.state_hash()
         changes = tuple(c.model_dump(mode="json") for c in episode.diff())
@@ -38,7 +40,9 @@ def replay(
         episode.close()
     called = tuple(dict.fromkeys(c.name for c in calls))
     declared = tuple(
-        dict.fromkeys(t for name in called if name in tools and tools[name].kind == "write" for t in tools[name].writes)
+        dict.fromkeys(
+            t for name in called if name in tools and tools[name].kind == "write" for t in tools[name].writes
+        )
     )
     record = StateChangeRecord(
         trajectory_id=trajectory_id,

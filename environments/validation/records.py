@@ -20,8 +20,9 @@ REASON_CODES: dict[str, tuple[str, ...]] = {
         "too_long",
         "too_short",
         "improper_ending",
+        "missing_environment",
     ),
-    "state_alignment": ("wrong_final_state", "replay_failed", "missing_blueprint", "missing_environment"),
+    "state_alignment": ("wrong_final_state", "replay_failed", "missing_blueprint"),
     "exact_match": ("wrong_read_sequence",),
 }
 
@@ -34,10 +35,18 @@ class Verdict(_Record):
     """The outcome of validating one trajectory."""
 
     trajectory_id: str = Field(description="The trajectory judged.")
-    verdict: VerdictKind = Field(description="accepted, rejected (a stage failed) or quarantined (a contract failed).")
-    stage: StageName | None = Field(None, description="Stage that rejected or quarantined it; None when accepted.")
-    reason_code: str | None = Field(None, description="Why (a REASON_CODES entry, or the failing expectation's name).")
-    evidence: dict[str, Any] = Field(default_factory=dict, description="The offending call, the differing rows, ...")
+    verdict: VerdictKind = Field(
+        description="accepted, rejected (a stage failed) or quarantined (a contract failed)."
+    )
+    stage: StageName | None = Field(
+        None, description="Stage that rejected or quarantined it; None when accepted."
+    )
+    reason_code: str | None = Field(
+        None, description="Why (a REASON_CODES entry, or the failing expectation's name)."
+    )
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, description="The offending call, the differing rows, ..."
+    )
 
     @classmethod
     def accept(cls, trajectory_id: str) -> Verdict:
@@ -45,7 +54,13 @@ class Verdict(_Record):
 
     @classmethod
     def reject(cls, trajectory_id: str, stage: StageName, reason_code: str, **evidence: Any) -> Verdict:
-        return cls(trajectory_id=trajectory_id, verdict="rejected", stage=stage, reason_code=reason_code, evidence=evidence)
+        return cls(
+            trajectory_id=trajectory_id,
+            verdict="rejected",
+            stage=stage,
+            reason_code=reason_code,
+            evidence=evidence,
+        )
 
 
 class ParsedCall(_Record):
@@ -56,7 +71,9 @@ class ParsedCall(_Record):
     call_id: str | None = Field(None, description="The tool_call id, when given.")
     name: str = Field(description="Tool name the agent used.")
     raw_arguments: Any = Field(None, description="Arguments as written (usually a JSON string).")
-    arguments: dict[str, Any] | None = Field(None, description="Parsed arguments; None when they did not parse.")
+    arguments: dict[str, Any] | None = Field(
+        None, description="Parsed arguments; None when they did not parse."
+    )
 
     def evidence(self) -> dict[str, Any]:
         raw = self.raw_arguments if isinstance(self.raw_arguments, str) else self.arguments
@@ -78,10 +95,16 @@ class StateChangeRecord(_Record):
     trajectory_id: str = Field(description="The trajectory replayed.")
     env_id: str = Field(description="Environment replayed on.")
     final_state_hash: str = Field(description="Episode state hash after the last call.")
-    changes: tuple[dict[str, Any], ...] = Field((), description="RowChange dumps: table, key, op, before, after.")
-    declared_tables: tuple[str, ...] = Field((), description="Tables the called write tools declare they may write.")
+    changes: tuple[dict[str, Any], ...] = Field(
+        (), description="RowChange dumps: table, key, op, before, after."
+    )
+    declared_tables: tuple[str, ...] = Field(
+        (), description="Tables the called write tools declare they may write."
+    )
     called_tools: tuple[str, ...] = Field((), description="Distinct tools called, in first-call order.")
-    n_failed_calls: int = Field(0, description="Calls that returned an error on replay (allowed if the goal is reached).")
+    n_failed_calls: int = Field(
+        0, description="Calls that returned an error on replay (allowed if the goal is reached)."
+    )
 
 
 class Outcome(_Record):
@@ -93,4 +116,6 @@ class Outcome(_Record):
     valid: bool = Field(description="Passed validity control.")
     aligned: bool = Field(description="Passed state alignment.")
     exact: bool = Field(description="Passed exact match (True for write blueprints, where state decides).")
-    state: StateChangeRecord | None = Field(None, description="The replay's state changes (None when not replayed).")
+    state: StateChangeRecord | None = Field(
+        None, description="The replay's state changes (None when not replayed)."
+    )

@@ -44,9 +44,17 @@ class EnvironmentValidator:
     def validate(self, trajectory: Trajectory, blueprint: Blueprint | None) -> Outcome:
         tid = trajectory.trajectory_id
 
-        def outcome(verdict: Verdict, *, valid: bool = False, aligned: bool = False, exact: bool = False, state=None):
+        def outcome(
+            verdict: Verdict, *, valid: bool = False, aligned: bool = False, exact: bool = False, state=None
+        ):
             return Outcome(
-                trajectory_id=tid, env_id=self.env_id, verdict=verdict, valid=valid, aligned=aligned, exact=exact, state=state
+                trajectory_id=tid,
+                env_id=self.env_id,
+                verdict=verdict,
+                valid=valid,
+                aligned=aligned,
+                exact=exact,
+                state=state,
             )
 
         # Stage 1: validity control.
@@ -55,14 +63,19 @@ class EnvironmentValidator:
             return outcome(rejection)
         if blueprint is None:
             return outcome(
-                Verdict.reject(tid, "state_alignment", "missing_blueprint", blueprint_id=trajectory.blueprint_id), valid=True
+                Verdict.reject(
+                    tid, "state_alignment", "missing_blueprint", blueprint_id=trajectory.blueprint_id
+                ),
+                valid=True,
             )
         # Stage 2: replay on a fresh episode; the final state must be the gold state.
         try:
             state, replayed = replay(tid, self.env_id, self.open_episode, calls, self.tools)
         except Exception as exc:  # a runtime fault is a verdict with its reason, never a lost trajectory
             return outcome(
-                Verdict.reject(tid, "state_alignment", "replay_failed", error=f"{type(exc).__name__}: {exc}"[:500]),
+                Verdict.reject(
+                    tid, "state_alignment", "replay_failed", error=f"{type(exc).__name__}: {exc}"[:500]
+                ),
                 valid=True,
             )
         if state.final_state_hash != blueprint.gold_state_hash:

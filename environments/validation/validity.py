@@ -138,17 +138,26 @@ def check_validity(
         if call.arguments is None:
             return Verdict.reject(tid, "validity", "unparseable_arguments", call=call.evidence()), calls
         if call.name not in tools:
-            return Verdict.reject(tid, "validity", "unknown_tool", call=call.evidence(), known=sorted(tools)[:50]), calls
+            return Verdict.reject(
+                tid, "validity", "unknown_tool", call=call.evidence(), known=sorted(tools)[:50]
+            ), calls
         error = validators.first_error(call.name, call.arguments)
         if error is not None:
-            return Verdict.reject(tid, "validity", "schema_invalid_arguments", call=call.evidence(), error=error), calls
+            return Verdict.reject(
+                tid, "validity", "schema_invalid_arguments", call=call.evidence(), error=error
+            ), calls
     assistant_text = [m.get("content") for m in messages if m.get("role") == "assistant"]
     text = "\n".join(t for t in assistant_text if isinstance(t, str))
     ratio = ngram_repetition_ratio(text, ngram_size)
     if ratio > max_repetition_ratio:
         return (
             Verdict.reject(
-                tid, "validity", "repetition", ratio=round(ratio, 4), threshold=max_repetition_ratio, ngram_size=ngram_size
+                tid,
+                "validity",
+                "repetition",
+                ratio=round(ratio, 4),
+                threshold=max_repetition_ratio,
+                ngram_size=ngram_size,
             ),
             calls,
         )
@@ -156,7 +165,13 @@ def check_validity(
     if len(messages) > max_messages or n_chars > max_chars:
         return (
             Verdict.reject(
-                tid, "validity", "too_long", messages=len(messages), chars=n_chars, max_messages=max_messages, max_chars=max_chars
+                tid,
+                "validity",
+                "too_long",
+                messages=len(messages),
+                chars=n_chars,
+                max_messages=max_messages,
+                max_chars=max_chars,
             ),
             calls,
         )
@@ -164,7 +179,9 @@ def check_validity(
         return Verdict.reject(tid, "validity", "too_short", messages=len(messages)), calls
     ending = _ending_problem(trajectory)
     if ending is not None:
-        return Verdict.reject(tid, "validity", "improper_ending", termination=trajectory.termination, problem=ending), calls
+        return Verdict.reject(
+            tid, "validity", "improper_ending", termination=trajectory.termination, problem=ending
+        ), calls
     return None, calls
 
 

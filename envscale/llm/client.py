@@ -98,7 +98,9 @@ class LLMClient:
     ) -> None:
         url = base_url or settings.base_url
         if not url:
-            raise ValueError(f"role {role}: no base_url (start the embedded server with envscale.models.serving)")
+            raise ValueError(
+                f"role {role}: no base_url (start the embedded server with envscale.models.serving)"
+            )
         self.settings = settings
         self.role = role
         self.base_url = url.rstrip("/")
@@ -175,10 +177,14 @@ class LLMClient:
                 else:
                     return self._done(_parse(payload), started, attempt)
             # Retryable: back off (shared gate for 429s), then try again.
-            self.usage.by_status[last_error.split(":")[0]] = self.usage.by_status.get(last_error.split(":")[0], 0) + 1
+            self.usage.by_status[last_error.split(":")[0]] = (
+                self.usage.by_status.get(last_error.split(":")[0], 0) + 1
+            )
             if attempt > s.max_retries:
                 return self._done(
-                    ChatResult("dead", error=f"{self.base_url}: {last_error} (after {attempt} attempts)"), started, attempt
+                    ChatResult("dead", error=f"{self.base_url}: {last_error} (after {attempt} attempts)"),
+                    started,
+                    attempt,
                 )
             self.usage.retries += 1
             delay = _backoff(self.backoff_base_s, attempt, retry_after)
@@ -203,7 +209,9 @@ class LLMClient:
                 max_retries=0,  # retries are ours: shared backoff and classified outcomes
                 timeout=self.settings.timeout_s,
                 # aiohttp transport: ~2x less CPU per call than the default httpx one.
-                http_client=DefaultAioHttpClient(limits=_limits(self.settings.concurrency), timeout=self.settings.timeout_s),
+                http_client=DefaultAioHttpClient(
+                    limits=_limits(self.settings.concurrency), timeout=self.settings.timeout_s
+                ),
             )
         # Everything but `model` goes through extra_body: the SDK's deep TypedDict
         # transform of messages/tools costs ~1 ms a call and changes nothing on the wire.
@@ -288,7 +296,9 @@ def _raise_classified(exc: Exception) -> None:
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status in (408, 429) or status >= 500:
-            raise _Retryable(f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)) from None
+            raise _Retryable(
+                f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)
+            ) from None
         raise _Invalid(f"http {status}: {_short(exc.message)}") from None
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
         raise _Invalid(f"malformed reply: {_short(str(exc))}") from None
@@ -327,11 +337,15 @@ def _parse(body: bytes) -> ChatResult:
     completion = int(usage.get("completion_tokens") or 0) if isinstance(usage, dict) else 0
     choices = data.get("choices")
     if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-        return ChatResult("invalid", error="empty choices", prompt_tokens=prompt, completion_tokens=completion)
+        return ChatResult(
+            "invalid", error="empty choices", prompt_tokens=prompt, completion_tokens=completion
+        )
     choice = choices[0]
     msg = choice.get("message")
     if not isinstance(msg, dict):
-        return ChatResult("invalid", error="choice without a message", prompt_tokens=prompt, completion_tokens=completion)
+        return ChatResult(
+            "invalid", error="choice without a message", prompt_tokens=prompt, completion_tokens=completion
+        )
     message: dict[str, Any] = {"role": "assistant", "content": msg.get("content")}
     calls = msg.get("tool_calls") or []
     if calls:
@@ -342,11 +356,19 @@ def _parse(body: bytes) -> ChatResult:
             if not isinstance(args, str):  # some servers send an object; OpenAI format is a string
                 args = json.dumps(args if args is not None else {})
             clean.append(
-                {"id": call.get("id") or f"call_{i}", "type": "function", "function": {"name": fn.get("name") or "", "arguments": args}}
+                {
+                    "id": call.get("id") or f"call_{i}",
+                    "type": "function",
+                    "function": {"name": fn.get("name") or "", "arguments": args},
+                }
             )
         message["tool_calls"] = clean
     return ChatResult(
-        "ok", message=message, finish_reason=choice.get("finish_reason"), prompt_tokens=prompt, completion_tokens=completion
+        "ok",
+        message=message,
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
     )
 
 

@@ -33,7 +33,13 @@ class Reply:
 _ids = itertools.count()
 
 
-def completion(message: dict[str, Any], *, finish_reason: str = "stop", prompt_tokens: int = 10, completion_tokens: int = 5) -> Reply:
+def completion(
+    message: dict[str, Any],
+    *,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 10,
+    completion_tokens: int = 5,
+) -> Reply:
     return Reply(
         body={
             "id": f"chatcmpl-{next(_ids)}",
@@ -41,7 +47,11 @@ def completion(message: dict[str, Any], *, finish_reason: str = "stop", prompt_t
             "created": 0,
             "model": "stand-in",
             "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
         }
     )
 
@@ -53,7 +63,9 @@ def text(content: str | None, **kw: Any) -> Reply:
 def tool_call(name: str, arguments: dict[str, Any] | str, *, content: str | None = None, **kw: Any) -> Reply:
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
     call = {"id": f"call_{next(_ids)}", "type": "function", "function": {"name": name, "arguments": args}}
-    return completion({"role": "assistant", "content": content, "tool_calls": [call]}, finish_reason="tool_calls", **kw)
+    return completion(
+        {"role": "assistant", "content": content, "tool_calls": [call]}, finish_reason="tool_calls", **kw
+    )
 
 
 def error(status: int, *, retry_after: float | None = None, message: str = "stand-in error") -> Reply:
@@ -66,7 +78,9 @@ def truncated() -> Reply:
 
 
 def empty_choices() -> Reply:
-    return Reply(body={"id": "x", "object": "chat.completion", "created": 0, "model": "stand-in", "choices": []})
+    return Reply(
+        body={"id": "x", "object": "chat.completion", "created": 0, "model": "stand-in", "choices": []}
+    )
 
 
 Responder = Callable[[dict[str, Any]], "Reply | Awaitable[Reply]"]
@@ -90,14 +104,24 @@ def tool_then_answer(request: dict[str, Any]) -> Reply:
 class StandInServer:
     """The server; ``script`` replies are used first (FIFO), then ``responder``."""
 
-    def __init__(self, responder: Responder | None = None, *, latency_s: float = 0.0, record: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        latency_s: float = 0.0,
+        record: bool = True,
+        port: int = 0,
+    ) -> None:
         self.responder = responder or echo_responder
         self.latency_s = latency_s
         self.record = record
         self.port = port
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.auth_headers: list[str | None] = []
         self.served = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -117,21 +141,31 @@ class StandInServer:
         payload = await request.json()
         if self.record:
             self.requests.append(payload)
-        reply = self.script.popleft() if self.script else self.responder(payload)
-        if asyncio.iscoroutine(reply):
-            reply = await reply
-        delay = self.latency_s + reply.delay_s
-        if delay:
-            await asyncio.sleep(delay)
+            self.auth_headers.append(request.headers.get("Authorization"))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            reply = self.script.popleft() if self.script else self.responder(payload)
+            if asyncio.iscoroutine(reply):
+                reply = await reply
+            delay = self.latency_s + reply.delay_s
+            if delay:
+                await asyncio.sleep(delay)
+        finally:
+            self.in_flight -= 1
         self.served += 1
         if reply.raw is not None:
-            return web.Response(body=reply.raw, status=reply.status, headers=reply.headers, content_type="application/json")
+            return web.Response(
+                body=reply.raw, status=reply.status, headers=reply.headers, content_type="application/json"
+            )
         return web.json_response(reply.body or {}, status=reply.status, headers=reply.headers)
 
     async def _models(self, request: Any) -> Any:
         from aiohttp import web
 
-        return web.json_response({"object": "list", "data": [{"id": "stand-in", "object": "model", "owned_by": "envscale"}]})
+        return web.json_response(
+            {"object": "list", "data": [{"id": "stand-in", "object": "model", "owned_by": "envscale"}]}
+        )
 
     async def _start(self) -> None:
         from aiohttp import web

@@ -1,0 +1,276 @@
+"""Rule-based schema inference from a domain's tool parameters.
+
+``order_id`` names the entity ``order`` → table ``orders(order_id PK)``; a tool
+``create_order(customer_id, total)`` puts ``total`` on ``orders`` and makes
+``orders.customer_id`` a foreign key to ``customers``. Every tool gets a plan:
+its main table, what it does there (read/create/update/delete) and what each
+argument means; the program compiler turns plans into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from envscale.environments.programs.model import ParamBinding
+from envscale.environments.schema import naming
+from envscale.environments.schema.model import Column, ColumnType, ForeignKey, SchemaModel, Table
+
+Action = Literal["read", "create", "update", "delete"]
+MAX_COLUMNS = 32
+
+
+class ToolLike(Protocol):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    kind: str
+
+
+@dataclass
+class ToolPlan:
+    """How one tool maps onto the schema."""
+
+    tool: str
+    action: Action
+    entity: str
+    table: str
+    key_param: str | None = None
+    bindings: list[ParamBinding] = field(default_factory=list)
+    required: set[str] = field(default_factory=set)
+    status_value: str | None = None
+    verb: str | None = None
+
+
+@dataclass
+class InferredSchema:
+    schema: SchemaModel
+    plans: dict[str, ToolPlan]
+    dropped: dict[str, str]  # tool → reason
+
+
+@dataclass
+class _TableDraft:
+    entity: str
+    name: str
+    pk: str
+    pk_type: ColumnType = "VARCHAR"
+    columns: dict[str, Column] = field(default_factory=dict)
+    fks: dict[str, str] = field(default_factory=dict)  # column → referenced table
+    description: str = ""
+
+
+def json_type(schema: dict[str, Any]) -> ColumnType:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "string")
+    if t is None and "enum" in schema:
+        values = schema["enum"]
+        t = "integer" if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values) else "string"
+    return {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "array": "JSON", "object": "JSON"}.get(
+        t or "string", "VARCHAR"
+    )
+
+
+def _column(name: str, spec: dict[str, Any]) -> Column:
+    typ = json_type(spec)
+    enum = spec.get("enum")
+    if enum is not None:
+        enum = tuple(v for v in enum if v is not None) or None
+        if enum and typ == "VARCHAR":
+            enum = tuple(str(v) for v in enum)
+    fmt = spec.get("format") or _hint(name)
+    return Column(
+        name=name,
+        type=typ,
+        enum=enum,
+        minimum=_num(spec.get("minimum", spec.get("exclusiveMinimum"))),
+        maximum=_num(spec.get("maximum", spec.get("exclusiveMaximum"))),
+        format=fmt,
+        description=str(spec.get("description", ""))[:200],
+    )
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+_HINTS = (
+    ("email", "email"), ("first_name", "first_name"), ("last_name", "last_name"), ("phone", "phone"),
+    ("city", "city"), ("country", "country"), ("state", "state"), ("zip", "zip"), ("postal", "zip"),
+    ("address", "address"), ("street", "address"), ("url", "url"), ("date", "date"), ("time", "time"),
+    ("name", "name"), ("title", "title"), ("description", "text"), ("comment", "text"), ("message", "text"),
+    ("currency", "currency"), ("company", "company"), ("color", "color"), ("price", "money"),
+    ("amount", "money"), ("cost", "money"), ("total", "money"), ("balance", "money"), ("status", "status"),
+)
+
+
+def _hint(name: str) -> str | None:
+    for needle, hint in _HINTS:
+        if needle in name:
+            return hint
+    return None
+
+
+def _merge(a: Column, b: Column) -> Column:
+    if a.type == b.type:
+        typ = a.type
+    elif {a.type, b.type} <= {"BIGINT", "DOUBLE"}:
+        typ = "DOUBLE"
+    else:
+        typ = "VARCHAR"
+    enum = None
+    if a.enum and b.enum:
+        enum = tuple(dict.fromkeys(a.enum + b.enum))
+    lo = [x for x in (a.minimum, b.minimum) if x is not None]
+    hi = [x for x in (a.maximum, b.maximum) if x is not None]
+    return a.model_copy(
+        update={
+            "type": typ,
+            "enum": enum if typ != "VARCHAR" or all(isinstance(v, str) for v in enum or ()) else None,
+            "minimum": max(lo) if lo else None,
+            "maximum": min(hi) if hi else None,
+            "description": a.description or b.description,
+        }
+    )
+
+
+def decide_action(tool: ToolLike, has_key: bool) -> tuple[Action, str | None]:
+    verb = naming.verb_of(tool.name)
+    if verb in naming.CREATE_VERBS:
+        return "create", verb
+    if verb in naming.DELETE_VERBS:
+        return "delete", verb
+    if verb in naming.UPDATE_VERBS:
+        return "update", verb
+    if verb in naming.READ_VERBS:
+        return "read", verb
+    if getattr(tool, "kind", "unknown") == "write":
+        return ("update" if has_key else "create"), verb
+    return "read", verb
+
+
+def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
+    """Tables and per-tool plans from the tools' names and parameters (no LLM)."""
+    drafts: dict[str, _TableDraft] = {}
+    plans: dict[str, ToolPlan] = {}
+    dropped: dict[str, str] = {}
+
+    def table_for(entity: str, pk_type: ColumnType | None = None) -> _TableDraft:
+        entity = entity or "record"
+        if entity not in drafts:
+            name = naming.plural(entity)[:60]
+            drafts[entity] = _TableDraft(entity=entity, name=name, pk=f"{entity}_id"[:60])
+        draft = drafts[entity]
+        if pk_type == "BIGINT" and not draft.columns:
+            draft.pk_type = "BIGINT"
+        return draft
+
+    for tool in tools:
+        params = tool.parameters or {}
+        props: dict[str, Any] = params.get("properties") or {}
+        if not isinstance(props, dict):
+            dropped[tool.name] = "schema: parameters.properties is not an object"
+            continue
+        required = set(params.get("required") or [])
+        ids = {p: naming.id_entity(p) for p in props}
+        ids = {p: e for p, e in ids.items() if e is not None and json_type(props[p] or {}) in ("VARCHAR", "BIGINT")}
+        noun = naming.noun_of(tool.name)
+        entity = _main_entity(noun, ids, required)
+        key_param = next((p for p, e in ids.items() if e == entity or (e == "" and entity == (noun or "record"))), None)
+        action, verb = decide_action(tool, key_param is not None)
+        key_type = json_type(props[key_param]) if key_param else None
+        draft = table_for(entity, key_type)
+        if draft.pk_type == "BIGINT" and key_type not in (None, "BIGINT"):
+            draft.pk_type = "VARCHAR"
+        if not draft.description:
+            draft.description = f"{entity.replace('_', ' ')} records (from {tool.name})"
+        plan = ToolPlan(tool=tool.name, action=action, entity=entity, table=draft.name, key_param=key_param,
+                        required=required, verb=verb)
+        for param, spec in props.items():
+            spec = spec if isinstance(spec, dict) else {}
+            if param == key_param:
+                plan.bindings.append(ParamBinding(param=param, role="key", table=draft.name, column=draft.pk))
+                continue
+            ref_entity = ids.get(param)
+            if ref_entity:
+                ref = table_for(ref_entity, json_type(spec))
+                col = naming.snake(param) if naming.snake(param).endswith(("_id", "_uuid")) else ref.pk
+                if col == draft.pk:
+                    col = f"ref_{col}"[:60]
+                if ref.name != draft.name:
+                    draft.fks[col] = ref.name
+                draft.columns.setdefault(col, Column(name=col, type=ref.pk_type, format="ref",
+                                                     description=f"references {ref.name}"))
+                plan.bindings.append(ParamBinding(param=param, role="ref", table=ref.name, column=col))
+                continue
+            col = naming.snake(param)
+            if col in naming.CONTROL_PARAMS or param in naming.CONTROL_PARAMS:
+                plan.bindings.append(ParamBinding(param=param, role="control"))
+                continue
+            if col == draft.pk:
+                col = f"{col}_value"
+            new = _column(col, spec)
+            draft.columns[col] = _merge(draft.columns[col], new) if col in draft.columns else new
+            plan.bindings.append(ParamBinding(param=param, role="column", table=draft.name, column=col))
+        has_values = any(b.role == "column" for b in plan.bindings)
+        if action == "update" and not has_values:
+            plan.status_value = naming.VERB_STATUS.get(verb or "", f"{verb or 'updat'}ed".replace("eed", "ed"))
+            status = draft.columns.get("status")
+            values = tuple(dict.fromkeys(((status.enum if status and status.enum else ("active", "pending"))
+                                          + (plan.status_value,))))
+            draft.columns["status"] = Column(name="status", type="VARCHAR", enum=values, format="status",
+                                             description="lifecycle status")
+        plans[tool.name] = plan
+
+    tables = []
+    for draft in drafts.values():
+        cols = [Column(name=draft.pk, type=draft.pk_type, nullable=False, format="key",
+                       description=f"identifier of a {draft.entity.replace('_', ' ')}")]
+        if not draft.columns:
+            cols.append(Column(name="name", type="VARCHAR", format="name", description="display name"))
+        extra = [c for n, c in draft.columns.items() if n != draft.pk][: MAX_COLUMNS - 1]
+        cols.extend(c.model_copy(update={"type": draft.columns[c.name].type}) for c in extra)
+        kept = {c.name for c in cols}
+        fks = tuple(
+            ForeignKey(columns=(col,), ref_table=ref, ref_columns=(drafts_by_name(drafts)[ref].pk,))
+            for col, ref in draft.fks.items()
+            if col in kept
+        )
+        tables.append(Table(name=draft.name, columns=tuple(cols), primary_key=(draft.pk,), foreign_keys=fks,
+                            description=draft.description))
+    # FK columns must carry the referenced key's final type.
+    by_name = {t.name: t for t in tables}
+    fixed = []
+    for t in tables:
+        cols = list(t.columns)
+        for fk in t.foreign_keys:
+            ref_type = by_name[fk.ref_table].column(fk.ref_columns[0]).type
+            cols = [c.model_copy(update={"type": ref_type}) if c.name == fk.columns[0] else c for c in cols]
+        fixed.append(t.model_copy(update={"columns": tuple(cols)}))
+    schema = SchemaModel(tables=tuple(fixed), origin="rules")
+    schema = SchemaModel(tables=tuple(schema.parents_first()), origin="rules")
+    for plan in plans.values():
+        table = schema.table(plan.table)
+        plan.bindings = [b for b in plan.bindings if b.role != "column" or b.column in table.column_names]
+    return InferredSchema(schema=schema, plans=plans, dropped=dropped)
+
+
+def drafts_by_name(drafts: dict[str, _TableDraft]) -> dict[str, _TableDraft]:
+    return {d.name: d for d in drafts.values()}
+
+
+def _main_entity(noun: str | None, ids: dict[str, str], required: set[str]) -> str:
+    """The tool's own entity: the noun of its name when an id argument names it (or it has a bare 'id'),
+    else that noun (other ids become references), else its first id argument's entity."""
+    named = [e for e in ids.values() if e]
+    if noun:
+        for e in named:
+            if noun == e or noun.endswith("_" + e) or noun.startswith(e + "_"):
+                return e
+        return noun
+    if named:
+        req = [e for p, e in ids.items() if e and p in required]
+        return (req or named)[0]
+    return "record"

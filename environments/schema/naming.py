@@ -1,0 +1,119 @@
+"""Words: splitting tool and parameter names, verbs, singular/plural entity names."""
+
+from __future__ import annotations
+
+import re
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+
+CREATE_VERBS = frozenset(
+    "create add new register book insert post make submit place open schedule upload send generate issue "
+    "reserve enroll subscribe save store record log append publish import buy purchase order rent apply "
+    "invite request start".split()
+)
+DELETE_VERBS = frozenset("delete remove destroy drop erase unsubscribe unregister purge discard".split())
+UPDATE_VERBS = frozenset(
+    "update modify set change edit patch rename move replace toggle enable disable activate deactivate approve "
+    "reject close complete mark assign transfer pay refund cancel archive restore reset confirm finish accept "
+    "decline verify block unblock lock unlock suspend resume pause rate review upgrade downgrade return "
+    "exchange reschedule adjust increase decrease increment decrement attach detach link unlink tag".split()
+)
+READ_VERBS = frozenset(
+    "get list find search fetch retrieve show view lookup look query check count read describe browse "
+    "calculate compute convert estimate validate track locate discover filter recommend suggest download "
+    "explore inspect compare".split()
+)
+# Status a verb leaves an entity in, when it carries no other value to write.
+VERB_STATUS = {
+    "cancel": "cancelled", "close": "closed", "complete": "completed", "finish": "completed", "approve": "approved",
+    "reject": "rejected", "archive": "archived", "restore": "active", "activate": "active",
+    "deactivate": "inactive", "enable": "enabled", "disable": "disabled", "confirm": "confirmed",
+    "accept": "accepted", "decline": "declined", "verify": "verified", "block": "blocked", "unblock": "active",
+    "lock": "locked", "unlock": "unlocked", "suspend": "suspended", "resume": "active", "pause": "paused",
+    "mark": "marked", "return": "returned", "pay": "paid", "refund": "refunded", "reset": "reset",
+}
+# Words that never name an entity.
+NOISE = frozenset(
+    "by of for the a an to from in on at with and or all my details detail info information data list "
+    "api v1 v2 v3 new current latest id ids by_id status using via into any".split()
+)
+# Arguments that shape a query rather than describe an entity.
+CONTROL_PARAMS = frozenset(
+    "limit page offset count max_results per_page page_size pagesize top_k topk n num size sort sort_by "
+    "order_by sortby orderby order direction format lang language locale fields api_key apikey key token "
+    "callback cursor next_token page_token include expand verbose pretty debug timeout fmt output".split()
+)
+
+
+def words(name: str) -> list[str]:
+    """'getOrderDetails' / 'get-order_details' → ['get', 'order', 'details']."""
+    parts = []
+    for chunk in _SPLIT.split(name):
+        if chunk:
+            parts.extend(p.lower() for p in _CAMEL.split(chunk) if p)
+    return parts
+
+
+def snake(name: str) -> str:
+    out = "_".join(words(name)) or "x"
+    if out[0].isdigit():
+        out = "c_" + out
+    return out[:60]
+
+
+def singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "ches", "shes", "zes")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def plural(word: str) -> str:
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh", "z")):
+        return word + "es"
+    return word + "s"
+
+
+def verb_of(tool_name: str) -> str | None:
+    w = words(tool_name)
+    for token in w[:2]:
+        if token in CREATE_VERBS or token in DELETE_VERBS or token in UPDATE_VERBS or token in READ_VERBS:
+            return token
+    return None
+
+
+def noun_of(tool_name: str) -> str | None:
+    """The entity a tool name is about: 'get_order_details' → 'order', 'find_user_id_by_email' → 'user'."""
+    w = words(tool_name)
+    verb = verb_of(tool_name)
+    if verb is not None and verb in w:
+        w = w[w.index(verb) + 1 :]
+    if "by" in w:
+        w = w[: w.index("by")]
+    w = [t for t in w if t not in NOISE and not t.isdigit() and len(t) > 1]
+    if not w:
+        return None
+    return singular(w[-1]) if len(w) == 1 else "_".join(w[-2:-1] + [singular(w[-1])])
+
+
+_NUMBERED = frozenset("order account flight ticket invoice tracking confirmation booking reservation case".split())
+
+
+def id_entity(param: str) -> str | None:
+    """'order_id' / 'orderId' / 'order-id' → 'order'; plain 'id' → '' (the tool's own entity); else None."""
+    w = words(param)
+    if w in (["id"], ["uuid"]):
+        return ""
+    if len(w) >= 2 and w[-1] in ("id", "uuid"):
+        return "_".join(t for t in w[:-1] if t not in NOISE)
+    if len(w) >= 2 and w[-1] in ("number", "code", "no") and w[-2] in _NUMBERED:
+        return "_".join(w[:-1])
+    return None

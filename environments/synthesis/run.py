@@ -1,0 +1,268 @@
+"""Synthesis over environments, end to end and resumable (no Prefect here: tasks/flows wrap it).
+
+Per environment: blueprints (sampled once, deterministic in the seed, stored;
+a rerun reuses the stored ones), tasks (one per blueprint, stored), then the
+episodes missing from the warehouse, keyed by (env, blueprint, attempt, mode):
+a rerun after a crash plays only what is missing, with no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envscale.config import EndpointSettings, LLMSettings, SynthesizeSettings
+from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.synthesis import store
+from envscale.environments.synthesis.blueprints import SamplerConfig, probe_rows, sample_blueprint
+from envscale.environments.synthesis.intents import llm_task, template_task
+from envscale.environments.synthesis.interplay import EngineConfig, Job, build_reverse, play_forward, run_jobs
+from envscale.environments.synthesis.records import Blueprint, Task, Trajectory
+from envscale.environments.synthesis.users import LLMUser, ScriptedUser
+from envscale.warehouse import Warehouse
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class SynthesisReport:
+    environments: int = 0
+    blueprints_kept: int = 0
+    blueprints_dropped: int = 0
+    drop_reasons: Counter = field(default_factory=Counter)
+    tasks: int = 0
+    task_fallbacks: int = 0
+    planned: int = 0
+    skipped_existing: int = 0
+    played: int = 0
+    by_domain_termination: Counter = field(default_factory=Counter)
+    llm_usage: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "environments": self.environments,
+            "blueprints_kept": self.blueprints_kept,
+            "blueprints_dropped": self.blueprints_dropped,
+            "drop_reasons": dict(self.drop_reasons),
+            "tasks": self.tasks,
+            "task_fallbacks": self.task_fallbacks,
+            "trajectories_planned": self.planned,
+            "trajectories_skipped_existing": self.skipped_existing,
+            "trajectories_written": self.played,
+            "terminations": {f"{d}|{t}": n for (d, t), n in sorted(self.by_domain_termination.items())},
+            "llm_usage": self.llm_usage,
+            "wall_s": round(self.wall_s, 2),
+        }
+
+
+def state_rows(episode: Any, manifest: EnvironmentManifest, limit: int = 200) -> list[dict[str, Any]]:
+    """Existing rows of every table (``query`` when the episode has it, else the no-argument read tools).
+
+    A row of ``customers`` with key ``id`` also feeds ``customer_id``.
+    """
+    query = getattr(episode, "query", None)
+    if query is None:
+        return probe_rows(episode)
+    out: list[dict[str, Any]] = []
+    for table in manifest.db_schema.tables:
+        rows = query(f'SELECT * FROM "{table.name}" LIMIT {int(limit)}')
+        if table.primary_key == ("id",):
+            alias = table.name.removesuffix("s") + "_id"
+            rows = [{**r, alias: r.get("id")} for r in rows]
+        out.append({table.name: rows})
+    return out
+
+
+def sample_environment(
+    manifest: EnvironmentManifest, directory: Path, settings: SynthesizeSettings
+) -> tuple[list[Blueprint], list[Blueprint]]:
+    """``(kept, dropped)`` blueprints for one environment, deterministic in ``settings.seed``."""
+    from envscale.environments.runtime import open_episode
+
+    edges = [(e.source, e.target) for e in manifest.edges]
+    config = SamplerConfig(
+        min_calls=settings.min_calls, max_calls=max(settings.min_calls, settings.max_calls)
+    )
+    kept: dict[str, Blueprint] = {}
+    dropped: list[Blueprint] = []
+    rows: list[dict[str, Any]] | None = None
+    tries = settings.blueprints_per_environment * settings.sample_tries
+    for i in range(tries):
+        if len(kept) >= settings.blueprints_per_environment:
+            break
+        seed = hash((settings.seed, i)) & 0xFFFFFFFF
+        rng = random.Random(f"{settings.seed}:{manifest.env_id}:{i}")
+        with open_episode(manifest, directory=directory) as episode:
+            if rows is None:
+                rows = state_rows(episode, manifest)
+            bp = sample_blueprint(manifest.env_id, episode, edges, rng, config, rows=rows, seed=seed)
+        if bp.status == "kept":
+            kept.setdefault(bp.blueprint_id, bp)
+        else:
+            dropped.append(bp)
+    return list(kept.values()), dropped
+
+
+class _Roles:
+    """The LLM clients of one run (created inside the event loop)."""
+
+    def __init__(self, llm: LLMSettings, overrides: dict[str, dict[str, str]], *, forward: bool) -> None:
+        from envscale.llm import LLMClient
+
+        self.clients: dict[str, Any] = {}
+        used = ("agent", "user_simulator", "task_writer") if forward else ("task_writer",)
+        for role in used:
+            s: EndpointSettings = getattr(llm, role)
+            if s.mode == "llm":
+                o = overrides.get(role, {})
+                self.clients[role] = LLMClient(s, role=role, base_url=o.get("base_url"), model=o.get("model"))
+
+    async def aclose(self) -> None:
+        for c in self.clients.values():
+            await c.aclose()
+
+    def usage(self) -> dict[str, Any]:
+        return {role: c.usage.as_dict() for role, c in self.clients.items()}
+
+
+def needs_embedded(llm: LLMSettings, settings: SynthesizeSettings) -> list[str]:
+    """Roles that would call the embedded local server (mode llm, no base_url, and actually used)."""
+    roles = []
+    if settings.mode == "forward" and llm.agent.mode == "llm" and not llm.agent.base_url:
+        roles.append("agent")
+    if settings.mode == "forward" and llm.user_simulator.mode == "llm" and not llm.user_simulator.base_url:
+        roles.append("user_simulator")
+    if llm.task_writer.mode == "llm" and not llm.task_writer.base_url:
+        roles.append("task_writer")
+    return roles
+
+
+def synthesize_environments(
+    wh: Warehouse,
+    manifests: list[EnvironmentManifest],
+    directory: Path,
+    *,
+    settings: SynthesizeSettings,
+    llm: LLMSettings,
+    run_id: str | None,
+    endpoint_overrides: dict[str, dict[str, str]] | None = None,
+    progress: Progress | None = None,
+) -> SynthesisReport:
+    """Blueprints → tasks → trajectories for every manifest; resumable; raises EndpointDead on a dead endpoint."""
+    t0 = time.perf_counter()
+    report = SynthesisReport(environments=len(manifests))
+    by_env: dict[str, tuple[EnvironmentManifest, list[Blueprint]]] = {}
+    for manifest in manifests:
+        stored = store.load_blueprints(wh, manifest.env_id)
+        if len(stored) < settings.blueprints_per_environment:
+            kept, dropped = sample_environment(manifest, directory, settings)
+            store.save_blueprints(wh, [*kept, *dropped], run_id)
+            report.blueprints_dropped += len(dropped)
+            report.drop_reasons.update(b.reason.split(":")[0] for b in dropped if b.reason)
+            stored = store.load_blueprints(wh, manifest.env_id)
+        blueprints = stored[: settings.blueprints_per_environment]
+        report.blueprints_kept += len(blueprints)
+        by_env[manifest.env_id] = (manifest, blueprints)
+    if not by_env:
+        report.wall_s = time.perf_counter() - t0
+        return report
+    report = asyncio.run(
+        _play_all(wh, by_env, directory, settings, llm, run_id, endpoint_overrides or {}, progress, report)
+    )
+    report.wall_s = time.perf_counter() - t0
+    return report
+
+
+async def _play_all(
+    wh: Warehouse,
+    by_env: dict[str, tuple[EnvironmentManifest, list[Blueprint]]],
+    directory: Path,
+    settings: SynthesizeSettings,
+    llm: LLMSettings,
+    run_id: str | None,
+    overrides: dict[str, dict[str, str]],
+    progress: Progress | None,
+    report: SynthesisReport,
+) -> SynthesisReport:
+    from envscale.environments.runtime import open_episode
+
+    roles = _Roles(llm, overrides, forward=settings.mode == "forward")
+    writer: store.TrajectoryWriter | None = None
+    try:
+        # Tasks: reuse stored ones; write the missing ones (LLM writer checked, template fallback marked).
+        tasks: dict[str, Task] = {}
+        new_tasks: list[Task] = []
+        for env_id, (_, blueprints) in by_env.items():
+            known = store.load_tasks(wh, env_id)
+            for bp in blueprints:
+                task = known.get(bp.blueprint_id)
+                if task is None:
+                    if "task_writer" in roles.clients:
+                        task = await llm_task(roles.clients["task_writer"], bp, seed=llm.task_writer.seed)
+                    else:
+                        task = template_task(bp)
+                    new_tasks.append(task)
+                tasks[bp.blueprint_id] = task
+        store.save_tasks(wh, new_tasks, run_id)
+        report.tasks = len(tasks)
+        report.task_fallbacks = sum(1 for t in tasks.values() if t.fallback_reason)
+
+        done_ids = store.trajectory_ids(wh)
+        mode = settings.mode
+        jobs: list[Job] = []
+        for env_id, (_, blueprints) in by_env.items():
+            for bp in blueprints:
+                for attempt in range(settings.attempts_per_blueprint):
+                    report.planned += 1
+                    if Trajectory.make_id(env_id, bp.blueprint_id, attempt, mode) in done_ids:
+                        report.skipped_existing += 1
+                        continue
+                    jobs.append(Job(task=tasks[bp.blueprint_id], blueprint=bp, attempt=attempt))
+        total = len(jobs)
+        if progress:
+            progress(0, total)
+        writer = store.TrajectoryWriter(wh, run_id)
+        domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
+        config = EngineConfig(
+            max_turns=settings.max_turns, max_failures=settings.max_failures, seed=llm.agent.seed
+        )
+        tools_of = {env_id: m.openai_tools() for env_id, (m, _) in by_env.items()}
+        if mode == "forward" and "agent" not in roles.clients:
+            raise ValueError("forward mode needs llm.agent.mode = 'llm' (or use synthesize.mode = 'reverse')")
+
+        async def play(job: Job) -> Trajectory:
+            if mode == "reverse":
+                return build_reverse(job, tools_of[job.blueprint.env_id])
+            episode = open_episode(by_env[job.blueprint.env_id][0], directory=directory)
+            try:
+                if "user_simulator" in roles.clients:
+                    user: Any = LLMUser(
+                        roles.clients["user_simulator"], job.task, job.blueprint, seed=llm.user_simulator.seed
+                    )
+                else:
+                    user = ScriptedUser(job.task, job.blueprint)
+                return await play_forward(job, episode, roles.clients["agent"], user, config)
+            finally:
+                episode.close()
+
+        def on_done(trajectory: Trajectory) -> None:
+            writer.put(trajectory)  # type: ignore[union-attr]
+            report.played += 1
+            report.by_domain_termination[(domain_of[trajectory.env_id], trajectory.termination)] += 1
+            if progress:
+                progress(report.played, total)
+
+        await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=on_done)
+    finally:
+        if writer is not None:
+            writer.close()  # everything finished is durable, also when an endpoint died
+        report.llm_usage = roles.usage()
+        await roles.aclose()
+    return report

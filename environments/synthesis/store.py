@@ -1,0 +1,172 @@
+"""Synthesis records in the warehouse: idempotent writes, resume keys, loaders for later stages."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from envscale.environments.synthesis.records import Blueprint, Task, Trajectory
+from envscale.warehouse import Warehouse
+
+
+def save_blueprints(wh: Warehouse, blueprints: Iterable[Blueprint], run_id: str | None) -> int:
+    rows = [b.warehouse_row(run_id) for b in blueprints]
+    return wh.insert("blueprints", rows, on_conflict="ignore")
+
+
+def save_tasks(wh: Warehouse, tasks: Iterable[Task], run_id: str | None) -> int:
+    return wh.insert("tasks", [t.warehouse_row(run_id) for t in tasks], on_conflict="ignore")
+
+
+def load_blueprints(wh: Warehouse, env_id: str | None = None, *, status: str = "kept") -> list[Blueprint]:
+    sql = "SELECT blueprint_id, env_id, calls, read_only, gold_state_hash, gold_diff, status, reason FROM blueprints WHERE status = ?"
+    params: list[Any] = [status]
+    if env_id is not None:
+        sql += " AND env_id = ?"
+        params.append(env_id)
+    with wh.connect() as con:
+        rows = con.execute(sql + " ORDER BY created_at, blueprint_id", params).fetchall()
+    return [
+        Blueprint(
+            blueprint_id=r[0],
+            env_id=r[1],
+            calls=tuple(json.loads(r[2])),
+            read_only=r[3],
+            gold_state_hash=r[4],
+            gold_diff=tuple(json.loads(r[5] or "[]")),
+            status=r[6],
+            reason=r[7],
+        )
+        for r in rows
+    ]
+
+
+def load_tasks(wh: Warehouse, env_id: str | None = None) -> dict[str, Task]:
+    """``blueprint_id → Task`` (the first task written for each blueprint)."""
+    sql = "SELECT task_id, blueprint_id, env_id, instruction, writer, fallback_reason FROM tasks"
+    params: list[Any] = []
+    if env_id is not None:
+        sql += " WHERE env_id = ?"
+        params.append(env_id)
+    with wh.connect() as con:
+        rows = con.execute(sql + " ORDER BY created_at, task_id", params).fetchall()
+    out: dict[str, Task] = {}
+    for r in rows:
+        out.setdefault(
+            r[1],
+            Task(
+                task_id=r[0],
+                blueprint_id=r[1],
+                env_id=r[2],
+                instruction=r[3],
+                writer=r[4],
+                fallback_reason=r[5],
+            ),
+        )
+    return out
+
+
+def trajectory_ids(wh: Warehouse) -> set[str]:
+    with wh.connect() as con:
+        return {r[0] for r in con.execute("SELECT trajectory_id FROM trajectories").fetchall()}
+
+
+_COLUMNS = "trajectory_id, task_id, env_id, blueprint_id, attempt, mode, messages, tools, termination, usage, timings, final_state_hash, issues"
+
+
+def load_trajectories(
+    wh: Warehouse, *, env_id: str | None = None, run_id: str | None = None
+) -> list[Trajectory]:
+    """Trajectories as records (validation and training read them through this)."""
+    where, params = [], []
+    if env_id is not None:
+        where.append("env_id = ?")
+        params.append(env_id)
+    if run_id is not None:
+        where.append("run_id = ?")
+        params.append(run_id)
+    sql = f"SELECT {_COLUMNS} FROM trajectories" + (" WHERE " + " AND ".join(where) if where else "")
+    with wh.connect() as con:
+        rows = con.execute(sql + " ORDER BY created_at, trajectory_id", params).fetchall()
+    return [
+        Trajectory(
+            trajectory_id=r[0],
+            task_id=r[1],
+            env_id=r[2],
+            blueprint_id=r[3],
+            attempt=r[4],
+            mode=r[5],
+            messages=tuple(json.loads(r[6])),
+            tools=tuple(json.loads(r[7])),
+            termination=r[8],
+            usage=json.loads(r[9] or "{}"),
+            timings=json.loads(r[10] or "{}"),
+            final_state_hash=r[11],
+            issues=tuple(json.loads(r[12] or "[]")),
+        )
+        for r in rows
+    ]
+
+
+class TrajectoryWriter:
+    """Writes each finished trajectory in its own transaction, off the event loop.
+
+    A background thread drains a queue; it keeps one connection open while
+    there is work and closes it when idle, so other processes get the file in
+    between. ``close()`` waits for everything queued and re-raises a write error.
+    """
+
+    def __init__(self, wh: Warehouse, run_id: str | None) -> None:
+        self.wh = wh
+        self.run_id = run_id
+        self.written = 0
+        self._queue: queue.Queue[Trajectory | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="trajectory-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, trajectory: Trajectory) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"trajectory writer failed: {self._error}") from self._error
+        self._queue.put(trajectory)
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                with self.wh.connect() as con:
+                    while item is not None:
+                        con.execute("BEGIN TRANSACTION")
+                        try:
+                            self.wh.insert(
+                                "trajectories",
+                                [item.warehouse_row(self.run_id)],
+                                on_conflict="ignore",
+                                con=con,
+                            )
+                        except BaseException:
+                            con.execute("ROLLBACK")
+                            raise
+                        con.execute("COMMIT")
+                        self.written += 1
+                        try:
+                            item = self._queue.get_nowait()
+                        except queue.Empty:
+                            item = None
+                        else:
+                            if item is None:
+                                return
+            except BaseException as exc:  # reported by put()/close()
+                self._error = exc
+                return
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"trajectory writer failed: {self._error}") from self._error

@@ -1,0 +1,111 @@
+"""The synthesize stage: blueprints, user intents and simulated user–agent–environment interplay."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from envscale.environments.synthesis.run import needs_embedded
+from envscale.tasks.run_context import tracked_run
+from envscale.tasks.synthesize import load_environments_task, synthesize_task
+
+
+@flow(name="synthesize", log_prints=True)
+def synthesize(
+    mode: Literal["forward", "reverse"] | None = None,
+    blueprints_per_environment: int | None = None,
+    episodes_in_flight: int | None = None,
+    environments: list[str] | None = None,
+) -> dict[str, Any]:
+    """Synthesize trajectories for every accepted environment (defaults from settings.synthesize).
+
+    A rerun continues where the last one stopped: finished trajectories are kept
+    and never played twice. An LLM role with no base_url uses the embedded local
+    server (started here, stopped at the end, log in the run folder).
+    """
+    logger = get_run_logger()
+    params = {
+        "mode": mode,
+        "blueprints_per_environment": blueprints_per_environment,
+        "episodes_in_flight": episodes_in_flight,
+        "environments": environments,
+    }
+    with tracked_run("synthesize", params) as ctx:
+        overrides = {k: v for k, v in params.items() if v is not None}
+        settings = ctx.settings.synthesize.model_copy(update=overrides)
+        llm = ctx.settings.llm
+        envs = load_environments_task(ctx.warehouse, list(settings.environments))
+        if not envs:
+            raise RuntimeError("no accepted environments in the warehouse: run `envscale build` first")
+        with ExitStack() as stack:
+            endpoint_overrides: dict[str, dict[str, str]] = {}
+            roles = needs_embedded(llm, settings)
+            if roles:
+                from envscale.models.serving import embedded_endpoint
+
+                logger.info(
+                    "starting the embedded endpoint for %s (log in %s)", ", ".join(roles), ctx.run_dir
+                )
+                endpoint = stack.enter_context(
+                    embedded_endpoint(ctx.home, ctx.settings.train.base_model, log_dir=ctx.run_dir)
+                )
+                endpoint_overrides = {
+                    r: {"base_url": endpoint.base_url, "model": endpoint.model} for r in roles
+                }
+                ctx.summary["embedded_endpoint"] = endpoint.base_url
+            bar = stack.enter_context(_ProgressBar())
+            report = synthesize_task(
+                ctx.warehouse, envs, settings, llm, ctx.run_id, endpoint_overrides, bar.update
+            )
+        summary = report.summary()
+        ctx.summary.update(summary)
+        table = [
+            {"domain": domain, "termination": termination, "trajectories": n}
+            for (domain, termination), n in sorted(report.by_domain_termination.items())
+        ]
+        create_table_artifact(
+            key="synthesize-terminations",
+            table=table or [{"domain": "-", "termination": "-", "trajectories": 0}],
+            description=f"envscale synthesize: trajectories per domain and termination (run {ctx.run_id})",
+        )
+        print(
+            f"synthesize: {summary['environments']} environment(s), {summary['blueprints_kept']} blueprints kept "
+            f"({summary['blueprints_dropped']} dropped), {summary['trajectories_written']} trajectories written, "
+            f"{summary['trajectories_skipped_existing']} already done"
+        )
+        for row in table:
+            print(f"  {row['domain']:<30} {row['termination']:<18} {row['trajectories']}")
+        return {
+            "environments": summary["environments"],
+            "blueprints": summary["blueprints_kept"],
+            "trajectories": summary["trajectories_written"],
+            "skipped": summary["trajectories_skipped_existing"],
+            "run_id": ctx.run_id,
+        }
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr when it is a terminal (the CLI); silent otherwise."""
+
+    def __enter__(self) -> _ProgressBar:
+        self._bar: Any = None
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, desc="trajectories", unit="ep", file=sys.stderr, disable=None, leave=True
+            )
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()

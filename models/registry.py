@@ -1,0 +1,287 @@
+"""MLflow tracking and registry for training: parent/child runs, datasets, checkpoints, registered models.
+
+Everything goes to the home's SQLite tracking store and artifact folder (never
+./mlruns). Logging uses explicit run ids through ``MlflowClient`` so it works
+from any thread or Prefect task, and an interrupted training resumes into the
+same parent/child runs (found by the ``envscale.training_key`` tag).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from envscale.home import Home
+
+TRAINING_KEY_TAG = "envscale.training_key"
+STAGE_TAG = "envscale.stage"
+MODEL_ARTIFACT = "model"
+MODEL_DIR_KEY = "model_dir"
+# Trainer state needed to resume, but not to reproduce the weights: kept out of MLflow.
+_CHECKPOINT_SKIP = ("optimizer.pt", "scheduler.pt", "rng_state")
+
+
+def client(home: Home) -> Any:
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(home.mlflow_uri)
+    mlflow.set_registry_uri(home.mlflow_uri)
+    return MlflowClient(tracking_uri=home.mlflow_uri, registry_uri=home.mlflow_uri)
+
+
+def ensure_experiment(home: Home, name: str) -> str:
+    """The experiment's id, created with its artifacts under ``home.mlflow_artifacts``."""
+    mlflow_client = client(home)
+    found = mlflow_client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = (home.mlflow_artifacts / name).resolve().as_uri()
+    return mlflow_client.create_experiment(name, artifact_location=location)
+
+
+def code_version() -> str:
+    """Git sha of the envscale checkout (``+dirty`` with local changes), or 'unknown'."""
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}+dirty" if dirty else sha
+
+
+class TrainingTracker:
+    """A parent run per training and a child run per stage, resumable by training key."""
+
+    def __init__(self, home: Home, experiment: str) -> None:
+        self.home = home
+        self.client = client(home)
+        self.experiment_id = ensure_experiment(home, experiment)
+
+    # -- runs ----------------------------------------------------------------
+    def find_run(self, training_key: str, stage: str, parent_id: str | None = None) -> Any | None:
+        """The newest run of this training key and stage (``parent``, ``stage1``…), or None."""
+        query = f"tags.`{TRAINING_KEY_TAG}` = '{training_key}' and tags.`{STAGE_TAG}` = '{stage}'"
+        if parent_id:
+            query += f" and tags.`mlflow.parentRunId` = '{parent_id}'"
+        runs = self.client.search_runs(
+            [self.experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
+        )
+        return runs[0] if runs else None
+
+    def parent_run(self, training_key: str, name: str, tags: dict[str, str]) -> str:
+        """The training's parent run: the interrupted one for this key is reopened, else a new one."""
+        existing = self.find_run(training_key, "parent")
+        if existing is not None and existing.info.status != "FINISHED":
+            self.client.update_run(existing.info.run_id, status="RUNNING")
+            return existing.info.run_id
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=name,
+            tags={TRAINING_KEY_TAG: training_key, STAGE_TAG: "parent", **tags},
+        )
+        return run.info.run_id
+
+    def child_run(self, parent_id: str, training_key: str, stage: str) -> tuple[str, bool]:
+        """(run id, already finished) of the stage's child run under ``parent_id``."""
+        existing = self.find_run(training_key, stage, parent_id)
+        if existing is not None:
+            if existing.info.status == "FINISHED":
+                return existing.info.run_id, True
+            self.client.update_run(existing.info.run_id, status="RUNNING")
+            return existing.info.run_id, False
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=stage,
+            tags={TRAINING_KEY_TAG: training_key, STAGE_TAG: stage, "mlflow.parentRunId": parent_id},
+        )
+        return run.info.run_id, False
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    # -- logging ---------------------------------------------------------------
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        logged = self.client.get_run(run_id).data.params
+        fresh = [Param(k, _short(v)) for k, v in params.items() if k not in logged]
+        if fresh:  # params are immutable in MLflow: a resumed run logs only the new ones
+            self.client.log_batch(run_id, params=fresh)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if _is_number(v)]
+        if batch:
+            self.client.log_batch(run_id, metrics=batch)
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(run_id, key, _short(value))
+
+    def log_dataset(self, run_id: str, path: str | Path, *, name: str, digest: str, context: str) -> None:
+        """Record an exported split as a run input (name, digest, source, schema, row count)."""
+        import mlflow.data
+        import pandas as pd
+        from mlflow.entities import DatasetInput, InputTag
+
+        frame = pd.read_parquet(path, columns=["trajectory_id", "env_id", "tools"])
+        with warnings.catch_warnings():  # MLflow finds two equivalent local-file source classes and says so
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(frame, source=str(path), name=name, digest=digest)
+        inputs = [DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", context)])]
+        self.client.log_inputs(run_id, datasets=inputs)
+
+    def log_checkpoint(self, run_id: str, checkpoint_dir: str | Path) -> None:
+        """The stage's last checkpoint, weights and trainer state (optimizer state stays local)."""
+        checkpoint = Path(checkpoint_dir)
+        for item in sorted(checkpoint.iterdir()):
+            if item.is_file() and not item.name.startswith(_CHECKPOINT_SKIP):
+                self.client.log_artifact(run_id, str(item), artifact_path=f"checkpoints/{checkpoint.name}")
+
+    def callback(self, run_id: str) -> Any:
+        """A Trainer callback streaming loss, learning rate, grad norm and tokens seen into ``run_id``."""
+        from transformers import TrainerCallback
+
+        tracker = self
+
+        class _MlflowStage(TrainerCallback):
+            def on_log(
+                self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any
+            ) -> None:
+                metrics = {k: v for k, v in (logs or {}).items() if _is_number(v)}
+                metrics["tokens_seen"] = state.num_input_tokens_seen or 0
+                tracker.log_metrics(run_id, metrics, step=state.global_step)
+
+        return _MlflowStage()
+
+    # -- model -----------------------------------------------------------------
+    def log_and_register(
+        self, run_id: str, model_dir: str | Path, registered_name: str, tags: dict[str, str]
+    ) -> str:
+        """Log ``model_dir`` as a pyfunc model on ``run_id``, register a new version, tag its lineage."""
+        import mlflow
+        import mlflow.pyfunc
+
+        from envscale.models.agent_pyfunc import EnvscaleAgentModel
+
+        requirements = [f"{p}=={_version(p)}" for p in ("transformers", "torch", "mlflow", "tokenizers")]
+        with mlflow.start_run(run_id=run_id, experiment_id=self.experiment_id):
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_ARTIFACT,
+                python_model=EnvscaleAgentModel(),
+                artifacts={MODEL_DIR_KEY: str(model_dir)},
+                registered_model_name=registered_name,
+                pip_requirements=requirements,
+                metadata={"envscale": tags},
+                await_registration_for=60,
+            )
+        version = str(info.registered_model_version)
+        for key, value in tags.items():
+            self.client.set_model_version_tag(registered_name, version, key, _short(value))
+        self.client.set_tag(run_id, "envscale.registered_version", f"{registered_name}/{version}")
+        return version
+
+
+def load_registered(uri: str, home: Home) -> Path:
+    """A registered (``models:/name/version``, ``models:/name@alias``) or run (``runs:/…``) model as a local HF dir."""
+    mlflow_client = client(home)
+    if uri.startswith("models:/"):
+        name, version = _resolve_model_uri(mlflow_client, uri)
+        key = f"{name}-v{version}"
+        source = f"models:/{name}/{version}"
+    elif uri.startswith("runs:/"):
+        key = "run-" + uri.removeprefix("runs:/").replace("/", "-")
+        source = uri
+    else:
+        raise ValueError(
+            f"not an MLflow model URI: {uri!r} (expected models:/name/version, models:/name@alias or runs:/…)"
+        )
+    target = home.cache / "models" / "registered" / key
+    if (target / ".complete").is_file():
+        return _model_dir(target)
+    import mlflow.artifacts
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
+    try:
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=source, dst_path=str(staging), tracking_uri=home.mlflow_uri
+        )
+        _model_dir(staging)  # fail now if the download is not an envscale model
+        (staging / ".complete").write_text(source)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _model_dir(target)
+
+
+def _resolve_model_uri(mlflow_client: Any, uri: str) -> tuple[str, str]:
+    rest = uri.removeprefix("models:/").strip("/")
+    if "@" in rest:
+        name, alias = rest.split("@", 1)
+        return name, str(mlflow_client.get_model_version_by_alias(name, alias).version)
+    name, _, version = rest.partition("/")
+    if not version:
+        raise ValueError(f"{uri!r} names no version or alias (models:/name/3 or models:/name@champion)")
+    if version.lower() == "latest":
+        versions = mlflow_client.search_model_versions(f"name = '{name}'")
+        if not versions:
+            raise ValueError(f"no versions of registered model {name!r}")
+        version = str(max(int(v.version) for v in versions))
+    return name, version
+
+
+def _model_dir(downloaded: Path) -> Path:
+    import yaml
+
+    mlmodel = downloaded / "MLmodel"
+    if not mlmodel.is_file():
+        raise ValueError(f"{downloaded} is not an MLflow model (no MLmodel file)")
+    spec = yaml.safe_load(mlmodel.read_text())
+    artifacts = spec.get("flavors", {}).get("python_function", {}).get("artifacts", {})
+    if MODEL_DIR_KEY not in artifacts:
+        raise ValueError(f"{downloaded} is not an envscale agent model (no '{MODEL_DIR_KEY}' artifact)")
+    path = downloaded / artifacts[MODEL_DIR_KEY]["path"]
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{path} holds no Hugging Face model")
+    return path
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:5000]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

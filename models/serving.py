@@ -1,0 +1,150 @@
+"""The embedded OpenAI-compatible endpoint: ``transformers serve`` on 127.0.0.1 over a local model directory.
+
+Used when an LLM role has no ``base_url``: the flow starts the server itself (a
+free port, health-checked, stopped at the end, its log kept in the run folder).
+The same server serves any local checkpoint (envscale's fine-tuned models too:
+their tokenizer carries envscale's tool-aware template and ``response_template``,
+so ``transformers serve`` returns parsed ``tool_calls``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from envscale.home import Home
+
+
+class ServingError(RuntimeError):
+    """The embedded server did not start (the message carries its log's tail)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a started server answers: an OpenAI-compatible ``/v1`` base URL and the model name to send."""
+
+    base_url: str
+    model: str
+    log_path: Path | None = None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _transformers_cli() -> list[str]:
+    exe = Path(sys.executable).with_name("transformers")
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("transformers")
+    if found:
+        return [found]
+    raise ServingError("the `transformers` CLI is not installed next to this Python (transformers>=5)")
+
+
+@contextmanager
+def serve_model(
+    model_dir: str | Path,
+    *,
+    log_dir: Path | None = None,
+    continuous_batching: bool = True,
+    startup_timeout_s: float = 300.0,
+    port: int | None = None,
+) -> Iterator[Endpoint]:
+    """Start ``transformers serve`` on ``model_dir``; yields the endpoint; stops the server on exit."""
+    import httpx
+
+    model_dir = Path(model_dir).resolve()
+    if not (model_dir / "config.json").is_file():
+        raise ServingError(f"{model_dir} is not a model directory (no config.json)")
+    port = port or free_port()
+    log_dir = Path(log_dir) if log_dir is not None else model_dir.parent
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"embedded-server-{port}.log"
+    cmd = [
+        *_transformers_cli(),
+        "serve",
+        str(model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+    ]
+    cmd += ["--continuous-batching"] if continuous_batching else []
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    log = log_path.open("ab")
+    # Own session: stopping the server stops whatever it spawned, and nothing else.
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise ServingError(
+                    f"embedded server exited with {proc.returncode}; log {log_path}:\n{_tail(log_path)}"
+                )
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise ServingError(
+                    f"embedded server not healthy after {startup_timeout_s:.0f}s; log {log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(0.5)
+        yield Endpoint(base_url=base + "/v1", model=str(model_dir), log_path=log_path)
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _tail(path: Path, n: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return ""
+
+
+@contextmanager
+def embedded_endpoint(
+    home: Home, spec: str = "smollm2", *, log_dir: Path | None = None
+) -> Iterator[Endpoint]:
+    """The embedded endpoint for a base-model spec ('smollm2', a directory, a .gguf, models:/…)."""
+    from envscale.models.base_model import ensure_base_model
+
+    with serve_model(ensure_base_model(spec, home), log_dir=log_dir) as endpoint:
+        yield endpoint

@@ -1,0 +1,139 @@
+"""The LLM client against a real local OpenAI-compatible HTTP server (envscale.llm.standin, a test stand-in)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from envscale.config import EndpointSettings
+from envscale.llm import EndpointDead, LLMClient
+from envscale.llm import standin as s
+
+TRANSPORTS = ["openai", "aiohttp"]
+MSGS = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+def server():
+    with s.StandInServer() as srv:
+        yield srv
+
+
+def _chat(srv, *, transport="openai", messages=MSGS, backoff=0.02, **settings):
+    async def go():
+        async with LLMClient(
+            EndpointSettings(base_url=srv.base_url, transport=transport, **settings), backoff_base_s=backoff
+        ) as client:
+            result = await client.chat(messages, tools=settings.pop("tools", None))
+            return result, client.usage
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_tool_call_reply_is_parsed_and_seed_and_params_reach_the_server(server, transport):
+    server.enqueue(s.tool_call("get_order", {"order_id": "O-1"}))
+    result, usage = _chat(server, transport=transport, seed=7, temperature=0.1, max_tokens=33)
+    assert result.outcome == "ok"
+    assert result.tool_calls[0]["function"] == {"name": "get_order", "arguments": '{"order_id": "O-1"}'}
+    sent = server.requests[-1]
+    assert sent["seed"] == 7 and sent["temperature"] == 0.1 and sent["max_tokens"] == 33
+    assert sent["messages"] == MSGS
+    assert usage.requests == 1 and usage.prompt_tokens == 10 and usage.completion_tokens == 5
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_429_retry_after_is_honoured(server, transport):
+    server.enqueue(s.error(429, retry_after=0.4), s.text("fine"))
+    t0 = time.perf_counter()
+    result, usage = _chat(server, transport=transport)
+    assert result.outcome == "ok" and result.content == "fine"
+    assert time.perf_counter() - t0 >= 0.4
+    assert result.attempts == 2 and usage.retries == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_5xx_then_success(server, transport):
+    server.enqueue(s.error(500), s.error(503), s.text("back"))
+    result, usage = _chat(server, transport=transport)
+    assert result.outcome == "ok" and result.attempts == 3 and usage.retries == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_dead_endpoint_after_retries_is_classified_and_raises_clearly(server, transport):
+    server.responder = lambda req: s.error(500, message="boom")
+    result, usage = _chat(server, transport=transport, max_retries=2)
+    assert result.outcome == "dead" and result.attempts == 3
+    assert "http 500" in result.error
+    with pytest.raises(EndpointDead, match="role agent is dead: .*http 500"):
+        result.raise_for_dead("agent")
+    assert usage.dead == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("reply", "fragment"),
+    [
+        (s.truncated(), "malformed"),
+        (s.empty_choices(), "empty choices"),
+        (s.error(400, message="bad request"), "http 400"),
+    ],
+)
+def test_broken_replies_are_invalid_not_crashes_and_not_retried(server, transport, reply, fragment):
+    server.enqueue(reply)
+    result, usage = _chat(server, transport=transport)
+    assert result.outcome == "invalid" and fragment in result.error
+    assert result.attempts == 1 and usage.invalid == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_timeout_is_retried_then_dead(server, transport):
+    server.responder = lambda req: s.Reply(body=s.text("late").body, delay_s=1.0)
+    result, _ = _chat(server, transport=transport, timeout_s=0.2, max_retries=1)
+    assert result.outcome == "dead" and "timeout" in result.error
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_connection_refused_is_dead(transport):
+    from envscale.models.serving import free_port
+
+    settings = EndpointSettings(
+        base_url=f"http://127.0.0.1:{free_port()}/v1", transport=transport, max_retries=1
+    )
+
+    async def go():
+        async with LLMClient(settings, backoff_base_s=0.01) as client:
+            return await client.chat(MSGS)
+
+    result = asyncio.run(go())
+    assert (
+        result.outcome == "dead" and result.attempts == 2
+    )  # (the SDK reports a refused connection as a timeout)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_api_key_comes_from_the_named_env_var_and_is_never_shown(server, transport, monkeypatch):
+    monkeypatch.setenv("ENVSCALE_TEST_KEY", "sk-secret-123")
+    result, _ = _chat(server, transport=transport, api_key_env="ENVSCALE_TEST_KEY")
+    assert result.outcome == "ok"
+    assert server.auth_headers[-1] == "Bearer sk-secret-123"
+    client_repr = repr(LLMClient(EndpointSettings(base_url=server.base_url, api_key_env="ENVSCALE_TEST_KEY")))
+    assert "sk-secret" not in client_repr
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_admission_control_bounds_requests_in_flight(server, transport):
+    server.latency_s = 0.05
+
+    async def go():
+        async with LLMClient(
+            EndpointSettings(base_url=server.base_url, concurrency=3, transport=transport)
+        ) as client:
+            results = await asyncio.gather(*[client.chat(MSGS) for _ in range(12)])
+        return results
+
+    results = asyncio.run(go())
+    assert all(r.outcome == "ok" for r in results)
+    assert server.max_in_flight == 3

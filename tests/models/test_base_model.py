@@ -1,0 +1,66 @@
+"""Resolving base-model specs to local HF directories, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envscale.models.base_model import BaseModelError, ensure_base_model, smollm2_gguf
+from envscale.models.chat_template import chat_template
+
+
+def test_local_dir_without_template_gets_a_cached_copy_with_it(
+    home, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from transformers import AutoTokenizer
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for item in tiny_model_dir.iterdir():
+        if item.name != "chat_template.jinja":
+            (plain / item.name).write_bytes(item.read_bytes())
+    config = json.loads((plain / "tokenizer_config.json").read_text())
+    config.pop("response_template", None)
+    (plain / "tokenizer_config.json").write_text(json.dumps(config))
+    assert AutoTokenizer.from_pretrained(plain).chat_template is None
+
+    resolved = ensure_base_model(str(plain), home)
+    assert resolved.is_relative_to(home.cache / "models")
+    assert AutoTokenizer.from_pretrained(resolved).chat_template == chat_template()
+    assert (resolved / "model.safetensors").resolve() == (
+        plain / "model.safetensors"
+    ).resolve()  # linked, not copied
+    assert ensure_base_model(str(plain), home) == resolved  # cached
+    # a directory that already carries the template is used in place
+    assert ensure_base_model(str(tiny_model_dir), home) == tiny_model_dir
+
+
+def test_unusable_specs_fail_clearly(home, tmp_path: Path) -> None:
+    with pytest.raises(BaseModelError, match="neither"):
+        ensure_base_model(str(tmp_path / "missing"), home)
+    with pytest.raises(BaseModelError, match="config.json"):
+        ensure_base_model(str(tmp_path), home)
+
+
+@pytest.mark.slow
+def test_smollm2_gguf_converts_once_and_generates(home) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    assert smollm2_gguf().stat().st_size > 50_000_000
+    path = ensure_base_model("smollm2", home)
+    assert (path / "model.safetensors").is_file() and (path / "envscale_model.json").is_file()
+    assert ensure_base_model("smollm2", home) == path  # second call hits the cache
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    assert tokenizer.chat_template == chat_template() and tokenizer.response_template is not None
+    model = AutoModelForCausalLM.from_pretrained(path)
+    inputs = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
+    out = model.generate(**inputs, max_new_tokens=16, do_sample=False)
+    answer = tokenizer.decode(out[0][inputs["input_ids"].shape[1] :])
+    assert "Paris" in answer

@@ -1,0 +1,161 @@
+"""Training stages on a tiny model: MLflow child runs, resume after interruption, LoRA, registry round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envscale.config import TrainSettings
+from envscale.models.dataset_export import export_datasets
+from envscale.models.registry import TrainingTracker, load_registered
+from envscale.models.training import train_stage
+from envscale.models.two_stage import lineage, run_stage, start_parent, training_key, training_root
+
+
+class Interrupt(RuntimeError):
+    pass
+
+
+def _interrupt_at(step: int):
+    from transformers import TrainerCallback
+
+    class _Stop(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == step:
+                raise Interrupt(f"simulated crash at step {step}")
+
+    return _Stop()
+
+
+def _weights(model_dir: str | Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(model_dir) / "model.safetensors"))
+
+
+@pytest.mark.slow
+def test_stage_resumes_into_same_mlflow_run_and_registers(
+    home, seeded_warehouse, tiny_model_dir, tmp_path
+) -> None:
+    settings = TrainSettings(vertical=["retail"], max_steps=4, save_steps=2, batch_size=2, learning_rate=1e-3)
+    export = export_datasets(seeded_warehouse, tmp_path / "ds", settings)
+    key = training_key(tiny_model_dir, export, settings)
+    root = training_root(home, key)
+    info = lineage("tiny", tiny_model_dir, export, key, None)
+    tracker = TrainingTracker(home, "test-train")
+    parent = start_parent(tracker, info, settings, export)
+    split = export.splits["stage1"]
+
+    with pytest.raises(Interrupt):
+        run_stage(
+            tracker,
+            parent,
+            info,
+            "stage1",
+            tiny_model_dir,
+            split,
+            root,
+            settings,
+            learning_rate=1e-3,
+            extra_callbacks=(_interrupt_at(3),),
+        )
+    first_child = tracker.find_run(key, "stage1", parent)
+    assert first_child.info.status == "FAILED"
+    assert (root / "stage1" / "checkpoints" / "checkpoint-2").is_dir()
+
+    # a new process would find the same parent by key and resume from checkpoint-2
+    assert tracker.parent_run(key, "again", {}) == parent
+    result = run_stage(
+        tracker, parent, info, "stage1", tiny_model_dir, split, root, settings, learning_rate=1e-3
+    )
+    assert Path(result.resumed_from).name == "checkpoint-2"
+    assert result.global_step == 4 and result.tokens_seen > 0
+    child = tracker.find_run(key, "stage1", parent)
+    assert child.info.run_id == first_child.info.run_id and child.info.status == "FINISHED"
+    loss_steps = [m.step for m in tracker.client.get_metric_history(child.info.run_id, "loss")]
+    assert set(loss_steps) == {1, 2, 3, 4}  # steps 1-2 before the crash, 3-4 after resuming
+    assert tracker.client.get_metric_history(child.info.run_id, "learning_rate")
+    assert tracker.client.get_metric_history(child.info.run_id, "tokens_seen")[-1].value == result.tokens_seen
+    inputs = child.inputs.dataset_inputs
+    assert [(d.dataset.name, d.dataset.digest) for d in inputs] == [("envscale-stage1", split.dataset_id)]
+    artifacts = [a.path for a in tracker.client.list_artifacts(child.info.run_id, "checkpoints/checkpoint-4")]
+    assert "checkpoints/checkpoint-4/model.safetensors" in artifacts
+    assert not any(a.endswith("optimizer.pt") for a in artifacts)
+    # running the finished stage again trains nothing
+    assert (
+        run_stage(tracker, parent, info, "stage1", tiny_model_dir, split, root, settings, learning_rate=1e-3)
+        == result
+    )
+
+    # stage 2 starts from stage 1's weights
+    stage2 = run_stage(
+        tracker,
+        parent,
+        info,
+        "stage2",
+        Path(result.model_dir),
+        export.splits["stage2"],
+        root,
+        settings,
+        learning_rate=1e-3,
+    )
+    assert stage2.global_step == 4
+    assert tracker.client.get_run(tracker.find_run(key, "stage2", parent).info.run_id).data.params[
+        "start_model"
+    ] == (result.model_dir)
+
+    version = tracker.log_and_register(parent, stage2.model_dir, "envscale-agent", info.tags())
+    tracker.finish(parent)
+    assert version == "1"
+    mv = tracker.client.get_model_version("envscale-agent", version)
+    for tag in ("base_model", "dataset_hash", "env_ids_hash", "code_version", "training_key"):
+        assert mv.tags[f"envscale.{tag}"] == str(getattr(info, tag))
+    assert mv.run_id == parent
+    # artifacts live in the home, not ./mlruns
+    assert Path(tracker.client.get_run(parent).info.artifact_uri.removeprefix("file://")).is_relative_to(
+        home.mlflow_artifacts
+    )
+
+    local = load_registered(f"models:/envscale-agent/{version}", home)
+    assert local.is_relative_to(home.cache)
+    loaded, trained = _weights(local), _weights(stage2.model_dir)
+    assert loaded.keys() == trained.keys() and all((loaded[k] == trained[k]).all() for k in loaded)
+    assert load_registered("models:/envscale-agent/latest", home) == local
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(local)
+    model = AutoModelForCausalLM.from_pretrained(local)
+    inputs = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "look up order 42"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
+    out = model.generate(**inputs, max_new_tokens=5, do_sample=False)
+    assert out.shape[1] > inputs["input_ids"].shape[1]
+
+
+def test_lora_stage_yields_merged_plain_weights(home, seeded_warehouse, tiny_model_dir, tmp_path) -> None:
+    settings = TrainSettings(
+        max_steps=2, save_steps=10, batch_size=2, learning_rate=1e-2, lora=True, lora_r=4
+    )
+    export = export_datasets(seeded_warehouse, tmp_path / "ds", settings)
+    result = train_stage(
+        "stage1", tiny_model_dir, Path(export.splits["stage1"].path), tmp_path / "s1", settings
+    )
+    files = {p.name for p in Path(result.model_dir).iterdir()}
+    assert "model.safetensors" in files and "adapter_config.json" not in files
+    before, after = _weights(tiny_model_dir), _weights(result.model_dir)
+    assert before.keys() == after.keys()  # no lora_A/lora_B left: merged
+    assert any(not (before[k] == after[k]).all() for k in before)
+
+
+def test_empty_split_is_a_clear_error(home, tiny_model_dir, tmp_path) -> None:
+    from envscale.warehouse import open_warehouse
+
+    settings = TrainSettings(max_steps=1)
+    export = export_datasets(open_warehouse(home.warehouse), tmp_path / "ds", settings)
+    with pytest.raises(ValueError, match="empty"):
+        train_stage("stage1", tiny_model_dir, Path(export.splits["stage1"].path), tmp_path / "s1", settings)
