@@ -182,7 +182,7 @@ def main() -> None:
     )
     parser.add_argument("--smollm2-requests", type=int, default=4)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     proc, url = _start_standin(args.latency)
     try:
         transports = ["openai", "aiohttp"] if args.transport == "both" else [args.transport]

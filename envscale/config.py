@@ -134,6 +134,15 @@ class BuildSettings(_Section):
     rows_per_table: int = Field(20, gt=0)
     min_working_tools: int = Field(2, gt=0)
     seed: int = 0
+    domains: Literal["graph", "categories"] = Field(
+        "graph",
+        description="'graph': embedding similarity + Louvain; 'categories': group tools by their source category (no model).",
+    )
+    batch_size: int = Field(25, gt=0, description="Domains built per mapped Prefect task.")
+    max_environments: int | None = Field(None, gt=0, description="Build at most this many environments (largest domains first).")
+    import_tau_bench: bool = Field(
+        False, description="Also import τ-bench airline/retail from shared_data as environments (aliases tau_bench_<domain>)."
+    )
 
 
 class SynthesizeSettings(_Section):

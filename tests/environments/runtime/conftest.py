@@ -34,3 +34,8 @@ def shop(tmp_path_factory) -> SimpleNamespace:
     result = build_environment(shop_tools(), name="shop", environments_dir=directory, seed=7, rows_per_table=30)
     assert result.accepted, result.manifest.selftest
     return SimpleNamespace(manifest=result.manifest, directory=directory, result=result)
+
+
+@pytest.fixture
+def make_shop_tools():
+    return shop_tools

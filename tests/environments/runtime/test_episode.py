@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
+
 from envscale.environments.runtime import load_environment, open_episode
 from envscale.environments.runtime.loaded import full_state_hash
 
@@ -125,6 +127,7 @@ def test_episodes_are_isolated_and_conflicts_fork(shop):
     b.close()
 
 
+@pytest.mark.slow
 def test_256_concurrent_episodes_match_sequential(shop):
     env = load_environment(shop.manifest, directory=shop.directory)
     with env.open_episode() as probe:

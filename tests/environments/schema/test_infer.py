@@ -1,0 +1,96 @@
+"""Rule-based schema inference, DDL, the LLM proposal with fallback, and seeding."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+from envscale.environments.schema.ddl import schema_ddl
+from envscale.environments.schema.infer import infer_schema
+from envscale.environments.schema.llm import DesignError, propose_design
+from envscale.environments.seeding import seed_rows
+
+
+def _tool(name, props, required, kind="unknown"):
+    return SimpleNamespace(name=name, description=name, kind=kind, parameters={"type": "object", "properties": props, "required": required})
+
+
+TOOLS = [
+    _tool("get_order", {"order_id": {"type": "string"}}, ["order_id"]),
+    _tool("create_order", {"customer_id": {"type": "string"}, "total": {"type": "number", "minimum": 0, "maximum": 500},
+                           "priority": {"type": "string", "enum": ["low", "high"]}}, ["customer_id", "total"]),
+    _tool("getCustomer", {"customerId": {"type": "string"}}, ["customerId"]),
+    _tool("update_order_note", {"order_id": {"type": "string"}, "note": {"type": "string"}, "quantity": {"type": "integer"}}, ["order_id"]),
+]
+
+
+def test_ids_become_tables_keys_and_foreign_keys():
+    inferred = infer_schema(TOOLS)
+    schema = inferred.schema
+    orders = schema.table("orders")
+    assert orders.primary_key == ("order_id",)
+    assert {c.name for c in orders.columns} >= {"order_id", "customer_id", "total", "priority", "note", "quantity"}
+    fk = orders.foreign_keys[0]
+    assert (fk.columns, fk.ref_table, fk.ref_columns) == (("customer_id",), "customers", ("customer_id",))
+    assert schema.table("customers").primary_key == ("customer_id",)
+    total = orders.column("total")
+    assert (total.type, total.minimum, total.maximum) == ("DOUBLE", 0, 500)
+    assert orders.column("priority").enum == ("low", "high")
+    assert orders.column("quantity").type == "BIGINT"
+    assert [t.name for t in schema.parents_first()].index("customers") < [t.name for t in schema.parents_first()].index("orders")
+    assert inferred.plans["create_order"].action == "create" and inferred.plans["get_order"].action == "read"
+    assert inferred.plans["getCustomer"].key_param == "customerId"
+    con = duckdb.connect()
+    for ddl in schema_ddl(schema):
+        con.execute(ddl)
+
+
+def test_seeding_respects_keys_fks_enums_bounds_and_is_deterministic():
+    schema = infer_schema(TOOLS).schema
+    rows = seed_rows(schema, 25, seed=11)
+    assert rows == seed_rows(schema, 25, seed=11)
+    assert rows != seed_rows(schema, 25, seed=12)
+    customers = {r["customer_id"] for r in rows["customers"]}
+    orders = rows["orders"]
+    assert len(orders) == 25 and len({r["order_id"] for r in orders}) == 25
+    assert all(r["customer_id"] in customers for r in orders)
+    assert all(r["priority"] in ("low", "high") for r in orders)
+    assert all(0 <= r["total"] <= 500 for r in orders)
+    assert len({r["note"] for r in orders}) > 5  # diverse
+
+
+def _fake_llm(reply: str):
+    calls = []
+
+    def complete(messages):
+        calls.append(messages)
+        return reply
+
+    complete.calls = calls
+    return complete
+
+
+def test_llm_design_is_validated_and_compiled():
+    design = {
+        "schema": {"tables": [{"name": "orders", "primary_key": ["order_id"],
+                               "columns": [{"name": "order_id", "type": "VARCHAR", "nullable": False}, {"name": "note", "type": "VARCHAR"}]}]},
+        "programs": [
+            {"name": "get_order", "kind": "read", "result": "SELECT * FROM orders WHERE order_id = $order_id", "result_mode": "row"},
+            {"name": "update_order_note", "kind": "write", "writes": [{"sql": "UPDATE orders SET note = $note WHERE order_id = $order_id", "table": "orders"}]},
+            {"name": "create_order", "kind": "write", "writes": [{"sql": "COPY orders TO 'x.csv'", "table": "orders"}]},
+        ],
+    }
+    llm = _fake_llm("Here you go:\n```json\n" + json.dumps(design) + "\n```")
+    schema, programs, rejected = propose_design(TOOLS, llm)
+    assert schema.origin == "llm" and set(programs) == {"get_order", "update_order_note"}
+    assert rejected["create_order"].startswith("llm_program_invalid") and rejected["getCustomer"] == "llm_program_missing"
+    assert all(p.origin == "llm" for p in programs.values())
+
+
+@pytest.mark.parametrize("reply", ["no json here", '{"schema": {"tables": []}}', '{"schema": {"tables": [{"name": "Bad Name"}]}, "programs": []}'])
+def test_broken_llm_design_raises_so_the_builder_falls_back(reply):
+    with pytest.raises((DesignError, ValueError)):
+        propose_design(TOOLS, _fake_llm(reply))

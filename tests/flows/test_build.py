@@ -1,0 +1,45 @@
+"""The build flow under Prefect: catalog → domains → environments registered, contract checked, rerun reuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.runtime import open_episode
+from envscale.flows.build import BuildFailed, build_environments
+from envscale.flows.ingest import ingest_tools
+from envscale.warehouse import open_warehouse
+
+pytestmark = pytest.mark.slow
+
+
+def test_build_flow_from_sample_catalog(home, prefect_harness) -> None:
+    with pytest.raises(BuildFailed, match="catalog is empty"):
+        build_environments(domains="categories")
+    ingest_tools()
+    out = build_environments(domains="categories")
+    assert out["environments"] >= 2 and out["errors"] == 0
+    assert out["contract_success"] is True
+    wh = open_warehouse(home.warehouse)
+    with wh.connect(read_only=True) as con:
+        envs = con.execute("SELECT env_id, path, manifest, status, n_tools FROM environments").fetchall()
+        n_domains = con.execute("SELECT count(*) FROM domains").fetchone()[0]
+        tools = con.execute("SELECT working, count(*) FROM environment_tools GROUP BY 1").fetchall()
+        contract = con.execute("SELECT suite, success FROM contract_results WHERE run_id = ?", [out["run_id"]]).fetchone()
+    assert n_domains == out["domains"] and contract == ("environment_tables", True)
+    assert dict(tools)[True] == out["working_tools"]
+    accepted = [e for e in envs if e[3] == "accepted"]
+    assert len(accepted) == out["environments"]
+    env_id, path, manifest_json, _, n_tools = accepted[0]
+    manifest = EnvironmentManifest.model_validate(json.loads(manifest_json))
+    assert Path(path).is_file() and manifest.env_id == env_id and len(manifest.tools) == n_tools
+    with open_episode(manifest, directory=Path(path).parent) as ep:
+        read = next(t for t in manifest.selftest.tools if t.ok)
+        assert ep.call(read.name, read.arguments).ok
+
+    again = build_environments(domains="categories")
+    assert again["reused"] == again["environments"] == out["environments"]
+    assert open_warehouse(home.warehouse).counts()["environments"] == len(envs)
