@@ -62,18 +62,26 @@ def write_copies(tools: list[ToolRecord], copies: int, out: Path, seed: int = 0)
         for start in range(0, len(tools), CHUNK):
             batch = tools[start : start + CHUNK]
             entries = [
-                (f"{t.name[:56]}_v{k}", _perturb(t.description, rng, k), t.parameters, t.returns, t.kind) for t in batch
+                (f"{t.name[:56]}_v{k}", _perturb(t.description, rng, k), t.parameters, t.returns, t.kind)
+                for t in batch
             ]
             path = out / f"copy{k}_{start // CHUNK:03d}"
             if style == "openai_jsonl":
                 lines = [
-                    json.dumps({"type": "function", "function": {"name": n, "description": d, "parameters": p}})
+                    json.dumps(
+                        {"type": "function", "function": {"name": n, "description": d, "parameters": p}}
+                    )
                     for n, d, p, _, _ in entries
                 ]
                 path.with_suffix(".jsonl").write_text("\n".join(lines) + "\n")
             elif style == "mcp":
                 tools_json = [
-                    {"name": n, "description": d, "inputSchema": p, "annotations": {"readOnlyHint": kind == "read"}}
+                    {
+                        "name": n,
+                        "description": d,
+                        "inputSchema": p,
+                        "annotations": {"readOnlyHint": kind == "read"},
+                    }
                     for n, d, p, _, kind in entries
                 ]
                 path.with_suffix(".json").write_text(json.dumps({"tools": tools_json}))
@@ -92,7 +100,11 @@ def write_copies(tools: list[ToolRecord], copies: int, out: Path, seed: int = 0)
                     else:
                         op["requestBody"] = {"content": {"application/json": {"schema": p}}}
                     paths[f"/{n}"] = {method: op}
-                spec = {"openapi": "3.1.0", "info": {"title": f"Scaled copy {k}", "version": "1"}, "paths": paths}
+                spec = {
+                    "openapi": "3.1.0",
+                    "info": {"title": f"Scaled copy {k}", "version": "1"},
+                    "paths": paths,
+                }
                 path.with_suffix(".json").write_text(json.dumps(spec))
             else:
                 bare = [{"name": n, "description": d, "parameters": p} for n, d, p, _, _ in entries]
@@ -102,9 +114,13 @@ def write_copies(tools: list[ToolRecord], copies: int, out: Path, seed: int = 0)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--copies", type=int, default=5)
-    parser.add_argument("--shared-data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument(
+        "--shared-data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
     parser.add_argument("--contract", action="store_true", help="Also time the tool_catalog GE suite.")
     args = parser.parse_args()
     settings = IngestSettings()
@@ -148,8 +164,12 @@ def main() -> int:
     total_s = ingest_s + persist_s
     rows = [(phase, seconds) for phase, seconds in result.timings.items()]
     rows += [("persist (warehouse write)", persist_s)]
-    print(f"\nenvscale ingest benchmark  (cpus: {os.cpu_count()}, copies: {args.copies}, python {sys.version.split()[0]})")
-    print(f"setup (not timed below): {setup_s:.1f}s to read the real sources and write {n_generated:,} scaled tools")
+    print(
+        f"\nenvscale ingest benchmark  (cpus: {os.cpu_count()}, copies: {args.copies}, python {sys.version.split()[0]})"
+    )
+    print(
+        f"setup (not timed below): {setup_s:.1f}s to read the real sources and write {n_generated:,} scaled tools"
+    )
     print(f"\n{'phase':<28}{'seconds':>10}{'share':>9}")
     for phase, seconds in rows:
         print(f"{phase:<28}{seconds:>10.2f}{seconds / total_s:>9.1%}")
@@ -158,10 +178,16 @@ def main() -> int:
         f"\nfiles {len(result.sources):,}  entries {entries:,}  accepted tools {len(result.tools):,}  "
         f"merged {result.n_merged:,}  rejected {len(result.rejections):,}  near-duplicates {result.n_near_duplicates:,}"
     )
-    print(f"throughput: {entries / total_s:,.0f} entries/s, {len(result.tools) / total_s:,.0f} accepted tools/s")
-    print(f"warehouse: {persisted.inserted:,} rows inserted; idempotent re-persist {rerun_s:.2f}s, inserted {again.inserted}")
+    print(
+        f"throughput: {entries / total_s:,.0f} entries/s, {len(result.tools) / total_s:,.0f} accepted tools/s"
+    )
+    print(
+        f"warehouse: {persisted.inserted:,} rows inserted; idempotent re-persist {rerun_s:.2f}s, inserted {again.inserted}"
+    )
     if contract_s is not None:
-        print(f"tool_catalog contract over {len(result.tools):,} rows: {contract_s:.1f}s, success={contract.success}")
+        print(
+            f"tool_catalog contract over {len(result.tools):,} rows: {contract_s:.1f}s, success={contract.success}"
+        )
     print(f"peak RSS: {peak_mb:,.0f} MB")
     target = len(result.tools) >= 30_000 and total_s <= 60 and peak_mb <= 2048
     print(f"target (≥30,000 tools, ≤60 s, ≤2 GB): {'met' if target else 'NOT met'}")

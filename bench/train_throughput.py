@@ -10,6 +10,7 @@ rendered with envscale's template (models/chat_template.jinja) and trained with
 assistant-only loss in every configuration, so only the speed settings differ:
 
 - ``trl-defaults``: TRL SFTConfig defaults (batch 8, no packing, gradient checkpointing on, bf16 when available).
+- ``envscale-padded``: the same as ``envscale`` without packing.
 - ``envscale``: what ``envscale.models.training.sft_config`` sets on a GPU — BFD packing (padding-free),
   bf16, no gradient checkpointing, fused AdamW, a larger batch.
 
@@ -211,10 +212,10 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         cfg = SFTConfig(**common)
         if not on_gpu:
             cfg.bf16 = False  # TRL's bf16 default only applies where the hardware has it
-    else:  # envscale (mirrors envscale.models.training.sft_config on a GPU)
+    else:  # envscale (mirrors envscale.models.training.sft_config on a GPU); -padded: the same without packing
         cfg = SFTConfig(
             **common,
-            packing=True,
+            packing=setting == "envscale",
             bf16=on_gpu,
             gradient_checkpointing=False,
             per_device_train_batch_size=args.batch[model_name],
@@ -303,7 +304,11 @@ def main() -> None:
     biggest = max(args.batch.values()) * 4
     rows = conversations(max(64, (args.warmup + args.steps) * biggest))
     lengths = [
-        len(tokenizer.apply_chat_template(r["messages"], tools=json.loads(r["tools"]), tokenize=True))
+        len(
+            tokenizer.apply_chat_template(r["messages"], tools=json.loads(r["tools"]), return_dict=True)[
+                "input_ids"
+            ]
+        )
         for r in rows[:200]
     ]
     mean_len = min(sum(lengths) / len(lengths), args.max_length)

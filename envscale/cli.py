@@ -88,14 +88,22 @@ def ingest(
         err.print(f"[red]--format must be one of {', '.join(FORMATS)}, not {format!r}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _run_stage(
-        "ingest", paths=[str(p) for p in paths], format=format, strict=strict, show_progress=sys.stderr.isatty()
+        "ingest",
+        paths=[str(p) for p in paths],
+        format=format,
+        strict=strict,
+        show_progress=sys.stderr.isatty(),
     )
 
 
 @app.command()
-def build() -> None:
+def build(
+    max_environments: Annotated[int | None, typer.Option("--max-environments", help="Build at most this many (largest domains first).")] = None,
+    domains: Annotated[str | None, typer.Option("--domains", help="'graph' (embeddings + Louvain) or 'categories'.")] = None,
+    tau_bench: Annotated[bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")] = None,
+) -> None:
     """Build the tool graph, domains and one DuckDB environment per domain."""
-    _run_stage("build")
+    _run_stage("build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench)
 
 
 @app.command()

@@ -85,8 +85,9 @@ class EmbeddingSettings(_Section):
     api_key_env: str | None = None
     batch_size: int = Field(256, gt=0)
     text: Literal["parameters", "full"] = Field(
-        "parameters",
-        description="What represents a tool: its parameter list (name+description only when it has none), or name+description+parameters always.",
+        "full",
+        description="What represents a tool: 'full' = name + description + parameter list (measured best, "
+        "docs/notes/graph.md); 'parameters' = the parameter list only (name+description when it has none).",
     )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of the openai backend.")
     max_seq_length: int = Field(
@@ -109,10 +110,11 @@ class IngestSettings(_Section):
 
 
 class BuildSettings(_Section):
+    # τ, resolution and attach_threshold: picked by bench/clustering.py on StableToolBench (docs/notes/graph.md).
     similarity_threshold: float = Field(
-        0.8, ge=-1, le=1, description="τ: cosine similarity above which two tools are linked."
+        0.55, ge=-1, le=1, description="τ: cosine similarity above which two tools are linked."
     )
-    resolution: float = Field(1.0, gt=0, description="Louvain resolution.")
+    resolution: float = Field(0.5, gt=0, description="Louvain resolution.")
     min_domain_size: int = Field(
         3, gt=0, description="Smaller communities are attached to their nearest domain or dropped."
     )
@@ -120,7 +122,7 @@ class BuildSettings(_Section):
         30, gt=0, description="Larger communities are split (Louvain again at higher resolution)."
     )
     attach_threshold: float = Field(
-        0.5,
+        0.4,
         ge=-1,
         le=1,
         description="Cosine (centroid to centroid) a too-small community needs to join its nearest domain.",
@@ -225,14 +227,42 @@ class TrainSettings(_Section):
 
 class EvaluateSettings(_Section):
     k: int = Field(2, gt=0, description="Trials per task for pass^k.")
-    max_tasks: int = Field(8, gt=0)
-    include_tau_bench: bool = False
+    max_tasks: int = Field(8, gt=0, description="Tasks drawn from held-out generated environments (spread over them).")
+    include_tau_bench: bool = Field(False, description="Also evaluate on imported τ-bench tasks (shared_data).")
+    tau_bench_domains: list[str] = Field(
+        default_factory=lambda: ["retail"], description="τ-bench v1 domains to evaluate on (retail, airline)."
+    )
+    tau_bench_split: str = Field("test", description="τ-bench task split: test, dev or train.")
+    max_tau_bench_tasks: int = Field(8, gt=0, description="τ-bench tasks per domain (drawn by seed).")
+    seed: int = Field(0, description="Seed of task selection and of the agent's sampling (trial i uses seed+i).")
+    max_turns: int = Field(12, gt=0, description="Agent turns per trial.")
+    max_failures: int = Field(3, gt=0, description="Consecutive failed calls / broken replies that end a trial.")
+    episodes_in_flight: int = Field(8, gt=0, description="Trials played at once.")
+    model: str | None = Field(
+        None,
+        description="Agent under test: a model URI (models:/name@alias, models:/name/3, runs:/…); "
+        "None = the challenger (alias 'challenger', else the newest version of train.registered_model).",
+    )
+    compare_base: bool = Field(
+        False, description="Also evaluate the base model (train.base_model) on the same tasks, for a base vs fine-tuned table."
+    )
+    serving_url: str | None = Field(
+        None,
+        description="An inference server that already serves registered models under the name '<name>/<version>' "
+        "(e.g. vLLM with adapters); None = serve each model here with the embedded server.",
+    )
+    experiment: str = Field("envscale-evaluation", description="MLflow experiment of evaluation runs.")
 
 
 class PromoteSettings(_Section):
-    margin: float = Field(0.0, description="Minimum pass^1 gain over the champion.")
-    regression_tolerance: float = Field(0.05, ge=0)
+    margin: float = Field(0.0, description="Minimum pass^1 gain over the champion (a gain must also be > 0).")
+    regression_tolerance: float = Field(
+        0.05, ge=0, description="Largest pass^1 drop allowed in any one domain."
+    )
     floor: float = Field(0.0, ge=0, le=1, description="pass^1 a first champion must reach.")
+    challenger: str | None = Field(
+        None, description="Model URI of the challenger; None = alias 'challenger', else the newest version."
+    )
 
 
 class ScaleSettings(_Section):

@@ -64,7 +64,9 @@ def ingest_tools(
         if not result.tools:
             raise IngestFailed(f"no tool was accepted from {len(result.sources)} file(s); see rejected_tools")
         if strict and result.rejections:
-            raise IngestFailed(f"--strict: {len(result.rejections)} entries were rejected (stored in rejected_tools)")
+            raise IngestFailed(
+                f"--strict: {len(result.rejections)} entries were rejected (stored in rejected_tools)"
+            )
         if strict and contract is not None and not contract.success:
             raise IngestFailed(f"--strict: the tool_catalog contract failed: {summary['contract_failed']}")
         return {"run_id": ctx.run_id, **{k: v for k, v in summary.items() if k != "timings_s"}}
@@ -103,7 +105,14 @@ def format_summary(result: IngestResult) -> str:
     root = _root(result)
     headers = ("source", "format", "accepted", "merged", "rejected", "reason")
     body = [
-        (_short(str(r["source"]), root), str(r["format"]), str(r["accepted"]), str(r["merged"]), str(r["rejected"]), str(r["reason"]))
+        (
+            _short(str(r["source"]), root),
+            str(r["format"]),
+            str(r["accepted"]),
+            str(r["merged"]),
+            str(r["rejected"]),
+            str(r["reason"]),
+        )
         for r in result.summary_rows()
     ]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(headers)]
@@ -118,7 +127,16 @@ def format_summary(result: IngestResult) -> str:
 
 
 def _totals_line(summary: dict[str, Any]) -> str:
-    keys = ("accepted", "merged", "rejected", "inserted", "updated", "removed", "catalog_size", "contract_success")
+    keys = (
+        "accepted",
+        "merged",
+        "rejected",
+        "inserted",
+        "updated",
+        "removed",
+        "catalog_size",
+        "contract_success",
+    )
     return ", ".join(f"{k}={summary[k]}" for k in keys if k in summary)
 
 
@@ -126,7 +144,9 @@ def _publish(result: IngestResult, summary: dict[str, Any], persisted: PersistSu
     root = _root(result)
     rows = [{**r, "source": _short(str(r["source"]), root)} for r in result.summary_rows()]
     create_table_artifact(
-        key="ingest-summary", table=rows, description="ingest: accepted / merged / rejected per source and reason"
+        key="ingest-summary",
+        table=rows,
+        description="ingest: accepted / merged / rejected per source and reason",
     )
     lines = [
         "# Ingest",

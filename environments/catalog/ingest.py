@@ -49,7 +49,9 @@ class IngestResult(BaseModel):
 
     tools: tuple[ToolRecord, ...] = Field(description="Accepted tools, uniquely named, in first-seen order.")
     rejections: tuple[Rejection, ...]
-    files_read: tuple[str, ...] = Field(description="Files that were read and parsed (the scope of re-ingest updates).")
+    files_read: tuple[str, ...] = Field(
+        description="Files that were read and parsed (the scope of re-ingest updates)."
+    )
     files_skipped: tuple[str, ...] = Field(description="Files in given folders without a JSON/YAML suffix.")
     sources: tuple[SourceStats, ...]
     n_merged: int = Field(description="Entries merged into an earlier identical tool.")
@@ -123,7 +125,9 @@ def ingest_paths(
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     settings = settings or IngestSettings()
     limits = Limits(
-        max_depth=settings.max_schema_depth, max_nodes=settings.max_schema_nodes, max_string=settings.max_description_chars
+        max_depth=settings.max_schema_depth,
+        max_nodes=settings.max_schema_nodes,
+        max_string=settings.max_description_chars,
     )
     timings: dict[str, float] = defaultdict(float)
     clock = time.perf_counter()
@@ -146,14 +150,23 @@ def ingest_paths(
         values = [d.value for d in loaded.documents]
         fmt = format or detect(values) or ""
         formats[file] = fmt
-        file_rejections = [r.model_copy(update={"source": r.source.model_copy(update={"format": fmt})}) for r in loaded.rejections]
+        file_rejections = [
+            r.model_copy(update={"source": r.source.model_copy(update={"format": fmt})})
+            for r in loaded.rejections
+        ]
         if loaded.readable:
             files_read.append(file)
         n_before = len(records)
         if loaded.documents and not fmt:
             file_rejections.append(
-                reject(file, "", "", "unknown_format", f"no supported format recognized (try --format; one of {', '.join(FORMATS)})",
-                       excerpt=loaded.documents[0].value)
+                reject(
+                    file,
+                    "",
+                    "",
+                    "unknown_format",
+                    f"no supported format recognized (try --format; one of {', '.join(FORMATS)})",
+                    excerpt=loaded.documents[0].value,
+                )
             )
         elif loaded.documents:
             ctx = ParseContext(file, fmt)
@@ -171,7 +184,9 @@ def ingest_paths(
                         entries[file] += 1
                     file_rejections.append(item)
             if len(records) == n_before and not file_rejections:
-                file_rejections.append(reject(file, "", fmt, "no_tools", f"the file is {fmt} but defines no tools"))
+                file_rejections.append(
+                    reject(file, "", fmt, "no_tools", f"the file is {fmt} but defines no tools")
+                )
         rejections.extend(file_rejections)
         timings["normalize"] += time.perf_counter() - clock
     if progress:
@@ -233,4 +248,6 @@ def _safe_parse(fmt: str, value: object, prefix: str, ctx: ParseContext) -> Iter
     except RecursionError:
         yield ctx.reject(prefix, "too_deep", "the document nests too deeply to parse")
     except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
-        yield ctx.reject(prefix, "malformed_entry", f"could not parse the entry ({type(exc).__name__}: {exc})"[:500])
+        yield ctx.reject(
+            prefix, "malformed_entry", f"could not parse the entry ({type(exc).__name__}: {exc})"[:500]
+        )

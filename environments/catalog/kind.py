@@ -13,23 +13,21 @@ from typing import Any
 READ_METHODS = frozenset({"get", "head", "options", "trace"})
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
-READ_VERBS = frozenset(
-    """get list search find fetch read query lookup look check show view describe count retrieve
+_READ_WORDS = """get list search find fetch read query lookup look check show view describe count retrieve
     calculate compute convert estimate predict analyze analyse validate verify display inspect
     is has can browse filter recommend suggest compare translate summarize summarise
     detect identify evaluate download export print ls cat pwd grep du wc diff tail head sort stat
-    info details status locate track explore scan measure forecast sum mean average think""".split()
-)
-WRITE_VERBS = frozenset(
-    """create add update set delete remove cancel book send post put modify insert register reserve
+    info details status locate track explore scan measure forecast sum mean average think"""
+READ_VERBS = frozenset(_READ_WORDS.split())
+_WRITE_WORDS = """create add update set delete remove cancel book send post put modify insert register reserve
     transfer pay upload write edit change exchange return move copy rename mkdir touch rm mv cp
     submit approve reject assign close open start stop enable disable activate deactivate archive
     restore reset schedule reschedule refund charge purchase buy sell order place apply issue
     subscribe unsubscribe follow unfollow like unlike comment reply share publish unpublish
     lock unlock mark upsert save store replace merge import sync clear drop withdraw deposit
     login logout signup grant revoke block unblock invite join leave checkin
-    checkout renew borrow lend fill""".split()
-)
+    checkout renew borrow lend fill"""
+WRITE_VERBS = frozenset(_WRITE_WORDS.split())
 # Read/write hints from explicit source fields (τ-bench forks, custom exports).
 _KIND_FIELDS = ("kind", "tool_type", "toolType", "type_of_tool", "access", "mode")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")

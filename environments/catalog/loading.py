@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from envscale.environments.catalog.records import Rejection
 from envscale.environments.catalog.reasons import reject
+from envscale.environments.catalog.records import Rejection
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -120,7 +120,9 @@ def _load_json(text: str, out: LoadedFile, *, allow_yaml: bool) -> None:
         out.documents.append(Document(_loads(text)))
         return
     except RecursionError:
-        out.rejections.append(reject(out.path, "", "", "too_deep", "JSON nesting exceeds the parser's recursion limit"))
+        out.rejections.append(
+            reject(out.path, "", "", "too_deep", "JSON nesting exceeds the parser's recursion limit")
+        )
         return
     except _BadConstant as exc:
         out.rejections.append(reject(out.path, "", "", "malformed_json", str(exc)))
@@ -191,7 +193,9 @@ def _load_line(line: str, number: int, out: LoadedFile) -> None:
     try:
         out.documents.append(Document(_loads(line), pointer))
     except RecursionError:
-        out.rejections.append(reject(out.path, pointer, "", "too_deep", "JSON nesting exceeds the recursion limit"))
+        out.rejections.append(
+            reject(out.path, pointer, "", "too_deep", "JSON nesting exceeds the recursion limit")
+        )
     except _BadConstant as exc:
         out.rejections.append(reject(out.path, pointer, "", "malformed_json", str(exc), excerpt=line))
     except json.JSONDecodeError as exc:
@@ -226,7 +230,9 @@ def _load_yaml(text: str, out: LoadedFile) -> None:
             value = _jsonable(loader.construct_document(node))
             out.documents.append(Document(value, "" if not out.documents else f"doc:{len(out.documents)}"))
     except RecursionError:
-        out.rejections.append(reject(out.path, "", "", "too_deep", "YAML nesting exceeds the recursion limit"))
+        out.rejections.append(
+            reject(out.path, "", "", "too_deep", "YAML nesting exceeds the recursion limit")
+        )
     except yaml.YAMLError as exc:
         out.rejections.append(reject(out.path, "", "", "malformed_yaml", " ".join(str(exc).split())[:500]))
     finally:

@@ -8,7 +8,13 @@ from envscale.environments.catalog.formats.base import ParseContext, RawTool
 from envscale.environments.catalog.kind import decide
 from envscale.environments.catalog.naming import base_name
 from envscale.environments.catalog.records import Rejection, SourceRef, ToolRecord
-from envscale.environments.catalog.schema import Limits, SchemaProblem, object_schema, schema_error, to_json_schema
+from envscale.environments.catalog.schema import (
+    Limits,
+    SchemaProblem,
+    object_schema,
+    schema_error,
+    to_json_schema,
+)
 from envscale.hashing import content_hash
 
 MAX_NAME_CHARS = 1_000
@@ -37,7 +43,8 @@ def normalize(raw: RawTool, ctx: ParseContext, limits: Limits) -> ToolRecord | R
         return fail("invalid_field", f"the description must be a string, got {type(description).__name__}")
     if len(description) > limits.max_string:
         return fail(
-            "description_too_long", f"the description is {len(description):,} chars long (limit {limits.max_string:,})"
+            "description_too_long",
+            f"the description is {len(description):,} chars long (limit {limits.max_string:,})",
         )
     description = description.strip()
     if not description:
@@ -71,7 +78,9 @@ def normalize(raw: RawTool, ctx: ParseContext, limits: Limits) -> ToolRecord | R
 
     kind, kind_reason = decide(name, raw.kind_evidence)
     preferred = base_name(name, raw.namespace, qualify=raw.qualify_name)
-    tool_id = content_hash({"name": preferred, "description": description, "parameters": parameters, "returns": returns})
+    tool_id = content_hash(
+        {"name": preferred, "description": description, "parameters": parameters, "returns": returns}
+    )
     return ToolRecord(
         tool_id=tool_id,
         name=preferred,

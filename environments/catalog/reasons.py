@@ -34,9 +34,7 @@ REASONS: dict[str, str] = {
 }
 
 
-def reject(
-    file: str, pointer: str, fmt: str, code: str, reason: str, *, excerpt: Any = None
-) -> Rejection:
+def reject(file: str, pointer: str, fmt: str, code: str, reason: str, *, excerpt: Any = None) -> Rejection:
     """A rejection with a stable id; ``excerpt`` is any value, cut to 300 chars."""
     if code not in REASONS:
         raise ValueError(f"unknown rejection code {code!r}")

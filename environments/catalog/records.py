@@ -31,22 +31,34 @@ class ToolRecord(BaseModel):
         description="Content hash of the tool's identity: qualified source name, description, parameters, returns "
         "(not the canonical name, which depends on collisions, nor the kind, which depends on evidence)."
     )
-    name: str = Field(description="Canonical name, unique in the catalog ([A-Za-z0-9_-], ≤ 64 chars, OpenAI-safe).")
+    name: str = Field(
+        description="Canonical name, unique in the catalog ([A-Za-z0-9_-], ≤ 64 chars, OpenAI-safe)."
+    )
     original_name: str = Field(description="The name as the source spelled it.")
     description: str = Field(description="What the tool does, as the source describes it.")
-    parameters: dict[str, Any] = Field(description="JSON Schema (draft 2020-12) of the arguments; always type=object.")
-    returns: dict[str, Any] | None = Field(None, description="JSON Schema of the result, when the source gives one.")
+    parameters: dict[str, Any] = Field(
+        description="JSON Schema (draft 2020-12) of the arguments; always type=object."
+    )
+    returns: dict[str, Any] | None = Field(
+        None, description="JSON Schema of the result, when the source gives one."
+    )
     kind: ToolKind = Field(description="Whether the tool reads or writes state.")
-    kind_reason: str = Field(description="Why the kind was decided (HTTP method, MCP annotation, name heuristic...).")
+    kind_reason: str = Field(
+        description="Why the kind was decided (HTTP method, MCP annotation, name heuristic...)."
+    )
     source_format: str = Field(description="Format of the first source that yielded the tool.")
     sources: tuple[SourceRef, ...] = Field(description="Every source reference merged into this record.")
-    categories: tuple[str, ...] = Field((), description="Category labels the source carries (e.g. RapidAPI category).")
+    categories: tuple[str, ...] = Field(
+        (), description="Category labels the source carries (e.g. RapidAPI category)."
+    )
     near_duplicate_of: str | None = Field(None, description="tool_id of a near-identical tool, when flagged.")
     namespace: str | None = Field(
-        None, description="The source's grouping of the tool, when it has one (RapidAPI tool, τ-bench domain, API title)."
+        None,
+        description="The source's grouping of the tool, when it has one (RapidAPI tool, τ-bench domain, API title).",
     )
     notes: tuple[str, ...] = Field(
-        (), description="What normalization changed or filled in (type mappings, generated description, $defs...)."
+        (),
+        description="What normalization changed or filled in (type mappings, generated description, $defs...).",
     )
 
     def openai_schema(self) -> dict[str, Any]:
@@ -62,8 +74,14 @@ class Rejection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rejection_id: str = Field(description="Content hash of (file, pointer, reason_code): stable across re-ingests.")
-    source: SourceRef = Field(description="The file and pointer of the rejected entry ('' pointer = whole file).")
+    rejection_id: str = Field(
+        description="Content hash of (file, pointer, reason_code): stable across re-ingests."
+    )
+    source: SourceRef = Field(
+        description="The file and pointer of the rejected entry ('' pointer = whole file)."
+    )
     reason_code: str = Field(description="Machine-readable reason, one of catalog.reasons.REASONS.")
     reason: str = Field(description="Human-readable explanation.")
-    excerpt: str | None = Field(None, description="The start of the offending input (≤ 300 chars), when useful.")
+    excerpt: str | None = Field(
+        None, description="The start of the offending input (≤ 300 chars), when useful."
+    )

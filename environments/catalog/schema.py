@@ -93,7 +93,8 @@ def _convert(node: Any, depth: int, limits: Limits, notes: set[str], counter: li
     for key, value in node.items():
         if isinstance(value, str) and len(value) > limits.max_string:
             raise SchemaProblem(
-                "description_too_long", f"schema keyword {key!r} holds {len(value):,} chars (limit {limits.max_string:,})"
+                "description_too_long",
+                f"schema keyword {key!r} holds {len(value):,} chars (limit {limits.max_string:,})",
             )
         if key == "type":
             out.update(_map_type(value, node, notes))
@@ -192,12 +193,16 @@ def _one_type(value: Any, notes: set[str]) -> Any:
 def object_schema(schema: Any, notes: set[str]) -> dict[str, Any]:
     """The arguments schema as an object schema, or :class:`SchemaProblem`."""
     if not isinstance(schema, dict):
-        raise SchemaProblem("parameters_not_object", f"parameters must be a JSON object, got {type(schema).__name__}")
+        raise SchemaProblem(
+            "parameters_not_object", f"parameters must be a JSON object, got {type(schema).__name__}"
+        )
     if "type" not in schema and ("properties" in schema or not schema):
         notes.add("missing parameters type set to 'object'")
         schema = {"type": "object", **schema}
     if schema.get("type") != "object":
-        raise SchemaProblem("parameters_not_object", f"parameters must have type 'object', got {schema.get('type')!r}")
+        raise SchemaProblem(
+            "parameters_not_object", f"parameters must have type 'object', got {schema.get('type')!r}"
+        )
     if "properties" not in schema:
         schema = {**schema, "properties": {}}
     return schema
@@ -224,17 +229,64 @@ def schema_error(schema: Any) -> str | None:
 _SUB_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 _SUB_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SUB_ONE = frozenset(
-    {"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-     "unevaluatedItems", "unevaluatedProperties", "contentSchema", "additionalItems"}
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "contentSchema",
+        "additionalItems",
+    }
 )
 _FREE_TEXT = frozenset({"description", "title", "$comment", "format", "contentEncoding", "contentMediaType"})
 _ANY_VALUE = frozenset({"default", "const"})
 _ANY_LIST = frozenset({"enum", "examples"})
-_KEYWORDS = _SUB_MAPS | _SUB_LISTS | _SUB_ONE | _FREE_TEXT | _ANY_VALUE | _ANY_LIST | frozenset(
-    {"$schema", "$id", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary", "type", "required",
-     "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength",
-     "pattern", "maxItems", "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties",
-     "minProperties", "dependentRequired", "deprecated", "readOnly", "writeOnly", "dependencies"}
+_KEYWORDS = (
+    _SUB_MAPS
+    | _SUB_LISTS
+    | _SUB_ONE
+    | _FREE_TEXT
+    | _ANY_VALUE
+    | _ANY_LIST
+    | frozenset(
+        {
+            "$schema",
+            "$id",
+            "$ref",
+            "$anchor",
+            "$dynamicRef",
+            "$dynamicAnchor",
+            "$vocabulary",
+            "type",
+            "required",
+            "multipleOf",
+            "maximum",
+            "exclusiveMaximum",
+            "minimum",
+            "exclusiveMinimum",
+            "maxLength",
+            "minLength",
+            "pattern",
+            "maxItems",
+            "minItems",
+            "uniqueItems",
+            "maxContains",
+            "minContains",
+            "maxProperties",
+            "minProperties",
+            "dependentRequired",
+            "deprecated",
+            "readOnly",
+            "writeOnly",
+            "dependencies",
+        }
+    )
 )
 
 
@@ -265,9 +317,16 @@ def _flat_nodes(root: Any) -> list[Any]:
                 flat[key] = ""
             elif key in _ANY_VALUE:
                 flat[key] = None
-            elif key in _ANY_LIST and isinstance(value, list):
-                flat[key] = []
-            elif key == "required" and isinstance(value, list) and all(isinstance(v, str) for v in value) and len(set(value)) == len(value):
+            elif (
+                key in _ANY_LIST
+                and isinstance(value, list)
+                or (
+                    key == "required"
+                    and isinstance(value, list)
+                    and all(isinstance(v, str) for v in value)
+                    and len(set(value)) == len(value)
+                )
+            ):
                 flat[key] = []
             else:
                 flat[key] = value
@@ -319,7 +378,9 @@ def shape_to_schema(shape: Any, *, depth: int = 0, max_depth: int = 32) -> dict[
     if isinstance(shape, dict):
         return {
             "type": "object",
-            "properties": {str(k): shape_to_schema(v, depth=depth + 1, max_depth=max_depth) for k, v in shape.items()},
+            "properties": {
+                str(k): shape_to_schema(v, depth=depth + 1, max_depth=max_depth) for k, v in shape.items()
+            },
         }
     if isinstance(shape, list):
         if not shape:
@@ -329,4 +390,3 @@ def shape_to_schema(shape: Any, *, depth: int = 0, max_depth: int = 32) -> dict[
         mapped = _SHAPE_TYPES.get(shape.strip().lower())
         return {"type": mapped} if mapped else {}
     return {}
-

@@ -62,7 +62,9 @@ def load_rejections(warehouse: Warehouse) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def persist_ingest(warehouse: Warehouse, result: IngestResult, *, run_id: str | None = None) -> PersistSummary:
+def persist_ingest(
+    warehouse: Warehouse, result: IngestResult, *, run_id: str | None = None
+) -> PersistSummary:
     """Write ``result`` into the warehouse idempotently (see the module docstring); one transaction."""
     scope = set(result.files_read)
     with warehouse.transaction() as con:
@@ -108,7 +110,11 @@ def persist_ingest(warehouse: Warehouse, result: IngestResult, *, run_id: str | 
                     unchanged += 1
                 continue
             inherited = next(
-                (freed_names[(s.file, _source_key(tool))] for s in tool.sources if (s.file, _source_key(tool)) in freed_names),
+                (
+                    freed_names[(s.file, _source_key(tool))]
+                    for s in tool.sources
+                    if (s.file, _source_key(tool)) in freed_names
+                ),
                 None,
             )
             if inherited is not None and allocator.is_free(inherited):
@@ -124,7 +130,9 @@ def persist_ingest(warehouse: Warehouse, result: IngestResult, *, run_id: str | 
             # Delete + insert in one statement pair: DuckDB updates of JSON columns cost the same and this
             # keeps one code path for rows.
             con.execute("DELETE FROM tools WHERE tool_id IN (SELECT unnest(?))", [list(to_update)])
-            warehouse.insert("tools", [_tool_row(r, run_id) for r in to_update.values()], on_conflict="error", con=con)
+            warehouse.insert(
+                "tools", [_tool_row(r, run_id) for r in to_update.values()], on_conflict="error", con=con
+            )
         if inserts:
             warehouse.insert("tools", [_tool_row(r, run_id) for r in inserts], on_conflict="error", con=con)
 
@@ -141,7 +149,10 @@ def persist_ingest(warehouse: Warehouse, result: IngestResult, *, run_id: str | 
         new_rejections = [r for r in result.rejections if r.rejection_id not in existing]
         if new_rejections:
             warehouse.insert(
-                "rejected_tools", [_rejection_row(r, run_id) for r in new_rejections], on_conflict="ignore", con=con
+                "rejected_tools",
+                [_rejection_row(r, run_id) for r in new_rejections],
+                on_conflict="ignore",
+                con=con,
             )
 
     return PersistSummary(
@@ -156,14 +167,19 @@ def persist_ingest(warehouse: Warehouse, result: IngestResult, *, run_id: str | 
 
 
 def _stored_tools(con: Any) -> dict[str, ToolRecord]:
-    return {tid: ToolRecord.model_validate_json(rec) for tid, rec in con.execute("SELECT tool_id, record FROM tools").fetchall()}
+    return {
+        tid: ToolRecord.model_validate_json(rec)
+        for tid, rec in con.execute("SELECT tool_id, record FROM tools").fetchall()
+    }
 
 
 def _source_key(record: ToolRecord) -> str:
     return f"{record.namespace or ''}/{record.original_name}"
 
 
-def _merge_sources(old: Iterable[SourceRef], new: Iterable[SourceRef], scope: set[str]) -> tuple[SourceRef, ...]:
+def _merge_sources(
+    old: Iterable[SourceRef], new: Iterable[SourceRef], scope: set[str]
+) -> tuple[SourceRef, ...]:
     """References from files outside this ingest stay; those of re-read files are replaced by the new ones."""
     kept = [s for s in old if s.file not in scope]
     return tuple(dict.fromkeys([*kept, *new]))

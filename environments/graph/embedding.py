@@ -282,7 +282,7 @@ class ToolEmbedder:
 
     backend: Backend
     cache: EmbeddingCache | None = None
-    text_mode: TextMode = "parameters"
+    text_mode: TextMode = "full"
     stats: EmbedStats = field(default_factory=EmbedStats)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

@@ -14,7 +14,14 @@ pytestmark = pytest.mark.slow
 
 
 def _fn(name, description="Do it."):
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": {"id": {"type": "string"}}},
+        },
+    }
 
 
 def test_ingest_flow_sample_catalog_then_idempotent_rerun(home, prefect_harness, tmp_path) -> None:
@@ -26,7 +33,9 @@ def test_ingest_flow_sample_catalog_then_idempotent_rerun(home, prefect_harness,
     assert len(catalog) == 62 and {t.kind for t in catalog} == {"read", "write"}
     with wh.connect(read_only=True) as con:
         run = con.execute("SELECT status, summary FROM runs WHERE run_id = ?", [out["run_id"]]).fetchone()
-        contract = con.execute("SELECT suite, subject, success, n_rows FROM contract_results WHERE run_id = ?", [out["run_id"]]).fetchone()
+        contract = con.execute(
+            "SELECT suite, subject, success, n_rows FROM contract_results WHERE run_id = ?", [out["run_id"]]
+        ).fetchone()
         tool_runs = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM tools").fetchall()}
     assert run[0] == "completed" and json.loads(run[1])["accepted"] == 62
     assert contract == ("tool_catalog", "catalog", True, 62)
@@ -38,7 +47,9 @@ def test_ingest_flow_sample_catalog_then_idempotent_rerun(home, prefect_harness,
 
     # a second source with a bad entry: accepted and rejected rows land; strict fails after storing them
     src = tmp_path / "extra.json"
-    src.write_text(json.dumps([_fn("archive_ticket"), {"type": "function", "function": {"description": "nameless"}}]))
+    src.write_text(
+        json.dumps([_fn("archive_ticket"), {"type": "function", "function": {"description": "nameless"}}])
+    )
     with pytest.raises(IngestFailed, match="strict"):
         ingest_tools(paths=[str(src)], strict=True)
     counts = wh.counts()

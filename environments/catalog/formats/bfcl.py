@@ -32,7 +32,9 @@ def _record(item: Any, pointer: str, ctx: ParseContext) -> Parsed:
     if isinstance(item, dict) and "function" in item and not isinstance(item["function"], dict):
         functions = item["function"]
         if not isinstance(functions, list):
-            yield ctx.reject(ptr(pointer, "function"), "malformed_entry", "'function' must be a list of functions", item)
+            yield ctx.reject(
+                ptr(pointer, "function"), "malformed_entry", "'function' must be a list of functions", item
+            )
             return
         category = _category(item.get("id"))
         for i, fn in enumerate(functions):

@@ -36,7 +36,9 @@ def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
 
 def _tool(tool: Any, pointer: str, ctx: ParseContext) -> Parsed:
     if not isinstance(tool, dict):
-        yield ctx.reject(pointer, "malformed_entry", f"expected an MCP tool object, got {type(tool).__name__}", tool)
+        yield ctx.reject(
+            pointer, "malformed_entry", f"expected an MCP tool object, got {type(tool).__name__}", tool
+        )
         return
     annotations = tool.get("annotations")
     description = tool.get("description")

@@ -33,10 +33,19 @@ def _is_function(obj: dict[str, Any]) -> bool:
     return "name" in obj or "function" in obj
 
 
-def entry(item: Any, pointer: str, ctx: ParseContext, *, categories: tuple[str, ...] = (), namespace: str | None = None) -> Parsed:
+def entry(
+    item: Any,
+    pointer: str,
+    ctx: ParseContext,
+    *,
+    categories: tuple[str, ...] = (),
+    namespace: str | None = None,
+) -> Parsed:
     """One wrapped or bare function."""
     if not isinstance(item, dict):
-        yield ctx.reject(pointer, "malformed_entry", f"expected a function object, got {type(item).__name__}", item)
+        yield ctx.reject(
+            pointer, "malformed_entry", f"expected a function object, got {type(item).__name__}", item
+        )
         return
     wrapper = None
     fn = item
@@ -45,7 +54,9 @@ def entry(item: Any, pointer: str, ctx: ParseContext, *, categories: tuple[str, 
         wrapper = item
         pointer = ptr(pointer, "function")
         if not isinstance(fn, dict):
-            yield ctx.reject(pointer, "malformed_entry", f"'function' must be an object, got {type(fn).__name__}", item)
+            yield ctx.reject(
+                pointer, "malformed_entry", f"'function' must be an object, got {type(fn).__name__}", item
+            )
             return
     elif item.get("type") not in (None, "function"):
         yield ctx.reject(pointer, "malformed_entry", f"unsupported tool type {item.get('type')!r}", item)

@@ -25,7 +25,17 @@ from envscale.environments.catalog.schema import SchemaProblem
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VERBATIM = frozenset({"example", "examples", "enum", "default", "const", "x-example"})
 _PARAM_META = frozenset(
-    {"name", "in", "description", "required", "allowEmptyValue", "collectionFormat", "style", "explode", "deprecated"}
+    {
+        "name",
+        "in",
+        "description",
+        "required",
+        "allowEmptyValue",
+        "collectionFormat",
+        "style",
+        "explode",
+        "deprecated",
+    }
 )
 MAX_NODES = 50_000
 MAX_DEPTH = 64
@@ -37,7 +47,9 @@ def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
         return
     paths = value.get("paths")
     if not isinstance(paths, dict):
-        yield ctx.reject(ptr(prefix, "paths"), "malformed_entry", "the document has no 'paths' object", value.get("paths"))
+        yield ctx.reject(
+            ptr(prefix, "paths"), "malformed_entry", "the document has no 'paths' object", value.get("paths")
+        )
         return
     swagger2 = str(value.get("swagger", "")).startswith("2")
     info = value.get("info") if isinstance(value.get("info"), dict) else {}
@@ -65,7 +77,9 @@ def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
             try:
                 yield _operation(value, path, method, op, shared, swagger2, title, op_ptr, ctx)
             except SchemaProblem as exc:
-                yield ctx.reject(op_ptr, exc.code, exc.message, {"operationId": op.get("operationId"), "path": path})
+                yield ctx.reject(
+                    op_ptr, exc.code, exc.message, {"operationId": op.get("operationId"), "path": path}
+                )
 
 
 def _operation(
@@ -115,7 +129,11 @@ def _operation(
             body_schema = _content_schema(body.get("content"), notes)
     if body_schema is not None:
         schema = _flatten_all_of(params_resolver.schema(body_schema))
-        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict) and schema.get("type", "object") == "object":
+        if (
+            isinstance(schema, dict)
+            and isinstance(schema.get("properties"), dict)
+            and schema.get("type", "object") == "object"
+        ):
             keys: dict[str, str] = {}
             for name, sub in schema["properties"].items():
                 keys[name] = name if name not in properties else f"body_{name}"
@@ -223,7 +241,9 @@ class _Resolver:
 
     def lookup(self, ref: Any) -> Any:
         if not isinstance(ref, str) or not ref.startswith("#"):
-            raise SchemaProblem("unresolved_ref", f"external $ref {ref!r} is not supported (only local '#/...' refs)")
+            raise SchemaProblem(
+                "unresolved_ref", f"external $ref {ref!r} is not supported (only local '#/...' refs)"
+            )
         node: Any = self.doc
         for raw in ref[1:].split("/")[1:] if ref != "#" else []:
             part = unquote(raw).replace("~1", "/").replace("~0", "~")
@@ -249,9 +269,13 @@ class _Resolver:
     def schema(self, node: Any, stack: tuple[str, ...] = (), depth: int = 0) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise SchemaProblem("schema_too_large", f"schema expands to more than {MAX_NODES:,} nodes after $ref resolution")
+            raise SchemaProblem(
+                "schema_too_large", f"schema expands to more than {MAX_NODES:,} nodes after $ref resolution"
+            )
         if depth > MAX_DEPTH:
-            raise SchemaProblem("schema_too_deep", f"schema nests deeper than {MAX_DEPTH} levels after $ref resolution")
+            raise SchemaProblem(
+                "schema_too_deep", f"schema nests deeper than {MAX_DEPTH} levels after $ref resolution"
+            )
         if isinstance(node, list):
             return [self.schema(v, stack, depth + 1) for v in node]
         if not isinstance(node, dict):

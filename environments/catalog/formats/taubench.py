@@ -22,7 +22,11 @@ def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
     for domain, entries in tools.items():
         pointer = ptr(prefix, "tools", domain)
         if not isinstance(entries, list):
-            yield ctx.reject(pointer, "malformed_entry", f"domain {domain!r} must map to a list of tools", entries)
+            yield ctx.reject(
+                pointer, "malformed_entry", f"domain {domain!r} must map to a list of tools", entries
+            )
             continue
         for i, item in enumerate(entries):
-            yield from openai.entry(item, ptr(pointer, i), ctx, categories=(str(domain),), namespace=str(domain))
+            yield from openai.entry(
+                item, ptr(pointer, i), ctx, categories=(str(domain),), namespace=str(domain)
+            )

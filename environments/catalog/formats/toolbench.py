@@ -58,7 +58,9 @@ def _item(item: Any, pointer: str, ctx: ParseContext) -> Parsed:
 
 def _api(api: Any, pointer: str, ctx: ParseContext) -> Parsed:
     if not isinstance(api, dict):
-        yield ctx.reject(pointer, "malformed_entry", f"expected an api_list entry, got {type(api).__name__}", api)
+        yield ctx.reject(
+            pointer, "malformed_entry", f"expected an api_list entry, got {type(api).__name__}", api
+        )
         return
     notes: set[str] = set()
     properties: dict[str, Any] = {}
@@ -70,7 +72,9 @@ def _api(api: Any, pointer: str, ctx: ParseContext) -> Parsed:
             return
         for j, param in enumerate(params):
             if not isinstance(param, dict) or not isinstance(param.get("name"), str) or not param["name"]:
-                yield ctx.reject(ptr(pointer, group, j), "malformed_entry", "a parameter needs a string 'name'", api)
+                yield ctx.reject(
+                    ptr(pointer, group, j), "malformed_entry", "a parameter needs a string 'name'", api
+                )
                 return
             properties[param["name"]] = _param_schema(param, notes)
             if group == "required_parameters":

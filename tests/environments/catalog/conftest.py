@@ -33,10 +33,15 @@ def write(tmp_path: Path) -> Callable[[str, Any], Path]:
     return _write
 
 
-def _fn(name: str, description: str = "Does a thing.", props: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def _fn(
+    name: str, description: str = "Does a thing.", props: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     """An OpenAI-wrapped function entry."""
     params = {"type": "object", "properties": props or {"x": {"type": "string"}}}
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": params, **extra}}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": params, **extra},
+    }
 
 
 @pytest.fixture

@@ -8,7 +8,14 @@ from envscale.environments.catalog.naming import NameAllocator, slugify
 
 
 def _fn(name, description="Return the order with the given id.", props=None):
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": {"type": "object", "properties": props or {"order_id": {"type": "string"}}}}}
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": props or {"order_id": {"type": "string"}}},
+        },
+    }
 
 
 def test_exact_duplicates_merge_keeping_every_source(write) -> None:
@@ -28,7 +35,10 @@ def test_exact_duplicates_merge_keeping_every_source(write) -> None:
 
 
 def test_same_name_different_content_collides_deterministically(write) -> None:
-    a = write("a.json", {"tools": {"retail": [_fn("get_order")], "airline": [_fn("get_order", "Return an airline order.")]}})
+    a = write(
+        "a.json",
+        {"tools": {"retail": [_fn("get_order")], "airline": [_fn("get_order", "Return an airline order.")]}},
+    )
     first = ingest_paths([a])
     names = [t.name for t in first.tools]
     assert names == ["get_order", "airline_get_order"]  # namespace prefix for the later one
@@ -76,9 +86,22 @@ def test_near_duplicates_are_flagged_against_the_earlier_tool(write) -> None:
 
 
 def test_merge_keeps_strongest_kind_evidence(write) -> None:
-    plain = write("a.json", [{"name": "lookup", "description": "Look.", "inputSchema": {"type": "object", "properties": {}}}])
+    plain = write(
+        "a.json",
+        [{"name": "lookup", "description": "Look.", "inputSchema": {"type": "object", "properties": {}}}],
+    )
     annotated = write(
-        "b.json", {"tools": [{"name": "lookup", "description": "Look.", "inputSchema": {"type": "object", "properties": {}}, "annotations": {"readOnlyHint": False}}]}
+        "b.json",
+        {
+            "tools": [
+                {
+                    "name": "lookup",
+                    "description": "Look.",
+                    "inputSchema": {"type": "object", "properties": {}},
+                    "annotations": {"readOnlyHint": False},
+                }
+            ]
+        },
     )
     (t,) = ingest_paths([plain, annotated], format="mcp").tools
     assert (t.kind, t.kind_reason) == ("write", "MCP annotation readOnlyHint=false")

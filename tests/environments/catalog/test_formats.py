@@ -16,7 +16,14 @@ def by_name(result) -> dict[str, ToolRecord]:
 
 def test_openai_wrapped_bare_and_jsonl(write, fn) -> None:
     write("a.json", {"tools": [fn("get_order", props={"order_id": {"type": "string"}}), fn("cancel_order")]})
-    write("b.json", {"name": "lookup_zip", "description": "Find a zip code.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}})
+    write(
+        "b.json",
+        {
+            "name": "lookup_zip",
+            "description": "Find a zip code.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    )
     src = write("c.jsonl", [fn("create_user"), {"name": "ping", "description": "Ping."}])
     result = ingest_paths([src.parent])
     tools = by_name(result)
@@ -110,7 +117,12 @@ def test_swagger_20_body_and_form_params(write) -> None:
                     "operationId": "placeOrder",
                     "description": "Place an order.",
                     "parameters": [
-                        {"name": "body", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Order"}},
+                        {
+                            "name": "body",
+                            "in": "body",
+                            "required": True,
+                            "schema": {"$ref": "#/definitions/Order"},
+                        },
                         {"name": "dry_run", "in": "query", "type": "boolean", "required": False},
                     ],
                     "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Order"}}},
@@ -124,13 +136,23 @@ def test_swagger_20_body_and_form_params(write) -> None:
                 }
             },
         },
-        "definitions": {"Order": {"type": "object", "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}, "required": ["sku"]}},
+        "definitions": {
+            "Order": {
+                "type": "object",
+                "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}},
+                "required": ["sku"],
+            }
+        },
     }
     result = ingest_paths([write("store.json", spec)])
     tools = by_name(result)
     order = tools["placeOrder"]
     assert order.source_format == "openapi"
-    assert order.parameters["properties"] == {"dry_run": {"type": "boolean"}, "sku": {"type": "string"}, "qty": {"type": "integer"}}
+    assert order.parameters["properties"] == {
+        "dry_run": {"type": "boolean"},
+        "sku": {"type": "string"},
+        "qty": {"type": "integer"},
+    }
     assert order.parameters["required"] == ["sku"]
     assert order.returns["properties"]["qty"] == {"type": "integer"}
     assert tools["upload"].parameters["properties"]["file"] == {"type": "string", "format": "binary"}
@@ -144,18 +166,39 @@ def test_mcp_tools_list_with_annotations(write) -> None:
         "id": 3,
         "result": {
             "tools": [
-                {"name": "fetch_page", "description": "Fetch.", "inputSchema": {"type": "object", "properties": {"url": {"type": "string"}}}, "annotations": {"readOnlyHint": True}},
-                {"name": "get_then_delete", "description": "Odd.", "inputSchema": {"type": "object"}, "annotations": {"destructiveHint": True}},
-                {"name": "report", "description": "Report.", "inputSchema": {"type": "object"}, "outputSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}},
+                {
+                    "name": "fetch_page",
+                    "description": "Fetch.",
+                    "inputSchema": {"type": "object", "properties": {"url": {"type": "string"}}},
+                    "annotations": {"readOnlyHint": True},
+                },
+                {
+                    "name": "get_then_delete",
+                    "description": "Odd.",
+                    "inputSchema": {"type": "object"},
+                    "annotations": {"destructiveHint": True},
+                },
+                {
+                    "name": "report",
+                    "description": "Report.",
+                    "inputSchema": {"type": "object"},
+                    "outputSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}},
+                },
             ]
         },
     }
     result = ingest_paths([write("mcp.json", rpc)])
     tools = by_name(result)
     assert result.sources[0].format == "mcp"
-    assert (tools["fetch_page"].kind, tools["fetch_page"].kind_reason) == ("read", "MCP annotation readOnlyHint=true")
+    assert (tools["fetch_page"].kind, tools["fetch_page"].kind_reason) == (
+        "read",
+        "MCP annotation readOnlyHint=true",
+    )
     # the annotation beats the name's 'get'
-    assert (tools["get_then_delete"].kind, tools["get_then_delete"].kind_reason) == ("write", "MCP annotation destructiveHint=true")
+    assert (tools["get_then_delete"].kind, tools["get_then_delete"].kind_reason) == (
+        "write",
+        "MCP annotation destructiveHint=true",
+    )
     assert tools["report"].returns == {"type": "object", "properties": {"ok": {"type": "boolean"}}}
     assert tools["report"].parameters == {"type": "object", "properties": {}}
     assert tools["report"].sources[0].pointer == "/result/tools/2"
@@ -181,7 +224,11 @@ def test_bfcl_question_file_types_and_merge(write) -> None:
         "BFCL_v4_demo.json",
         [
             {"id": "simple_python_0", "question": [[{"role": "user", "content": "?"}]], "function": [shared]},
-            {"id": "live_multiple_3-1-0", "question": [], "function": [shared, {**shared, "name": "geo.area"}]},
+            {
+                "id": "live_multiple_3-1-0",
+                "question": [],
+                "function": [shared, {**shared, "name": "geo.area"}],
+            },
         ],
     )
     result = ingest_paths([src])
@@ -206,7 +253,11 @@ def test_bfcl_func_doc_with_response(write) -> None:
     doc = {
         "name": "add",
         "description": "Add two numbers.",
-        "parameters": {"type": "dict", "properties": {"a": {"type": "float"}, "b": {"type": "float"}}, "required": ["a", "b"]},
+        "parameters": {
+            "type": "dict",
+            "properties": {"a": {"type": "float"}, "b": {"type": "float"}},
+            "required": ["a", "b"],
+        },
         "response": {"type": "dict", "properties": {"result": {"type": "float"}}},
     }
     result = ingest_paths([write("multi_turn_func_doc/math_api.json", [doc])])
@@ -224,7 +275,9 @@ def test_toolbench_api_list(write) -> None:
                 "tool_name": "parcel-track",
                 "api_name": "Latest Status",
                 "api_description": "Current status of a parcel.",
-                "required_parameters": [{"name": "parcel_id", "type": "STRING", "description": "Id.", "default": "X1"}],
+                "required_parameters": [
+                    {"name": "parcel_id", "type": "STRING", "description": "Id.", "default": "X1"}
+                ],
                 "optional_parameters": [
                     {"name": "lang", "type": "ENUM", "description": "", "default": ""},
                     {"name": "since", "type": "DATE (YYYY-MM-DD)", "description": "From."},

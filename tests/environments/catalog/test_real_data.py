@@ -35,7 +35,10 @@ def test_bfcl(shared_data) -> None:
     # from the func docs) and BFCL_v4_format_sensitivity.json is an id index, not tools.
     assert reasons == {"no_tools": 6, "unknown_format": 1, "invalid_schema": 1}
     (bad,) = [r for r in result.rejections if r.reason_code == "invalid_schema"]
-    assert bad.source.file.endswith("BFCL_v4_simple_javascript.json") and bad.source.pointer == "line:24#/function/0"
+    assert (
+        bad.source.file.endswith("BFCL_v4_simple_javascript.json")
+        and bad.source.pointer == "line:24#/function/0"
+    )
     assert "properties/options/properties/issuer/type" in bad.reason
     # names are unique; many BFCL functions recur with edited descriptions under one name
     assert len({t.name.lower() for t in result.tools}) == 3_416
@@ -50,19 +53,29 @@ def test_bfcl(shared_data) -> None:
         "properties": {
             "base": {"type": "number", "description": "The base of the triangle."},
             "height": {"type": "number", "description": "The height of the triangle."},
-            "unit": {"type": "string", "description": "The unit of measure (defaults to 'units' if not specified)"},
+            "unit": {
+                "type": "string",
+                "description": "The unit of measure (defaults to 'units' if not specified)",
+            },
         },
         "required": ["base", "height"],
     }
-    assert [(s.file.rsplit("/", 1)[-1], s.pointer) for s in t.sources] == [("BFCL_v4_multiple.json", "line:136#/function/1")]
+    assert [(s.file.rsplit("/", 1)[-1], s.pointer) for s in t.sources] == [
+        ("BFCL_v4_multiple.json", "line:136#/function/1")
+    ]
     assert t.categories == ("multiple",)
     assert (t.kind, t.kind_reason, t.source_format) == ("read", "name verb 'calculate'", "bfcl")
     assert t.returns is None
 
     a = _by(result, "math_api", "absolute_value")
-    assert a.sources[0].pointer == "line:1" and a.sources[0].file.endswith("multi_turn_func_doc/math_api.json")
+    assert a.sources[0].pointer == "line:1" and a.sources[0].file.endswith(
+        "multi_turn_func_doc/math_api.json"
+    )
     assert a.parameters["properties"]["number"]["type"] == "number"  # BFCL 'float'
-    assert a.returns == {"type": "object", "properties": {"result": {"type": "number", "description": "The absolute value of the number."}}}
+    assert a.returns == {
+        "type": "object",
+        "properties": {"result": {"type": "number", "description": "The absolute value of the number."}},
+    }
     assert a.kind == "unknown"
 
 
@@ -109,7 +122,12 @@ def test_taubench(shared_data) -> None:
     assert kinds == {"read": 14, "write": 14}
 
     t = next(t for t in result.tools if t.name == "cancel_pending_order")
-    assert (t.kind, t.kind_reason, t.categories, t.namespace) == ("write", "name verb 'cancel'", ("retail",), "retail")
+    assert (t.kind, t.kind_reason, t.categories, t.namespace) == (
+        "write",
+        "name verb 'cancel'",
+        ("retail",),
+        "retail",
+    )
     assert t.parameters["required"] == ["order_id", "reason"]
     assert t.parameters["properties"]["reason"]["enum"] == ["no longer needed", "ordered by mistake"]
     assert t.sources[0].pointer == "/tools/retail/1/function"

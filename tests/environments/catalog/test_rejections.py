@@ -45,12 +45,39 @@ CASES = {
     "invalid_field": ("numdesc.json", [_fn(description=7)], "/0"),
     "description_too_long": ("huge.json", [_fn(description="x" * 10_000_001)], "/0"),
     "parameters_not_object": ("str.json", [_fn(parameters={"type": "string"})], "/0"),
-    "invalid_schema": ("typo.json", [_fn(parameters={"type": "object", "properties": {"a": {"type": "strnig"}}})], "/0"),
+    "invalid_schema": (
+        "typo.json",
+        [_fn(parameters={"type": "object", "properties": {"a": {"type": "strnig"}}})],
+        "/0",
+    ),
     "schema_too_deep": ("deepschema.json", [_fn(parameters=_deep_schema(80))], "/0"),
-    "schema_too_large": ("wide.json", [_fn(parameters={"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(60_000)}})], "/0"),
+    "schema_too_large": (
+        "wide.json",
+        [
+            _fn(
+                parameters={
+                    "type": "object",
+                    "properties": {f"p{i}": {"type": "string"} for i in range(60_000)},
+                }
+            )
+        ],
+        "/0",
+    ),
     "unresolved_ref": (
         "api.json",
-        {"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": {"/a": {"get": {"operationId": "a", "parameters": [{"$ref": "#/components/parameters/Nope"}], "responses": {}}}}},
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "T", "version": "1"},
+            "paths": {
+                "/a": {
+                    "get": {
+                        "operationId": "a",
+                        "parameters": [{"$ref": "#/components/parameters/Nope"}],
+                        "responses": {},
+                    }
+                }
+            },
+        },
         "/paths/~1a/get",
     ),
 }
@@ -63,10 +90,7 @@ def test_every_reason_code_is_exercised() -> None:
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_rejection(code: str, write) -> None:
     name, content, pointer = CASES[code]
-    if code == "file_too_large":
-        settings = IngestSettings(max_file_mb=1)
-    else:
-        settings = IngestSettings()
+    settings = IngestSettings(max_file_mb=1) if code == "file_too_large" else IngestSettings()
     path = write(name, content)
     good = write("good.json", [_fn("fine")])  # a healthy neighbour is unaffected
     result = ingest_paths([path, good], settings=settings)
@@ -88,7 +112,11 @@ def test_missing_path_is_unreadable(tmp_path) -> None:
 
 
 def test_jsonl_bad_lines_cost_only_themselves(write) -> None:
-    lines = [json.dumps({"type": "function", "function": _fn("a")}), "{broken", json.dumps({"type": "function", "function": _fn("b")})]
+    lines = [
+        json.dumps({"type": "function", "function": _fn("a")}),
+        "{broken",
+        json.dumps({"type": "function", "function": _fn("b")}),
+    ]
     src = write("mixed.jsonl", "\n".join(lines) + "\n")
     result = ingest_paths([src])
     assert [t.name for t in result.tools] == ["a", "b"]
@@ -111,7 +139,12 @@ def test_external_and_cyclic_refs(write) -> None:
         "openapi": "3.0.0",
         "info": {"title": "T", "version": "1"},
         "paths": {
-            "/ext": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "other.yaml#/X"}}}}, "responses": {}}},
+            "/ext": {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "other.yaml#/X"}}}},
+                    "responses": {},
+                }
+            },
             "/loop": {"$ref": "#/paths/~1loop"},
         },
     }
@@ -123,7 +156,9 @@ def test_external_and_cyclic_refs(write) -> None:
 
 
 def test_nan_is_not_json(write) -> None:
-    src = write("nan.json", '[{"name": "n", "description": "d", "parameters": {"type": "object", "default": NaN}}]')
+    src = write(
+        "nan.json", '[{"name": "n", "description": "d", "parameters": {"type": "object", "default": NaN}}]'
+    )
     (r,) = ingest_paths([src]).rejections
     assert r.reason_code == "malformed_json" and "NaN" in r.reason
 

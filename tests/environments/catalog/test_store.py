@@ -12,7 +12,14 @@ from envscale.warehouse import open_warehouse
 
 
 def _fn(name, description="Do it.", props=None):
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": {"type": "object", "properties": props or {"id": {"type": "string"}}}}}
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": props or {"id": {"type": "string"}}},
+        },
+    }
 
 
 @pytest.fixture
@@ -31,7 +38,13 @@ def test_reingest_same_sources_adds_nothing(wh, write) -> None:
     assert (first.inserted, first.rejections_inserted) == (2, 1)
     before = _rows(wh, "tools")
     second = persist_ingest(wh, ingest_paths([src]), run_id="r2")
-    assert (second.inserted, second.updated, second.removed, second.unchanged, second.rejections_inserted) == (0, 0, 0, 2, 0)
+    assert (
+        second.inserted,
+        second.updated,
+        second.removed,
+        second.unchanged,
+        second.rejections_inserted,
+    ) == (0, 0, 0, 2, 0)
     assert _rows(wh, "tools") == before  # not even run_id or created_at changed
     assert len(_rows(wh, "rejected_tools")) == 1
 
@@ -103,7 +116,9 @@ def test_stored_record_round_trips(wh, write) -> None:
     persist_ingest(wh, result, run_id="r1")
     assert load_catalog(wh) == list(result.tools)
     with wh.connect(read_only=True) as con:
-        row = con.execute("SELECT name, kind, kind_reason, source_format, parameters, sources FROM tools").fetchone()
+        row = con.execute(
+            "SELECT name, kind, kind_reason, source_format, parameters, sources FROM tools"
+        ).fetchone()
     assert row[:4] == ("get_a", "read", "name verb 'get'", "openai")
     assert json.loads(row[4]) == {"type": "object", "properties": {"id": {"type": "string"}}}
     assert json.loads(row[5])[0]["pointer"] == "/0/function"

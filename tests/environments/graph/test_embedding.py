@@ -101,14 +101,15 @@ def test_openai_backend_through_local_endpoint_embeds_only_new_tools(tmp_path, t
         assert len(server.inputs) == 3
         np.testing.assert_allclose(np.linalg.norm(v1, axis=1), 1.0, rtol=1e-5)
         # Out-of-order data was put back in input order: row i is text i's vector.
-        expected = np.array([b - 100.0 for b in hashlib.sha256(tool_text(tools[1]).encode()).digest()[:16]])
+        text = tool_text(tools[1], first.text_mode)
+        expected = np.array([b - 100.0 for b in hashlib.sha256(text.encode()).digest()[:16]])
         np.testing.assert_allclose(v1[1], expected / np.linalg.norm(expected), rtol=1e-5)
 
         # A new process (fresh embedder, same cache dir) sends only the two new tools.
         second = make_embedder(settings, tmp_path / "emb")
         v2 = second.embed_tools(tools)
         assert (second.stats.hits, second.stats.misses) == (3, 2)
-        assert server.inputs[3:] == [tool_text(t) for t in tools[3:]]
+        assert server.inputs[3:] == [tool_text(t, second.text_mode) for t in tools[3:]]
         np.testing.assert_array_equal(v2[:3], v1)
 
         # Another model is another vector space: nothing is reused.
@@ -119,7 +120,8 @@ def test_openai_backend_through_local_endpoint_embeds_only_new_tools(tmp_path, t
 
 def test_duplicate_texts_are_embedded_once(tmp_path, tool_factory):
     with EmbeddingsStandIn() as server:
-        embedder = make_embedder(EmbeddingSettings(backend="openai", base_url=server.base_url), tmp_path)
+        settings = EmbeddingSettings(backend="openai", base_url=server.base_url, text="parameters")
+        embedder = make_embedder(settings, tmp_path)
         a = tool_factory("a", {"city": "string"})
         b = tool_factory("b", {"city": "string"})  # same parameter list, different tool
         vectors = embedder.embed_tools([a, b, a])
@@ -175,5 +177,5 @@ def test_minilm_from_the_package_offline_with_cache(tmp_path, tool_factory):
     new = tool_factory("refund_order", {"order_id": "string", "amount": "number"}, kind="write")
     again = ToolEmbedder(backend, EmbeddingCache(tmp_path, backend.model_id))
     v2 = again.embed_tools([*tools, new])
-    assert backend.calls[-1] == [tool_text(new)]
+    assert backend.calls[-1] == [tool_text(new, again.text_mode)]
     np.testing.assert_allclose(v2[:3], v, atol=1e-6)

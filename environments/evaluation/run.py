@@ -1,0 +1,119 @@
+"""Play every task k times against an agent endpoint and judge each trial (the synthesis engine, reused).
+
+The agent is any OpenAI-compatible endpoint; the user simulator follows
+``llm.user_simulator`` (scripted, or an LLM). Trial i of a task runs with the
+agent seed ``seed + i``, so two models evaluated with the same seed see the
+same tasks under the same sampling seeds. A dead endpoint raises
+``EndpointDead``; broken replies are failed trials, never crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from envscale.config import EndpointSettings
+from envscale.environments.evaluation.judge import RecordingEpisode, judge
+from envscale.environments.evaluation.metrics import build_report
+from envscale.environments.evaluation.records import EvalReport, EvalTask, TrialResult
+from envscale.environments.evaluation.tasks import TaskSet
+from envscale.environments.synthesis.interplay import EngineConfig, Job, play_forward, run_jobs
+from envscale.environments.synthesis.users import LLMUser, ScriptedUser
+
+Progress = Callable[[int, int], None]
+
+
+def evaluate_task_set(
+    task_set: TaskSet,
+    *,
+    agent: EndpointSettings,
+    user: EndpointSettings,
+    k: int,
+    seed: int,
+    label: str,
+    max_turns: int = 12,
+    max_failures: int = 3,
+    in_flight: int = 8,
+    model_uri: str | None = None,
+    model_version: str | None = None,
+    trajectories_path: Path | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Every task of ``task_set`` played ``k`` times; ``agent.base_url`` must be set (the endpoint under test)."""
+    if not agent.base_url:
+        raise ValueError("the agent under test needs a base_url (serve the model first)")
+    if user.mode == "llm" and not user.base_url:
+        raise ValueError("llm.user_simulator.mode is 'llm' but it has no base_url")
+    config = EngineConfig(max_turns=max_turns, max_failures=max_failures, seed=seed)
+    t0 = time.perf_counter()
+    trials = asyncio.run(
+        _play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress)
+    )
+    return build_report(
+        trials,
+        label=label,
+        k=k,
+        seed=seed,
+        task_ids=task_set.task_ids,
+        skipped=task_set.skipped,
+        model_uri=model_uri,
+        model_version=model_version,
+        wall_s=time.perf_counter() - t0,
+    )
+
+
+async def _play_all(
+    task_set: TaskSet,
+    agent_settings: EndpointSettings,
+    user_settings: EndpointSettings,
+    config: EngineConfig,
+    k: int,
+    in_flight: int,
+    trajectories_path: Path | None,
+    progress: Progress | None,
+) -> list[TrialResult]:
+    from envscale.environments.runtime import open_episode
+    from envscale.llm import LLMClient
+
+    agent = LLMClient(agent_settings, role="agent")
+    user_client = LLMClient(user_settings, role="user_simulator") if user_settings.mode == "llm" else None
+    by_task: dict[str, EvalTask] = {t.task_id: t for t in task_set.tasks}
+    jobs = [Job(task=t.task, blueprint=t.blueprint, attempt=a) for t in task_set.tasks for a in range(k)]
+    trials: list[TrialResult] = []
+    sink = trajectories_path.open("w") if trajectories_path is not None else None
+
+    async def play(job: Job) -> Any:
+        item = by_task[job.task.task_id]
+        manifest, db_path = task_set.envs[job.blueprint.env_id]
+        episode = RecordingEpisode(open_episode(manifest, db_path=db_path))
+        try:
+            if user_client is not None:
+                sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
+            else:
+                sim = ScriptedUser(job.task, job.blueprint)
+            trajectory = await play_forward(job, episode, agent, sim, config)
+            return trajectory, judge(item, trajectory, episode)
+        finally:
+            episode.close()
+
+    def on_done(outcome: Any) -> None:
+        trajectory, trial = outcome
+        trials.append(trial)
+        if sink is not None:
+            sink.write(json.dumps({"trial": trial.model_dump(mode="json"), "messages": trajectory.messages}, default=str) + "\n")
+        if progress:
+            progress(len(trials), len(jobs))
+
+    try:
+        await run_jobs(jobs, play, in_flight=in_flight, on_done=on_done)
+    finally:
+        if sink is not None:
+            sink.close()
+        await agent.aclose()
+        if user_client is not None:
+            await user_client.aclose()
+    return trials
