@@ -30,81 +30,12 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "stabletoolbench" / "solvable_q
 
 
 def load_stabletoolbench(folder: Path) -> list[Any]:
-    """Every distinct RapidAPI endpoint in the solvable queries, as a ToolRecord (category kept).
+    """Every distinct RapidAPI endpoint in the solvable queries, through the catalog's own ingestion."""
+    from envscale.environments.catalog.ingest import ingest_paths
 
-    Parsed here directly: the catalog's StableToolBench reader is another
-    module's job; this bench only needs names, parameters, returns and category.
-    """
-    from envscale.environments.catalog.records import SourceRef, ToolRecord
-    from envscale.hashing import content_hash
-
-    seen: dict[tuple[str, str], ToolRecord] = {}
-    for path in sorted(folder.glob("*.json")):
-        for qi, query in enumerate(json.loads(path.read_text())):
-            for ai, api in enumerate(query.get("api_list") or []):
-                key = (api["tool_name"], api["api_name"])
-                if key in seen:
-                    continue
-                props: dict[str, Any] = {}
-                required = []
-                for group in ("required_parameters", "optional_parameters"):
-                    for p in api.get(group) or []:
-                        props[p["name"]] = {
-                            "type": _json_type(p.get("type")),
-                            "description": p.get("description") or "",
-                        }
-                        if group == "required_parameters":
-                            required.append(p["name"])
-                params = {"type": "object", "properties": props, "required": required}
-                returns = _returns(api.get("template_response"))
-                description = api.get("api_description") or ""
-                name = f"{api['tool_name']}.{api['api_name']}"
-                tool_id = content_hash({"name": name, "d": description, "p": params, "r": returns})
-                seen[key] = ToolRecord(
-                    tool_id=tool_id,
-                    name=_safe(name),
-                    original_name=api["api_name"],
-                    description=description,
-                    parameters=params,
-                    returns=returns,
-                    kind="read" if api.get("method", "GET") == "GET" else "write",
-                    kind_reason=f"HTTP {api.get('method', 'GET')}",
-                    source_format="stabletoolbench",
-                    sources=(
-                        SourceRef(file=str(path), pointer=f"/{qi}/api_list/{ai}", format="stabletoolbench"),
-                    ),
-                    categories=(api["category_name"],),
-                    namespace=api["tool_name"],
-                )
-    return list(seen.values())
-
-
-def _json_type(raw: Any) -> str:
-    t = str(raw or "string").lower()
-    return {
-        "number": "number",
-        "integer": "integer",
-        "int": "integer",
-        "boolean": "boolean",
-        "bool": "boolean",
-    }.get(t, "string")
-
-
-def _returns(template: Any) -> dict[str, Any] | None:
-    if isinstance(template, dict):
-        return {
-            "type": "object",
-            "properties": {k: _returns(v) or {"type": "string"} for k, v in template.items()},
-        }
-    if isinstance(template, list):
-        return {"type": "array", "items": _returns(template[0]) if template else {}}
-    return None
-
-
-def _safe(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:64]
+    result = ingest_paths([folder])
+    # The category is the ground truth, so a tool without one cannot be scored.
+    return [t for t in result.tools if t.categories]
 
 
 def score(tools: list[Any], graph: Any) -> dict[str, float]:
@@ -165,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--tau", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8])
-    parser.add_argument("--resolution", type=float, nargs="+", default=[0.5, 1.0, 2.0])
+    parser.add_argument("--tau", type=float, nargs="+", default=[0.5, 0.55, 0.6, 0.7, 0.8])
+    parser.add_argument("--resolution", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0])
     parser.add_argument("--text", nargs="+", default=["parameters", "full"], choices=["parameters", "full"])
     parser.add_argument("--unbounded", action="store_true", help="also run without size bounds (reference)")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")

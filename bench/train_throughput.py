@@ -191,7 +191,10 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         pad_token_id=tokenizer.pad_token_id,
         **MODELS[model_name],
     )
-    config._attn_implementation = args.attn
+    attn = args.attn
+    if attn == "auto":  # as envscale.models.training.device_plan: flex for packed rows on a GPU
+        attn = "flex_attention" if setting == "envscale" and on_gpu else "sdpa"
+    config._attn_implementation = attn
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
     common = dict(
@@ -237,7 +240,7 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         "packing": cfg.packing,
         "bf16": bool(cfg.bf16),
         "grad_ckpt": cfg.gradient_checkpointing,
-        "attn": args.attn,
+        "attn": attn,
     }
     try:
         if on_gpu:
@@ -274,14 +277,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per configuration")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--models", default="smollm2-135m,llama-1b")
-    parser.add_argument("--settings", default="trl-defaults,envscale")
+    parser.add_argument("--settings", default="trl-defaults,envscale-padded,envscale")
     parser.add_argument("--max-length", type=int, default=2048, help="same for every setting")
     parser.add_argument(
         "--batch-135m", type=int, default=16, help="envscale's packed batch for the 135M model"
     )
     parser.add_argument("--batch-1b", type=int, default=8, help="envscale's packed batch for the 1B model")
     parser.add_argument(
-        "--attn", default="sdpa", help="attn_implementation (sdpa, eager, flex_attention, ...)"
+        "--attn",
+        default="auto",
+        help="auto (flex for envscale packing on GPU, else sdpa), sdpa, flex_attention, eager",
     )
     parser.add_argument(
         "--tokenizer", default=None, help="a tokenizer dir (default: converted SmolLM2, else a local BPE)"
@@ -332,7 +337,10 @@ def main() -> None:
             results.append(row)
             print(json.dumps(row), flush=True)
     print()
-    header = f"{'model':<14}{'setting':<14}{'batch':>6}{'pack':>6}{'bf16':>6}{'ckpt':>6}{'tok/s':>10}{'MFU':>8}{'mem GB':>8}{'vs TRL':>8}"
+    header = (
+        f"{'model':<14}{'setting':<17}{'attn':<16}{'batch':>6}{'pack':>6}{'bf16':>6}{'ckpt':>6}"
+        f"{'tok/s':>10}{'MFU':>8}{'mem GB':>8}{'vs TRL':>8}"
+    )
     print(header)
     print("-" * len(header))
     base = {r["model"]: r.get("tokens_per_s") for r in results if r["setting"] == "trl-defaults"}
@@ -341,7 +349,7 @@ def main() -> None:
         speedup = f"{tps / base[r['model']]:.2f}x" if tps and base.get(r["model"]) else "-"
         mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-"
         print(
-            f"{r['model']:<14}{r['setting']:<14}{r['batch']:>6}{r['packing']!s:>6}{r['bf16']!s:>6}"
+            f"{r['model']:<14}{r['setting']:<17}{r['attn']:<16}{r['batch']:>6}{r['packing']!s:>6}{r['bf16']!s:>6}"
             f"{r['grad_ckpt']!s:>6}{tps or r.get('note', '-'):>10}{mfu:>8}{r.get('peak_mem_gb') or '-':>8}{speedup:>8}"
         )
     if args.json:

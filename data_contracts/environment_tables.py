@@ -38,7 +38,9 @@ def environment_keys_frame(environments: Iterable[tuple[EnvironmentManifest, Pat
                 checks = [
                     "(" + " OR ".join(f't."{c}" IS NULL' for c in fk.columns) + " OR EXISTS (SELECT 1 FROM "
                     f'"{fk.ref_table}" p WHERE '
-                    + " AND ".join(f'p."{r}" = t."{c}"' for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+                    + " AND ".join(
+                        f'p."{r}" = t."{c}"' for c, r in zip(fk.columns, fk.ref_columns, strict=True)
+                    )
                     + "))"
                     for fk in table.foreign_keys
                 ]

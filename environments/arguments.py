@@ -47,7 +47,9 @@ def generate_arguments(
             if name not in required and rng.random() < 0.5:
                 continue
             # Reads and key-less writes find their row by these values: take them from the target row.
-            if program.action in ("read", "delete") or (program.action == "update" and name in required and not has_key):
+            if program.action in ("read", "delete") or (
+                program.action == "update" and name in required and not has_key
+            ):
                 if target is not None:
                     value = target.get(b.column)
             else:
@@ -65,7 +67,9 @@ def generate_arguments(
 _MISSING = object()
 
 
-def _pick_row(episode: Any, schema: SchemaModel, table: str | None, rng: random.Random) -> dict[str, Any] | None:
+def _pick_row(
+    episode: Any, schema: SchemaModel, table: str | None, rng: random.Random
+) -> dict[str, Any] | None:
     if table is None or table not in schema.table_names:
         return None
     pk = schema.table(table).primary_key
@@ -109,7 +113,9 @@ def value_for_schema(spec: dict[str, Any], rng: random.Random) -> Any:
     if t == "object":
         props = spec.get("properties") or {}
         req = spec.get("required") or list(props)
-        return {k: value_for_schema(props.get(k) or {}, rng) for k in req if isinstance(props.get(k, {}), dict)}
+        return {
+            k: value_for_schema(props.get(k) or {}, rng) for k in req if isinstance(props.get(k, {}), dict)
+        }
     fmt = spec.get("format")
     fake = _faker()
     if fmt == "date":

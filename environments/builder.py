@@ -72,7 +72,9 @@ def build_environment(
     for tool in tools:
         problem = _schema_problem(tool.parameters)
         if problem:
-            dropped.append(DroppedTool(name=tool.name, stage="schema", reason=f"invalid_parameters: {problem}"))
+            dropped.append(
+                DroppedTool(name=tool.name, stage="schema", reason=f"invalid_parameters: {problem}")
+            )
         else:
             usable.append(tool)
 
@@ -80,8 +82,13 @@ def build_environment(
     env_tools = {t.name: _env_tool(t, programs[t.name]) for t in usable if t.name in programs}
     rows = seed_rows(schema, rows_per_table, seed)
     con = _memory_db(schema, rows)
-    loaded = LoadedEnvironment(env_id="selftest", schema=schema, tools=tuple(env_tools.values()),
-                               programs=tuple(programs.values()), con=con)
+    loaded = LoadedEnvironment(
+        env_id="selftest",
+        schema=schema,
+        tools=tuple(env_tools.values()),
+        programs=tuple(programs.values()),
+        con=con,
+    )
     tests: list[ToolTest] = []
     working: list[str] = []
     for tool_name in list(env_tools):
@@ -114,8 +121,13 @@ def build_environment(
         rows_per_table=rows_per_table,
         table_counts={t: len(r) for t, r in rows.items()},
         initial_state_hash=initial_hash,
-        selftest=SelfTestReport(tools=tuple(tests), n_working=len(working), n_dropped=len(dropped),
-                                accepted=accepted, reason=reason),
+        selftest=SelfTestReport(
+            tools=tuple(tests),
+            n_working=len(working),
+            n_dropped=len(dropped),
+            accepted=accepted,
+            reason=reason,
+        ),
         dropped=tuple(dropped),
         source={**(source or {}), "schema_origin": origin_note, "n_input_tools": len(tools)},
     )
@@ -127,8 +139,13 @@ def build_environment(
         if not reused:
             write_database(db_path, schema, rows)
             manifest.write(environments_dir)
-    return BuildResult(manifest=manifest, accepted=accepted, db_path=db_path,
-                       seconds=time.perf_counter() - started, reused=reused)
+    return BuildResult(
+        manifest=manifest,
+        accepted=accepted,
+        db_path=db_path,
+        seconds=time.perf_counter() - started,
+        reused=reused,
+    )
 
 
 # -- design: schema + programs -------------------------------------------------
@@ -149,7 +166,15 @@ def _design(
             note = "llm"
     else:
         note = "rules"
-    inferred = infer_schema(tools)
+    try:
+        inferred = infer_schema(tools)
+    except (ValueError, KeyError) as exc:  # a domain the rules cannot model is rejected, never a crash
+        for tool in tools:
+            dropped.append(
+                DroppedTool(name=tool.name, stage="schema", reason=f"schema_failed: {str(exc)[:300]}")
+            )
+        empty = SchemaModel(tables=(), origin="rules")
+        return empty, {}, note
     for tool_name, why in inferred.dropped.items():
         dropped.append(DroppedTool(name=tool_name, stage="schema", reason=why))
     programs: dict[str, ToolProgram] = {}
@@ -224,7 +249,9 @@ def _self_test(loaded: LoadedEnvironment, tool_name: str, seed: int) -> ToolTest
     return ToolTest(name=tool_name, ok=False, kind=program.kind, arguments=args, reason=reason[:500])
 
 
-def _repair(loaded: LoadedEnvironment, tool_name: str, failed: ToolTest, complete: Complete, seed: int) -> ToolTest | None:
+def _repair(
+    loaded: LoadedEnvironment, tool_name: str, failed: ToolTest, complete: Complete, seed: int
+) -> ToolTest | None:
     """Ask the LLM for a fixed program; keep it only if it passes the checker and the self-test."""
     from envscale.environments.runtime.loaded import compile_program
     from envscale.environments.schema.llm import repair_program
@@ -258,8 +285,14 @@ def dependency_edges(
             if a.name == b.name:
                 continue
             for bind in b.bindings:
-                if bind.role in ("key", "ref") and bind.table == a.table and not (b.action == "create" and bind.role == "key"):
-                    out.setdefault((a.name, b.name), DependencyEdge(source=a.name, target=b.name, via=bind.param))
+                if (
+                    bind.role in ("key", "ref")
+                    and bind.table == a.table
+                    and not (b.action == "create" and bind.role == "key")
+                ):
+                    out.setdefault(
+                        (a.name, b.name), DependencyEdge(source=a.name, target=b.name, via=bind.param)
+                    )
     for src, dst in given or ():
         if src in names and dst in names and src != dst:
             out.setdefault((src, dst), DependencyEdge(source=src, target=dst, via=None))
@@ -270,11 +303,20 @@ def dependency_edges(
 def _arrow(schema: SchemaModel, table: str, rows: list[dict[str, Any]]):
     import pyarrow as pa
 
-    types = {"VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-             "BOOLEAN": pa.bool_(), "DATE": pa.string(), "TIMESTAMP": pa.string()}
+    types = {
+        "VARCHAR": pa.string(),
+        "JSON": pa.string(),
+        "BIGINT": pa.int64(),
+        "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(),
+        "DATE": pa.string(),
+        "TIMESTAMP": pa.string(),
+    }
     t = schema.table(table)
     fields = [pa.field(c.name, types[c.type]) for c in t.columns]
-    return pa.Table.from_pydict({c.name: [r.get(c.name) for r in rows] for c in t.columns}, schema=pa.schema(fields))
+    return pa.Table.from_pydict(
+        {c.name: [r.get(c.name) for r in rows] for c in t.columns}, schema=pa.schema(fields)
+    )
 
 
 def _memory_db(schema: SchemaModel, rows: dict[str, list[dict[str, Any]]]):

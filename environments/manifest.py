@@ -67,16 +67,26 @@ class EnvironmentManifest(_Model):
     domain_id: str | None = Field(None, description="Domain it was built from (None for imports).")
     tools: tuple[EnvTool, ...] = Field(description="Working tools, as agents see them.")
     programs: tuple[ToolProgram, ...] = Field(description="One program per working tool (same order).")
-    edges: tuple[DependencyEdge, ...] = Field((), description="Directed dependency edges between working tools.")
+    edges: tuple[DependencyEdge, ...] = Field(
+        (), description="Directed dependency edges between working tools."
+    )
     db_schema: SchemaModel = Field(description="Tables, columns, keys.")
     seed: int = Field(0, description="Seed of the initial rows.")
     rows_per_table: int = Field(0, description="Seeded rows per table (0 for imports).")
-    clock: str = Field("2024-05-15T15:00:00", description="The environment's fixed 'now' (the _now parameter).")
-    table_counts: dict[str, int] = Field(default_factory=dict, description="Rows per table in the initial state.")
+    clock: str = Field(
+        "2024-05-15T15:00:00", description="The environment's fixed 'now' (the _now parameter)."
+    )
+    table_counts: dict[str, int] = Field(
+        default_factory=dict, description="Rows per table in the initial state."
+    )
     initial_state_hash: str = Field("", description="state_hash() of a fresh episode.")
-    selftest: SelfTestReport | None = Field(None, description="Self-test report (None for imports with no self-test).")
+    selftest: SelfTestReport | None = Field(
+        None, description="Self-test report (None for imports with no self-test)."
+    )
     dropped: tuple[DroppedTool, ...] = Field((), description="Tools not in the environment, with reasons.")
-    source: dict[str, Any] = Field(default_factory=dict, description="Lineage: tool_ids, data file digests, ...")
+    source: dict[str, Any] = Field(
+        default_factory=dict, description="Lineage: tool_ids, data file digests, ..."
+    )
 
     def tool(self, name: str) -> EnvTool:
         for t in self.tools:
@@ -112,7 +122,13 @@ class EnvironmentManifest(_Model):
         return cls.model_validate(json.loads(Path(path).read_text()))
 
 
-def environment_id(schema: SchemaModel, programs: tuple[ToolProgram, ...] | list[ToolProgram], tools: Any, seed: Any, rows_per_table: int) -> str:
+def environment_id(
+    schema: SchemaModel,
+    programs: tuple[ToolProgram, ...] | list[ToolProgram],
+    tools: Any,
+    seed: Any,
+    rows_per_table: int,
+) -> str:
     """Content hash of what determines the environment's behaviour and initial state."""
     return content_hash(
         {

@@ -8,6 +8,7 @@ extension, scan Python variables, or turn any of this back on.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,34 @@ def load_arrow(con: duckdb.DuckDBPyConnection, table: str, data: Any) -> None:
         con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')
     finally:
         con.unregister(name)
+
+
+_READ_TYPES = frozenset({"SELECT"})
+_WRITE_TYPES = frozenset({"INSERT", "UPDATE", "DELETE"})
+_PARSER: duckdb.DuckDBPyConnection | None = None
+_PARSER_LOCK = threading.Lock()
+
+
+def statement_refusal(sql: str, *, write: bool) -> str | None:
+    """Why the runtime must not execute ``sql`` as a program statement, or None.
+
+    DuckDB runs every statement of a multi-statement string (``SELECT 1; DROP TABLE t``
+    executes both), and a locked configuration does not stop DDL, DETACH or PRAGMA.
+    So, independently of the program checker, each statement is split with DuckDB's
+    own parser and must be exactly one SELECT (reads) or INSERT/UPDATE/DELETE (writes).
+    """
+    global _PARSER
+    with _PARSER_LOCK:
+        if _PARSER is None:
+            _PARSER = duckdb.connect(":memory:", config=dict(SANDBOX_CONFIG))
+        try:
+            statements = _PARSER.extract_statements(sql)
+        except duckdb.Error as exc:
+            return f"does not parse: {str(exc).splitlines()[0]}"
+    if len(statements) != 1:
+        return f"exactly one statement per program statement, got {len(statements)}"
+    kind = statements[0].type.name
+    allowed = _WRITE_TYPES if write else _READ_TYPES
+    if kind not in allowed:
+        return f"{kind} statements are not allowed here (only {'/'.join(sorted(allowed))})"
+    return None

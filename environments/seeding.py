@@ -37,8 +37,12 @@ def seed_rows(schema: SchemaModel, rows_per_table: int, seed: int) -> dict[str, 
     return out
 
 
-def _table_rows(table: Table, n: int, rng: random.Random, fake, done: dict, schema: SchemaModel) -> list[dict[str, Any]]:
-    refs = {fk.columns[0]: (fk.ref_table, fk.ref_columns[0]) for fk in table.foreign_keys if len(fk.columns) == 1}
+def _table_rows(
+    table: Table, n: int, rng: random.Random, fake, done: dict, schema: SchemaModel
+) -> list[dict[str, Any]]:
+    refs = {
+        fk.columns[0]: (fk.ref_table, fk.ref_columns[0]) for fk in table.foreign_keys if len(fk.columns) == 1
+    }
     keys = _keys(table, n, rng)
     rows = []
     for i in range(n):
@@ -84,7 +88,11 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     if t == "BOOLEAN":
         return rng.random() < 0.5
     if t in ("BIGINT", "DOUBLE"):
-        lo = col.minimum if col.minimum is not None else (0 if col.maximum is None or col.maximum > 0 else col.maximum - 100)
+        lo = (
+            col.minimum
+            if col.minimum is not None
+            else (0 if col.maximum is None or col.maximum > 0 else col.maximum - 100)
+        )
         hi = col.maximum if col.maximum is not None else max(lo + 1, _default_max(name))
         if t == "BIGINT":
             lo_i, hi_i = int(-(-lo // 1)), int(hi // 1)
@@ -98,14 +106,32 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
         return fake.date_time_between(start_date="-2y", end_date="now").isoformat(sep=" ", timespec="seconds")
     hint = col.format or ""
     generators = {
-        "email": fake.email, "first_name": fake.first_name, "last_name": fake.last_name, "phone": fake.phone_number,
-        "city": fake.city, "country": fake.country, "state": fake.state_abbr, "zip": fake.postcode,
-        "address": fake.street_address, "url": fake.url, "uri": fake.url, "name": fake.name, "title": fake.catch_phrase,
-        "text": fake.sentence, "currency": fake.currency_code, "company": fake.company, "color": fake.color_name,
+        "email": fake.email,
+        "first_name": fake.first_name,
+        "last_name": fake.last_name,
+        "phone": fake.phone_number,
+        "city": fake.city,
+        "country": fake.country,
+        "state": fake.state_abbr,
+        "zip": fake.postcode,
+        "address": fake.street_address,
+        "url": fake.url,
+        "uri": fake.url,
+        "name": fake.name,
+        "title": fake.catch_phrase,
+        "text": fake.sentence,
+        "currency": fake.currency_code,
+        "company": fake.company,
+        "color": fake.color_name,
         "date": lambda: fake.date_between(start_date="-1y", end_date="+1y").isoformat(),
-        "date-time": lambda: fake.date_time_between(start_date="-1y", end_date="now").isoformat(timespec="seconds"),
-        "time": lambda: fake.time(pattern="%H:%M"), "status": lambda: rng.choice(_STATUS),
-        "money": lambda: f"{rng.uniform(1, 500):.2f}", "uuid": fake.uuid4, "ipv4": fake.ipv4,
+        "date-time": lambda: fake.date_time_between(start_date="-1y", end_date="now").isoformat(
+            timespec="seconds"
+        ),
+        "time": lambda: fake.time(pattern="%H:%M"),
+        "status": lambda: rng.choice(_STATUS),
+        "money": lambda: f"{rng.uniform(1, 500):.2f}",
+        "uuid": fake.uuid4,
+        "ipv4": fake.ipv4,
     }
     gen = generators.get(hint)
     if gen is not None:

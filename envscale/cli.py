@@ -152,15 +152,50 @@ def train() -> None:
 
 
 @app.command()
-def evaluate() -> None:
+def evaluate(
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model URI: models:/envscale-agent@challenger, models:/NAME/3, runs:/…")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Evaluate an OpenAI-compatible endpoint instead (…/v1).")
+    ] = None,
+    model_name: Annotated[str | None, typer.Option("--model-name", help="Model name sent to --base-url.")] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Trials per task (pass^k).", min=1)] = None,
+    max_tasks: Annotated[int | None, typer.Option("--max-tasks", help="Held-out tasks to draw.", min=1)] = None,
+    tau_bench: Annotated[
+        bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also evaluate on imported τ-bench tasks.")
+    ] = None,
+    compare_base: Annotated[
+        bool | None, typer.Option("--compare-base/--no-compare-base", help="Also evaluate the base model.")
+    ] = None,
+) -> None:
     """Evaluate an agent on held-out and imported environments (pass^k)."""
-    _run_stage("evaluate")
+    if model is not None and base_url is not None:
+        err.print("[red]give --model or --base-url, not both[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if model is not None and not model.startswith(("models:/", "runs:/")):
+        err.print(f"[red]--model must be a models:/ or runs:/ URI, not {model!r}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _run_stage(
+        "evaluate",
+        model=model,
+        base_url=base_url,
+        model_name=model_name,
+        k=k,
+        max_tasks=max_tasks,
+        include_tau_bench=tau_bench,
+        compare_base=compare_base,
+    )
 
 
 @app.command()
-def promote() -> None:
+def promote(
+    challenger: Annotated[
+        str | None, typer.Option("--challenger", help="Model URI of the challenger (default: the newest version).")
+    ] = None,
+) -> None:
     """Promote the challenger model to champion in the MLflow registry when it wins."""
-    _run_stage("promote")
+    _run_stage("promote", challenger=challenger)
 
 
 @app.command()

@@ -178,6 +178,11 @@ class ValidateSettings(_Section):
         1_000_000, gt=0, description="Trajectories contract: prompt/completion tokens per trajectory at most this."
     )
     contracts: bool = Field(True, description="Run the Great Expectations contracts (quarantine on failure).")
+    replay_memo: int = Field(
+        4096,
+        ge=0,
+        description="Distinct call sequences per environment whose replay is reused (0 = replay every trajectory).",
+    )
 
 
 class TrainSettings(_Section):
@@ -215,6 +220,9 @@ class TrainSettings(_Section):
         "auto", description="bf16 mixed precision; auto = on GPUs that support it."
     )
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory (TRL's default is on).")
+    gpu_batch_size: int | None = Field(
+        16, gt=0, description="Per-device batch on a GPU (packed rows of max_length); None = batch_size."
+    )
     save_steps: int = Field(50, gt=0, description="Checkpoint every N steps (and at the end), for resuming.")
     cpu_threads: int = Field(
         1, gt=0, description="torch threads on CPU; 1 is fastest on a busy 2-core machine."

@@ -209,6 +209,7 @@ class Warehouse:
                     "started_at": _now(),
                     "params": params,
                     "input_hash": input_hash,
+                    "owner": _owner(),
                 }
             ],
             on_conflict="error",
@@ -283,6 +284,13 @@ def _to_db(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, sort_keys=True, default=str)
     return value
+
+
+def _owner() -> dict[str, Any]:
+    # Recorded so a run left 'running' by a killed process is recognized (envscale.integrity).
+    from envscale.integrity import current_owner
+
+    return current_owner()
 
 
 def _lock_holder(exc: Exception) -> str:

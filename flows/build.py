@@ -66,7 +66,9 @@ def build_environments(
         if accepted:
             from envscale.data_contracts.runner import store_contract_result
 
-            contract = contract_task([(r["manifest"], Path(r["path"])) for r in accepted], ctx.run_dir / "data_docs")
+            contract = contract_task(
+                [(r["manifest"], Path(r["path"])) for r in accepted], ctx.run_dir / "data_docs"
+            )
             store_contract_result(ctx.warehouse, ctx.run_id, contract, subject="environments")
             contract_ok = contract.success
         rows = [_row(r) for r in results]
@@ -77,7 +79,9 @@ def build_environments(
             "errors": sum(1 for r in results if "error" in r),
             "reused": sum(1 for r in accepted if r.get("reused")),
             "working_tools": sum(len(r["manifest"].tools) for r in accepted),
-            "dropped_tools": sum(len(r["manifest"].dropped) for r in results if r.get("manifest") is not None),
+            "dropped_tools": sum(
+                len(r["manifest"].dropped) for r in results if r.get("manifest") is not None
+            ),
             "contract_success": contract_ok,
             "domain_method": stats.get("method"),
             "registered": registered,
@@ -88,20 +92,36 @@ def build_environments(
         ctx.summary.update(summary)
         logger.info("build: %s environments accepted of %s domains", len(accepted), len(found))
         if not accepted:
-            raise BuildFailed(f"no environment was accepted out of {len(found)} domain(s); see the run summary")
+            raise BuildFailed(
+                f"no environment was accepted out of {len(found)} domain(s); see the run summary"
+            )
         return {"run_id": ctx.run_id, **{k: v for k, v in summary.items() if not isinstance(v, dict)}}
 
 
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     m = r.get("manifest")
     if m is None:
-        return {"environment": r["domain"]["name"], "env_id": "", "status": "error", "tools": 0, "dropped": 0,
-                "selftest": "", "reason": r.get("error", "")[:120]}
+        return {
+            "environment": r["domain"]["name"],
+            "env_id": "",
+            "status": "error",
+            "tools": 0,
+            "dropped": 0,
+            "selftest": "",
+            "reason": r.get("error", "")[:120],
+        }
     st = m.selftest
     passed = f"{st.n_working}/{len(st.tools)}" if st else "imported"
     reason = st.reason if st and st.reason else "; ".join(f"{d.name}: {d.reason}" for d in m.dropped[:2])
-    return {"environment": m.name, "env_id": m.env_id, "status": "accepted" if r.get("accepted") else "rejected",
-            "tools": len(m.tools), "dropped": len(m.dropped), "selftest": passed, "reason": (reason or "")[:120]}
+    return {
+        "environment": m.name,
+        "env_id": m.env_id,
+        "status": "accepted" if r.get("accepted") else "rejected",
+        "tools": len(m.tools),
+        "dropped": len(m.dropped),
+        "selftest": passed,
+        "reason": (reason or "")[:120],
+    }
 
 
 def _table(rows: list[dict[str, Any]], limit: int = 30) -> str:
@@ -116,6 +136,12 @@ def _table(rows: list[dict[str, Any]], limit: int = 30) -> str:
 
 
 def _publish(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    create_table_artifact(key="build-environments", table=rows[:1000], description="Environments built: tools, self-test, reasons")
+    create_table_artifact(
+        key="build-environments",
+        table=rows[:1000],
+        description="Environments built: tools, self-test, reasons",
+    )
     lines = ["# build", ""] + [f"- **{k}**: {v}" for k, v in summary.items() if not isinstance(v, dict)]
-    create_markdown_artifact(key="build-summary", markdown="\n".join(lines), description="build stage summary")
+    create_markdown_artifact(
+        key="build-summary", markdown="\n".join(lines), description="build stage summary"
+    )

@@ -50,8 +50,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("synthesize", 5, "blueprints, intents and simulated interplay", "envscale.flows.synthesize:synthesize"),
     Stage("validate", 6, "three-stage filter and data contracts", "envscale.flows.validate:validate"),
     Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", "envscale.flows.train:train"),
-    Stage("evaluate", 8, "pass^k on held-out and imported environments", None),
-    Stage("promote", 8, "champion/challenger promotion in the MLflow registry", None),
+    Stage("evaluate", 8, "pass^k on held-out and imported environments", "envscale.flows.evaluate:evaluate"),
+    Stage("promote", 8, "champion/challenger promotion in the MLflow registry", "envscale.flows.promote:promote"),
 )
 
 

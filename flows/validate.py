@@ -35,11 +35,20 @@ def validate(environments: list[str] | None = None, contracts: bool | None = Non
         if contracts is not None:
             settings = settings.model_copy(update={"contracts": contracts})
         pending, current = pending_task(ctx.warehouse, settings, environments or ())
-        summary: dict[str, Any] = {"up_to_date": current, "validated": 0, "accepted": 0, "rejected": 0, "quarantined": 0}
+        summary: dict[str, Any] = {
+            "up_to_date": current,
+            "validated": 0,
+            "accepted": 0,
+            "rejected": 0,
+            "quarantined": 0,
+        }
         if pending:
             lineage = {p.trajectory_id: p.lineage_hash for p in pending}
             trajectories, blueprints, envs = load_task(ctx.warehouse, [p.trajectory_id for p in pending])
-            outcomes = _run_stages(trajectories, blueprints, envs, settings, ctx.settings.scale.workers)
+            outcomes, replay_stats = _run_stages(
+                trajectories, blueprints, envs, settings, ctx.settings.scale.workers
+            )
+            summary.update(replay_stats)
             verdicts: dict[str, Any] = {}
             if settings.contracts:
                 report = contracts_task(outcomes, trajectories, envs, settings, ctx.run_dir / "data_docs")
@@ -70,7 +79,7 @@ def validate(environments: list[str] | None = None, contracts: bool | None = Non
         return {"run_id": ctx.run_id, **summary}
 
 
-def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> list[Any]:
+def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> tuple[list[Any], dict[str, int]]:
     """Stages 1-3 mapped over chunks of environments (workers return outcomes; the flow writes)."""
     by_env: dict[str, list[Any]] = {}
     for t in trajectories:
@@ -95,7 +104,14 @@ def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> list[
                 label=f"chunk-{i}",
             )
         )
-    return [o for f in futures for o in f.result()]
+    outcomes: list[Any] = []
+    stats = {"replays": 0, "memo_hits": 0}
+    for f in futures:
+        part, counts = f.result()
+        outcomes.extend(part)
+        for k, v in counts.items():
+            stats[k] += v
+    return outcomes, stats
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -35,6 +35,10 @@ class DevicePlan(BaseModel):
         description="BFD packing, padding-free (block-diagonal attention from position ids)."
     )
     cpu_threads: int | None = Field(None, description="torch threads when on CPU.")
+    attn_implementation: str = Field(
+        "sdpa", description="flex_attention with packing on a GPU: block-sparse masks for the packed rows."
+    )
+    batch_size: int = Field(description="Per-device batch.")
 
 
 class StageResult(BaseModel):
@@ -68,12 +72,18 @@ def device_plan(settings: TrainSettings, device: str | None = None) -> DevicePla
     bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
     bf16 = {"auto": bf16_ok, "on": True, "off": False}[settings.bf16]
     packing = {"auto": on_gpu, "on": True, "off": False}[settings.packing]
+    # Padding-free packing concatenates a batch into one row; with sdpa that row gets a dense
+    # block-diagonal mask (quadratic in the whole batch), flex_attention skips the empty blocks.
+    # Measured on an H200 (bench/train_throughput.py): 135M 0.76x TRL's defaults with sdpa, 3.5x with flex.
+    attn = "flex_attention" if packing and on_gpu else "sdpa"
     return DevicePlan(
         device=device,
         gpu_name=torch.cuda.get_device_name(0) if on_gpu else None,
         bf16=bf16,
         packing=packing,
         cpu_threads=None if on_gpu else settings.cpu_threads,
+        attn_implementation=attn,
+        batch_size=(settings.gpu_batch_size or settings.batch_size) if on_gpu else settings.batch_size,
     )
 
 
@@ -86,7 +96,7 @@ def sft_config(settings: TrainSettings, output_dir: Path, plan: DevicePlan, *, l
         max_steps=settings.max_steps,
         num_train_epochs=settings.epochs,
         learning_rate=learning_rate,
-        per_device_train_batch_size=settings.batch_size,
+        per_device_train_batch_size=plan.batch_size,
         gradient_accumulation_steps=settings.gradient_accumulation_steps,
         max_length=settings.max_length,
         assistant_only_loss=True,
@@ -146,7 +156,9 @@ def train_stage(
     dataset = dataset.select_columns(["messages", "tools"])
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=torch.float32, attn_implementation=plan.attn_implementation
+    )
     if not has_template(tokenizer):
         before = len(tokenizer)
         apply_template(tokenizer)

@@ -25,7 +25,9 @@ def load_catalog_task(warehouse: Warehouse) -> list[ToolRecord]:
 
 
 @task(name="detect-domains", cache_policy=NO_CACHE)
-def detect_domains_task(tools: list[ToolRecord], settings: Settings, cache_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def detect_domains_task(
+    tools: list[ToolRecord], settings: Settings, cache_dir: Path
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Domains as plain dicts {domain_id, name, tool_ids, tags, edges: [(src_id, dst_id)]} plus stats."""
     if settings.build.domains == "categories":
         return category_domains(tools, settings.build), {"method": "categories"}
@@ -39,14 +41,31 @@ def detect_domains_task(tools: list[ToolRecord], settings: Settings, cache_dir: 
     out = []
     try:
         for d in graph.domains:
-            deps = domain_dependencies(d, by_id, complete=refiner, cache_dir=cache_dir / "graph_refiner",
-                                       max_pairs=settings.build.refine_max_pairs)
-            out.append({"domain_id": d.domain_id, "name": d.name, "tool_ids": list(d.tool_ids), "tags": list(d.tags),
-                        "edges": [(e.source, e.target) for e in deps.edges]})
+            deps = domain_dependencies(
+                d,
+                by_id,
+                complete=refiner,
+                cache_dir=cache_dir / "graph_refiner",
+                max_pairs=settings.build.refine_max_pairs,
+            )
+            out.append(
+                {
+                    "domain_id": d.domain_id,
+                    "name": d.name,
+                    "tool_ids": list(d.tool_ids),
+                    "tags": list(d.tags),
+                    "edges": [(e.source, e.target) for e in deps.edges],
+                }
+            )
     finally:
         if refiner is not None:
             refiner.close()
-    return out, {"method": "graph", **graph.stats, "n_edges": graph.n_edges, "dropped_tools": len(graph.dropped)}
+    return out, {
+        "method": "graph",
+        **graph.stats,
+        "n_edges": graph.n_edges,
+        "dropped_tools": len(graph.dropped),
+    }
 
 
 def category_domains(tools: list[ToolRecord], settings: BuildSettings) -> list[dict[str, Any]]:
@@ -63,14 +82,23 @@ def category_domains(tools: list[ToolRecord], settings: BuildSettings) -> list[d
             if len(chunk) < settings.min_domain_size:
                 continue
             ids = sorted(t.tool_id for t in chunk)
-            name = key if len(members) <= settings.max_domain_size else f"{key}-{i // settings.max_domain_size + 1}"
-            out.append({"domain_id": content_hash(ids), "name": name, "tool_ids": ids, "tags": [key], "edges": []})
+            name = (
+                key
+                if len(members) <= settings.max_domain_size
+                else f"{key}-{i // settings.max_domain_size + 1}"
+            )
+            out.append(
+                {"domain_id": content_hash(ids), "name": name, "tool_ids": ids, "tags": [key], "edges": []}
+            )
     return out
 
 
 @task(name="build-environments", cache_policy=NO_CACHE)
 def build_batch_task(
-    domains: list[dict[str, Any]], tools_by_id: dict[str, ToolRecord], settings: BuildSettings, environments_dir: Path
+    domains: list[dict[str, Any]],
+    tools_by_id: dict[str, ToolRecord],
+    settings: BuildSettings,
+    environments_dir: Path,
 ) -> list[dict[str, Any]]:
     """Build one batch of domains (each independently; a failure is recorded, not raised)."""
     out = []
@@ -80,15 +108,29 @@ def build_batch_task(
         edges = [(names[a], names[b]) for a, b in d.get("edges", []) if a in names and b in names]
         try:
             result = build_environment(
-                tools, name=d["name"], environments_dir=environments_dir, seed=settings.seed,
-                rows_per_table=settings.rows_per_table, min_working_tools=settings.min_working_tools,
-                domain_id=d["domain_id"], edges=edges, source={"tool_ids": sorted(names)},
+                tools,
+                name=d["name"],
+                environments_dir=environments_dir,
+                seed=settings.seed,
+                rows_per_table=settings.rows_per_table,
+                min_working_tools=settings.min_working_tools,
+                domain_id=d["domain_id"],
+                edges=edges,
+                source={"tool_ids": sorted(names)},
             )
         except Exception as exc:  # one broken domain must not stop the other 999
             out.append({"domain": d, "error": f"{type(exc).__name__}: {exc}"[:500]})
             continue
-        out.append({"domain": d, "manifest": result.manifest, "accepted": result.accepted,
-                    "path": str(result.db_path) if result.db_path else "", "seconds": result.seconds, "reused": result.reused})
+        out.append(
+            {
+                "domain": d,
+                "manifest": result.manifest,
+                "accepted": result.accepted,
+                "path": str(result.db_path) if result.db_path else "",
+                "seconds": result.seconds,
+                "reused": result.reused,
+            }
+        )
     return out
 
 
@@ -101,39 +143,93 @@ def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dic
     for domain in DOMAINS:
         try:
             manifest = import_tau_bench(domain, root, environments_dir)
-        except (FileNotFoundError, ImportError, ValueError) as exc:
-            out.append({"domain": {"name": f"tau_bench_{domain}"}, "error": f"{type(exc).__name__}: {exc}"[:500]})
+        except (FileNotFoundError, NotImplementedError, ValueError) as exc:
+            out.append(
+                {"domain": {"name": f"tau_bench_{domain}"}, "error": f"{type(exc).__name__}: {exc}"[:500]}
+            )
             continue
-        out.append({"domain": None, "manifest": manifest, "accepted": True,
-                    "path": str(manifest.db_path(environments_dir)), "seconds": 0.0, "reused": False})
+        out.append(
+            {
+                "domain": None,
+                "manifest": manifest,
+                "accepted": True,
+                "path": str(manifest.db_path(environments_dir)),
+                "seconds": 0.0,
+                "reused": False,
+            }
+        )
     return out
 
 
 @task(name="register-environments", cache_policy=NO_CACHE)
-def register_task(warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str) -> dict[str, int]:
+def register_task(
+    warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
+) -> dict[str, int]:
     """Domains, environments and per-tool outcomes into the warehouse, in one transaction (reruns replace)."""
     domain_rows, env_rows, tool_rows = [], [], []
     for r in results:
         d = r.get("domain")
         if d is not None and d.get("domain_id"):
-            domain_rows.append({"domain_id": d["domain_id"], "name": d["name"], "tool_ids": d["tool_ids"],
-                                "n_tools": len(d["tool_ids"]), "tags": d.get("tags", []),
-                                "lineage_hash": lineage_hash, "run_id": run_id})
+            domain_rows.append(
+                {
+                    "domain_id": d["domain_id"],
+                    "name": d["name"],
+                    "tool_ids": d["tool_ids"],
+                    "n_tools": len(d["tool_ids"]),
+                    "tags": d.get("tags", []),
+                    "lineage_hash": lineage_hash,
+                    "run_id": run_id,
+                }
+            )
         m: EnvironmentManifest | None = r.get("manifest")
         if m is None:
             continue
-        report = {"selftest": m.selftest.model_dump(mode="json") if m.selftest else None,
-                  "dropped": [x.model_dump(mode="json") for x in m.dropped], "seconds": round(r["seconds"], 3)}
-        env_rows.append({"env_id": m.env_id, "domain_id": m.domain_id, "name": m.name, "origin": m.origin,
-                         "path": r["path"], "manifest": m.model_dump(mode="json"),
-                         "status": "accepted" if r["accepted"] else "rejected", "report": report,
-                         "n_tools": len(m.tools), "lineage_hash": lineage_hash, "run_id": run_id})
+        report = {
+            "selftest": m.selftest.model_dump(mode="json") if m.selftest else None,
+            "dropped": [x.model_dump(mode="json") for x in m.dropped],
+            "seconds": round(r["seconds"], 3),
+        }
+        env_rows.append(
+            {
+                "env_id": m.env_id,
+                "domain_id": m.domain_id,
+                "name": m.name,
+                "origin": m.origin,
+                "path": r["path"],
+                "manifest": m.model_dump(mode="json"),
+                "status": "accepted" if r["accepted"] else "rejected",
+                "report": report,
+                "n_tools": len(m.tools),
+                "lineage_hash": lineage_hash,
+                "run_id": run_id,
+            }
+        )
         for t in m.tools:
-            tool_rows.append({"env_id": m.env_id, "name": t.name, "kind": t.kind, "writes": list(t.writes),
-                              "working": True, "stage": None, "reason": None, "run_id": run_id})
+            tool_rows.append(
+                {
+                    "env_id": m.env_id,
+                    "name": t.name,
+                    "kind": t.kind,
+                    "writes": list(t.writes),
+                    "working": True,
+                    "stage": None,
+                    "reason": None,
+                    "run_id": run_id,
+                }
+            )
         for x in m.dropped:
-            tool_rows.append({"env_id": m.env_id, "name": x.name, "kind": None, "writes": None,
-                              "working": False, "stage": x.stage, "reason": x.reason, "run_id": run_id})
+            tool_rows.append(
+                {
+                    "env_id": m.env_id,
+                    "name": x.name,
+                    "kind": None,
+                    "writes": None,
+                    "working": False,
+                    "stage": x.stage,
+                    "reason": x.reason,
+                    "run_id": run_id,
+                }
+            )
     with warehouse.transaction() as con:
         warehouse.insert("domains", domain_rows, on_conflict="replace", con=con)
         warehouse.insert("environments", env_rows, on_conflict="replace", con=con)

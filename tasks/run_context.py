@@ -11,6 +11,7 @@ from typing import Any
 
 from envscale.config import Settings, load_settings
 from envscale.home import Home, activate
+from envscale.integrity import reap_dead_runs
 from envscale.warehouse import Warehouse, open_warehouse
 
 
@@ -37,6 +38,7 @@ def tracked_run(flow: str, params: dict[str, Any], *, input_hash: str | None = N
     home = activate()
     settings = load_settings()
     warehouse = open_warehouse(home.warehouse)
+    reap_dead_runs(warehouse)  # runs a killed process left 'running' become 'interrupted'
     run_id = warehouse.start_run(flow, params, input_hash=input_hash)
     ctx = RunContext(home=home, settings=settings, warehouse=warehouse, run_id=run_id)
     _link_prefect_run(ctx)

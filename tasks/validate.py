@@ -27,8 +27,12 @@ def validate_stages(
     blueprints: Mapping[str, Blueprint],
     envs: Mapping[str, LoadedEnv],
     settings: ValidateSettings,
+    stats: dict[str, int] | None = None,
 ) -> list[Outcome]:
-    """Stages 1-3 for trajectories of any environments (grouped per environment)."""
+    """Stages 1-3 for trajectories of any environments (grouped per environment).
+
+    ``stats`` (optional) accumulates ``replays`` and ``memo_hits``.
+    """
     from envscale.environments.runtime import open_episode
     from envscale.environments.validation.validator import EnvironmentValidator
 
@@ -60,8 +64,12 @@ def validate_stages(
             max_repetition_ratio=settings.max_repetition_ratio,
             max_messages=settings.max_messages,
             max_chars=settings.max_chars,
+            memo_size=settings.replay_memo,
         )
         outcomes.extend(validator.validate(t, blueprints.get(t.blueprint_id)) for t in items)
+        if stats is not None:
+            stats["replays"] = stats.get("replays", 0) + validator.replays
+            stats["memo_hits"] = stats.get("memo_hits", 0) + validator.memo_hits
     return outcomes
 
 
@@ -143,6 +151,20 @@ def run_contracts(
             frame,
             run_contract(state_changes.SUITE, frame, suite_fn, docs(state_changes.SUITE)),
         )
+
+    # The environment-table suite on the post-replay states (the rows each replay may have broken).
+    from envscale.data_contracts import environment_tables
+    from envscale.environments.runtime import load_environment
+    from envscale.environments.validation.post_state import post_state_frame
+
+    changed = [r for r in records if r.changes and r.env_id in envs]
+    loaded = {
+        e: load_environment(envs[e].manifest, db_path=envs[e].db_path) for e in {r.env_id for r in changed}
+    }
+    frame = post_state_frame((loaded[r.env_id], schemas[r.env_id], r) for r in changed)
+    if len(frame):
+        suite = environment_tables.SUITE
+        apply(suite, frame, run_contract(suite, frame, environment_tables.expectations, docs(suite)))
     return report
 
 
@@ -184,9 +206,10 @@ def stages_task(
     envs: Mapping[str, LoadedEnv],
     settings: ValidateSettings,
     label: str = "batch",
-) -> list[Outcome]:
-    """Stages 1-3 for one chunk of environments."""
-    return validate_stages(trajectories, blueprints, envs, settings)
+) -> tuple[list[Outcome], dict[str, int]]:
+    """Stages 1-3 for one chunk of environments; the outcomes and replay counts."""
+    stats: dict[str, int] = {}
+    return validate_stages(trajectories, blueprints, envs, settings, stats), stats
 
 
 @task(name="run-contracts")

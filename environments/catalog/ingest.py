@@ -18,7 +18,7 @@ from envscale.config import IngestSettings
 from envscale.environments.catalog.dedupe import merge_exact, near_duplicates
 from envscale.environments.catalog.detect import detect
 from envscale.environments.catalog.formats import FORMATS, PARSERS, ParseContext, RawTool
-from envscale.environments.catalog.loading import SUFFIXES, load_file
+from envscale.environments.catalog.loading import SUFFIXES, entry_damage, load_file
 from envscale.environments.catalog.naming import NameAllocator
 from envscale.environments.catalog.normalize import normalize
 from envscale.environments.catalog.reasons import reject
@@ -157,7 +157,10 @@ def ingest_paths(
         if loaded.readable:
             files_read.append(file)
         n_before = len(records)
-        if loaded.documents and not fmt:
+        damage = entry_damage(values) if loaded.damaged and not fmt else None
+        if loaded.documents and damage:
+            file_rejections.append(reject(file, "", "", *damage))
+        elif loaded.documents and not fmt:
             file_rejections.append(
                 reject(
                     file,
@@ -174,7 +177,8 @@ def ingest_paths(
                 for item in _safe_parse(fmt, doc.value, doc.prefix, ctx):
                     if isinstance(item, RawTool):
                         entries[file] += 1
-                        out = normalize(item, ctx, limits)
+                        damage = entry_damage(_raw_fields(item)) if loaded.damaged else None
+                        out = ctx.reject(item.pointer, *damage) if damage else normalize(item, ctx, limits)
                         if isinstance(out, ToolRecord):
                             records.append(out)
                             record_file.append(file)
@@ -239,6 +243,10 @@ def ingest_paths(
         n_near_duplicates=len(near),
         timings=dict(timings),
     )
+
+
+def _raw_fields(item: RawTool) -> list[object]:
+    return [item.name, item.description, item.parameters, item.returns, item.namespace, list(item.categories)]
 
 
 def _safe_parse(fmt: str, value: object, prefix: str, ctx: ParseContext) -> Iterable[RawTool | Rejection]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 YAML_SUFFIXES = (".yaml", ".yml")
 SUFFIXES = JSON_SUFFIXES + YAML_SUFFIXES
 MAX_YAML_NODES = 2_000_000  # expanded node count; a "billion laughs" file blows far past this
+# JSON nested deeper than this is cut out (replaced by TOO_DEEP) when the whole document would not parse,
+# so one recursion-bomb entry costs that entry, not the file. Far above any schema depth limit (64).
+MAX_JSON_DEPTH = 200
+TOO_DEEP = "\x00envscale:too-deep"
 
 
 @dataclass
@@ -38,6 +43,9 @@ class LoadedFile:
     syntax: str  # json | jsonl | yaml
     documents: list[Document] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # Set when the documents carry marks of damage that only some entries may hold: bytes that are not
+    # UTF-8 (kept as lone surrogates) or subtrees cut at MAX_JSON_DEPTH. See ``entry_damage``.
+    damaged: bool = False
 
     @property
     def readable(self) -> bool:
@@ -80,6 +88,8 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
         if syntax == "yaml":
             out.rejections.append(reject(name, "", "", "encoding", _decode_error(data)))
             return out
+        if syntax == "json" and _load_damaged_json(data, out):
+            return out
         # Maybe JSON-lines with a few bad lines: keep the good ones.
         out.syntax = "jsonl"
         _load_jsonl_bytes(data, out)
@@ -115,14 +125,34 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_constant=_no_constants)
 
 
+def _load_damaged_json(data: bytes, out: LoadedFile) -> bool:
+    """A whole JSON document with a few non-UTF-8 bytes inside strings: keep it, bad bytes as lone surrogates.
+
+    The entries holding them are rejected one by one (``entry_damage``); False when it is no single document.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    try:
+        value = _loads(text)
+    except (ValueError, RecursionError):
+        return False
+    out.documents.append(Document(value))
+    out.damaged = True
+    return True
+
+
 def _load_json(text: str, out: LoadedFile, *, allow_yaml: bool) -> None:
     try:
         out.documents.append(Document(_loads(text)))
         return
     except RecursionError:
-        out.rejections.append(
-            reject(out.path, "", "", "too_deep", "JSON nesting exceeds the parser's recursion limit")
-        )
+        value = _load_cut(text)
+        if value is _FAILED:
+            out.rejections.append(
+                reject(out.path, "", "", "too_deep", "JSON nesting exceeds the parser's recursion limit")
+            )
+        else:
+            out.documents.append(Document(value))
+            out.damaged = True
         return
     except _BadConstant as exc:
         out.rejections.append(reject(out.path, "", "", "malformed_json", str(exc)))
@@ -149,6 +179,69 @@ def _load_json(text: str, out: LoadedFile, *, allow_yaml: bool) -> None:
             excerpt=text[max(0, first_error.pos - 80) : first_error.pos + 80],
         )
     )
+
+
+_FAILED = object()
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _load_cut(text: str) -> Any:
+    """The document with every container nested deeper than MAX_JSON_DEPTH replaced by TOO_DEEP, or _FAILED."""
+    parts: list[str] = []
+    depth = 0
+    start = 0  # where the text still to copy begins
+    cut_from = -1  # depth at which the current cut began (-1: not cutting)
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            continue
+        if token in "[{":
+            depth += 1
+            if cut_from < 0 and depth > MAX_JSON_DEPTH:
+                parts.append(text[start : match.start()])
+                parts.append(json.dumps(TOO_DEEP))
+                cut_from = depth
+        else:
+            if cut_from >= 0 and depth == cut_from:
+                start = match.end()
+                cut_from = -1
+            depth -= 1
+    if cut_from >= 0:
+        return _FAILED  # unbalanced: truncated inside the deep part
+    parts.append(text[start:])
+    try:
+        return _loads("".join(parts))
+    except (ValueError, RecursionError):
+        return _FAILED
+
+
+def entry_damage(value: Any) -> tuple[str, str] | None:
+    """``(reason_code, reason)`` when ``value`` holds a cut subtree or non-UTF-8 bytes, else None.
+
+    Iterative: the value may still be ~MAX_JSON_DEPTH deep.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item == TOO_DEEP:
+                return "too_deep", f"nested deeper than {MAX_JSON_DEPTH} levels (recursion bomb)"
+            if _has_surrogate(item):
+                return "encoding", "holds bytes that are not UTF-8"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _first_line_parses(text: str) -> bool:

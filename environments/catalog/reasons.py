@@ -39,12 +39,21 @@ def reject(file: str, pointer: str, fmt: str, code: str, reason: str, *, excerpt
     if code not in REASONS:
         raise ValueError(f"unknown rejection code {code!r}")
     return Rejection(
-        rejection_id=content_hash([file, pointer, code]),
-        source=SourceRef(file=file, pointer=pointer, format=fmt),
+        rejection_id=content_hash([_text(file), _text(pointer), code]),
+        source=SourceRef(file=_text(file), pointer=_text(pointer), format=fmt),
         reason_code=code,
-        reason=reason,
+        reason=_text(reason),
         excerpt=_excerpt(excerpt),
     )
+
+
+def _text(value: str) -> str:
+    """Storable text: bytes that were not UTF-8 (lone surrogates after decoding) are shown escaped."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return value
 
 
 def _excerpt(value: Any, limit: int = 300) -> str | None:
@@ -59,4 +68,5 @@ def _excerpt(value: Any, limit: int = 300) -> str | None:
             text = json.dumps(value, ensure_ascii=False, default=str)[: limit + 1]
         except (ValueError, RecursionError):
             text = repr(type(value))
+    text = _text(text)
     return text[:limit] + ("…" if len(text) > limit else "")

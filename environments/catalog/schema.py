@@ -390,3 +390,85 @@ def shape_to_schema(shape: Any, *, depth: int = 0, max_depth: int = 32) -> dict[
         mapped = _SHAPE_TYPES.get(shape.strip().lower())
         return {"type": mapped} if mapped else {}
     return {}
+
+
+# Applicators evaluated at the same instance location as their node: a cycle through only these
+# (e.g. two $defs that $ref each other) recurses forever in any validator.
+_IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
+_IN_PLACE_ONE = ("not", "if", "then", "else")
+
+
+def ref_cycle(root: Any) -> str | None:
+    """Why ``root`` would make a validator recurse forever (a $ref cycle that never descends), or None.
+
+    Recursive schemas that descend (a tree whose ``children`` items ``$ref`` the node) are fine.
+    """
+    if not isinstance(root, dict):
+        return None
+    nodes: dict[int, dict[str, Any]] = {}
+    pointers: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(root, "#")]
+    while stack:
+        node, where = stack.pop()
+        if not isinstance(node, dict) or id(node) in nodes:
+            continue
+        nodes[id(node)] = node
+        pointers[id(node)] = where
+        for key, value in node.items():
+            if key in _SUB_MAPS and isinstance(value, dict):
+                stack.extend((v, f"{where}/{key}/{k}") for k, v in value.items())
+            elif key in _SUB_LISTS and isinstance(value, list):
+                stack.extend((v, f"{where}/{key}/{i}") for i, v in enumerate(value))
+            elif key in _SUB_ONE and isinstance(value, dict):
+                stack.append((value, f"{where}/{key}"))
+
+    def successors(node: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = _local_ref(root, ref)
+            if isinstance(target, dict):
+                out.append(target)
+        for key in _IN_PLACE_LISTS:
+            if isinstance(node.get(key), list):
+                out.extend(v for v in node[key] if isinstance(v, dict))
+        out.extend(node[k] for k in _IN_PLACE_ONE if isinstance(node.get(k), dict))
+        return out
+
+    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
+    for start in nodes.values():
+        if id(start) in state:
+            continue
+        path = [(start, iter(successors(start)))]
+        state[id(start)] = 1
+        while path:
+            node, children = path[-1]
+            child = next(children, None)
+            if child is None:
+                state[id(node)] = 2
+                path.pop()
+                continue
+            if state.get(id(child)) == 1:
+                return f"$ref cycle at {pointers.get(id(child), '?')} never reaches a concrete schema"
+            if id(child) not in state:
+                state[id(child)] = 1
+                path.append((child, iter(successors(child))))
+    return None
+
+
+def _local_ref(root: dict[str, Any], ref: str) -> Any:
+    """The node a local JSON-pointer ``$ref`` ('#', '#/a/b') names; None for anything else."""
+    if ref == "#":
+        return root
+    if not ref.startswith("#/"):
+        return None
+    node: Any = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node

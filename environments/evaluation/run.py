@@ -27,6 +27,28 @@ from envscale.environments.synthesis.users import LLMUser, ScriptedUser
 Progress = Callable[[int, int], None]
 
 
+def play_trials(
+    task_set: TaskSet,
+    *,
+    agent: EndpointSettings,
+    user: EndpointSettings,
+    k: int,
+    seed: int,
+    max_turns: int = 12,
+    max_failures: int = 3,
+    in_flight: int = 8,
+    trajectories_path: Path | None = None,
+    progress: Progress | None = None,
+) -> list[TrialResult]:
+    """Every task of ``task_set`` played ``k`` times and judged; ``agent.base_url`` is the endpoint under test."""
+    if not agent.base_url:
+        raise ValueError("the agent under test needs a base_url (serve the model first)")
+    if user.mode == "llm" and not user.base_url:
+        raise ValueError("llm.user_simulator.mode is 'llm' but it has no base_url")
+    config = EngineConfig(max_turns=max_turns, max_failures=max_failures, seed=seed)
+    return asyncio.run(_play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress))
+
+
 def evaluate_task_set(
     task_set: TaskSet,
     *,
@@ -35,24 +57,13 @@ def evaluate_task_set(
     k: int,
     seed: int,
     label: str,
-    max_turns: int = 12,
-    max_failures: int = 3,
-    in_flight: int = 8,
     model_uri: str | None = None,
     model_version: str | None = None,
-    trajectories_path: Path | None = None,
-    progress: Progress | None = None,
+    **play: Any,
 ) -> EvalReport:
-    """Every task of ``task_set`` played ``k`` times; ``agent.base_url`` must be set (the endpoint under test)."""
-    if not agent.base_url:
-        raise ValueError("the agent under test needs a base_url (serve the model first)")
-    if user.mode == "llm" and not user.base_url:
-        raise ValueError("llm.user_simulator.mode is 'llm' but it has no base_url")
-    config = EngineConfig(max_turns=max_turns, max_failures=max_failures, seed=seed)
+    """``play_trials`` then the report (metrics overall and per domain)."""
     t0 = time.perf_counter()
-    trials = asyncio.run(
-        _play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress)
-    )
+    trials = play_trials(task_set, agent=agent, user=user, k=k, seed=seed, **play)
     return build_report(
         trials,
         label=label,

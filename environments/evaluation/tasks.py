@@ -44,6 +44,14 @@ class TaskSet:
     def task_ids(self) -> list[str]:
         return [t.task_id for t in self.tasks]
 
+    def chunks(self, n: int) -> list[TaskSet]:
+        """The tasks dealt round-robin into at most ``n`` task sets (for mapped workers)."""
+        n = max(1, min(n, len(self.tasks)))
+        parts = [self.tasks[i::n] for i in range(n)]
+        return [
+            TaskSet(tasks=p, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in p}) for p in parts if p
+        ]
+
 
 def heldout_env_ids(wh: Warehouse) -> list[str]:
     """Held out by the latest export; before any export, accepted environments no training split used."""

@@ -294,7 +294,7 @@ def _attach_tiny(
         if choice is None:
             best = int(np.argmax(sims))
             why = (
-                f"nearest domain at cosine {sims[best]:.2f} < attach_threshold={settings.attach_threshold}"
+                f"nearest domain at cosine {sims[best]:.3f} < attach_threshold={settings.attach_threshold}"
                 if sims[best] < settings.attach_threshold
                 else "every domain close enough is full (max_domain_size)"
             )
@@ -364,6 +364,10 @@ _STOP = frozenset(
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
 def _tokens(text: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(text) if len(t) > 1 and t.lower() not in _STOP]
 
@@ -401,7 +405,10 @@ def _domain(
     head = []
     if top_categories and categories[top_categories[0]] * 2 >= len(member_tools):
         head.append(top_categories[0].lower())
-    name = "-".join(head + top_words[:2]) or "domain"
+    # "movies-movies-database" says less than "movies-database".
+    category_words = {_singular(c.lower()) for c in categories}
+    words_for_name = [w for w in top_words if _singular(w) not in category_words]
+    name = "-".join(head + words_for_name[:2]) or "domain"
     domain_edges = [
         DomainEdge(
             source=min(tools[a].tool_id, tools[b].tool_id),

@@ -53,7 +53,9 @@ def check_statement(sql: str, tables: Iterable[str], *, write: bool) -> exp.Expr
         kinds = "INSERT/UPDATE/DELETE" if write else "SELECT"
         raise ProgramError(f"only {kinds} allowed here, got {tree.key.upper()}: {sql!r}")
     for node in tree.walk():
-        if isinstance(node, exp.Command | exp.Pragma | exp.Attach | exp.Detach | exp.Copy | exp.Set | exp.Use):
+        if isinstance(
+            node, exp.Command | exp.Pragma | exp.Attach | exp.Detach | exp.Copy | exp.Set | exp.Use
+        ):
             raise ProgramError(f"{node.key.upper()} is not allowed: {sql!r}")
         if isinstance(node, exp.Returning):
             raise ProgramError(f"RETURNING is added by the runtime, do not write it: {sql!r}")

@@ -54,19 +54,41 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         where = filters(([key] if key else []) + refs + values)
         sql = f"SELECT * FROM {t}" + (f" WHERE {' AND '.join(where)}" if where else "")
         if key is not None:
-            return ToolProgram(kind="read", action="read", preconditions=tuple(pre), result=sql, result_mode="row",
-                               empty_error=f"{entity} '{{{key.param}}}' not found", **common)
-        return ToolProgram(kind="read", action="read", preconditions=tuple(pre),
-                           result=f"{sql} ORDER BY {pk} LIMIT {LIST_LIMIT}", result_mode="rows", **common)
+            return ToolProgram(
+                kind="read",
+                action="read",
+                preconditions=tuple(pre),
+                result=sql,
+                result_mode="row",
+                empty_error=f"{entity} '{{{key.param}}}' not found",
+                **common,
+            )
+        return ToolProgram(
+            kind="read",
+            action="read",
+            preconditions=tuple(pre),
+            result=f"{sql} ORDER BY {pk} LIMIT {LIST_LIMIT}",
+            result_mode="rows",
+            **common,
+        )
 
     if plan.action == "create":
         if key is not None:
             pk_value = f"${sql_param(key.param)}"
             if key.param not in plan.required:
-                pk_value = f"coalesce({pk_value}, $_new_id)" if types[table.primary_key[0]] != "BIGINT" else (
-                    f"coalesce({pk_value}, (SELECT coalesce(max({pk}), 0) + 1 FROM {t}))")
-            pre.insert(0, Precondition(sql=f"SELECT 1 FROM {t} WHERE {pk} = ${sql_param(key.param)}",
-                                       expect="no_row", error=f"{entity} '{{{key.param}}}' already exists"))
+                pk_value = (
+                    f"coalesce({pk_value}, $_new_id)"
+                    if types[table.primary_key[0]] != "BIGINT"
+                    else (f"coalesce({pk_value}, (SELECT coalesce(max({pk}), 0) + 1 FROM {t}))")
+                )
+            pre.insert(
+                0,
+                Precondition(
+                    sql=f"SELECT 1 FROM {t} WHERE {pk} = ${sql_param(key.param)}",
+                    expect="no_row",
+                    error=f"{entity} '{{{key.param}}}' already exists",
+                ),
+            )
         elif types[table.primary_key[0]] == "BIGINT":
             pk_value = f"(SELECT coalesce(max({pk}), 0) + 1 FROM {t})"
         else:
@@ -75,8 +97,14 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         vals = [pk_value] + [f"${sql_param(b.param)}" for b in refs + values]
         cols, vals = _dedupe(cols, vals)
         sql = f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
-        return ToolProgram(kind="write", action="create", preconditions=tuple(pre),
-                           writes=(WriteStatement(sql=sql, table=table.name),), result_mode="row", **common)
+        return ToolProgram(
+            kind="write",
+            action="create",
+            preconditions=tuple(pre),
+            writes=(WriteStatement(sql=sql, table=table.name),),
+            result_mode="row",
+            **common,
+        )
 
     # update / delete need to find their row: by key, else by the other required arguments.
     if key is not None:
@@ -85,7 +113,9 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
     else:
         where = filters([b for b in refs + values if b.param in plan.required])
         if not where:
-            raise ValueError(f"{plan.tool}: cannot tell which {entity} to {plan.action} (no key or required argument)")
+            raise ValueError(
+                f"{plan.tool}: cannot tell which {entity} to {plan.action} (no key or required argument)"
+            )
         missing = f"no {entity} matches the given arguments"
     cond = " AND ".join(where)
     pre.insert(0, Precondition(sql=f"SELECT 1 FROM {t} WHERE {cond}", expect="row", error=missing))
@@ -94,19 +124,31 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         for child in schema.tables:
             for fk in child.foreign_keys:
                 if fk.ref_table == table.name and key is not None:
-                    pre.append(Precondition(
-                        sql=f"SELECT 1 FROM {q(child.name)} WHERE {q(fk.columns[0])} = ${sql_param(key.param)}",
-                        expect="no_row",
-                        error=f"cannot delete {entity} '{{{key.param}}}': {child.name.replace('_', ' ')} still refer to it",
-                    ))
+                    pre.append(
+                        Precondition(
+                            sql=f"SELECT 1 FROM {q(child.name)} WHERE {q(fk.columns[0])} = ${sql_param(key.param)}",
+                            expect="no_row",
+                            error=f"cannot delete {entity} '{{{key.param}}}': {child.name.replace('_', ' ')} still refer to it",
+                        )
+                    )
         sql = f"DELETE FROM {t} WHERE {cond}"
-        return ToolProgram(kind="write", action="delete", preconditions=tuple(pre),
-                           writes=(WriteStatement(sql=sql, table=table.name),), result_mode="row", **common)
+        return ToolProgram(
+            kind="write",
+            action="delete",
+            preconditions=tuple(pre),
+            writes=(WriteStatement(sql=sql, table=table.name),),
+            result_mode="row",
+            **common,
+        )
     sets = []
     setters = refs + values if key is not None else [b for b in refs + values if b.param not in plan.required]
     for b in setters:
         p = f"${sql_param(b.param)}"
-        sets.append(f"{q(b.column)} = {p}" if b.param in plan.required else f"{q(b.column)} = coalesce({p}, {q(b.column)})")
+        sets.append(
+            f"{q(b.column)} = {p}"
+            if b.param in plan.required
+            else f"{q(b.column)} = coalesce({p}, {q(b.column)})"
+        )
     if plan.status_value is not None:
         sets.append(f"\"status\" = '{plan.status_value}'")
     if not sets:
@@ -114,8 +156,14 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
     cols = [s.split(" = ", 1)[0] for s in sets]
     sets = [s for i, s in enumerate(sets) if cols[i] not in cols[:i]]
     sql = f"UPDATE {t} SET {', '.join(sets)} WHERE {cond}"
-    return ToolProgram(kind="write", action="update", preconditions=tuple(pre),
-                       writes=(WriteStatement(sql=sql, table=table.name),), result_mode="row", **common)
+    return ToolProgram(
+        kind="write",
+        action="update",
+        preconditions=tuple(pre),
+        writes=(WriteStatement(sql=sql, table=table.name),),
+        result_mode="row",
+        **common,
+    )
 
 
 def _dedupe(cols: list[str], vals: list[str]) -> tuple[list[str], list[str]]:

@@ -27,11 +27,15 @@ class Precondition(_Model):
 
     sql: str = Field(description="One SELECT with bound parameters.")
     expect: Literal["row", "no_row"] = Field("row", description="Whether the query must return a row.")
-    error: str = Field(description="Shown to the agent when the condition fails; {name} placeholders take argument values.")
+    error: str = Field(
+        description="Shown to the agent when the condition fails; {name} placeholders take argument values."
+    )
 
 
 class WriteStatement(_Model):
-    sql: str = Field(description="One INSERT, UPDATE or DELETE with bound parameters (no RETURNING: the runtime adds it).")
+    sql: str = Field(
+        description="One INSERT, UPDATE or DELETE with bound parameters (no RETURNING: the runtime adds it)."
+    )
     table: str = Field(description="The table it writes (must be among the program's declared writes).")
 
 
@@ -42,7 +46,9 @@ class ParamBinding(_Model):
     role: Literal["key", "ref", "column", "control"] = Field(
         description="key: the main table's primary key; ref: a foreign key; column: a value; control: limit/page/..."
     )
-    table: str | None = Field(None, description="Table the argument refers to (key/ref: the referenced table).")
+    table: str | None = Field(
+        None, description="Table the argument refers to (key/ref: the referenced table)."
+    )
     column: str | None = Field(None, description="Column it is stored in or compared with.")
 
 
@@ -53,15 +59,23 @@ class ToolProgram(_Model):
     kind: Literal["read", "write"] = Field(description="Read programs have no writes.")
     preconditions: tuple[Precondition, ...] = Field((), description="Checked in order before any write.")
     writes: tuple[WriteStatement, ...] = Field((), description="Executed in order, in one atomic call.")
-    result: str | None = Field(None, description="SELECT run last; None for writes returns the last write's rows.")
+    result: str | None = Field(
+        None, description="SELECT run last; None for writes returns the last write's rows."
+    )
     result_mode: Literal["rows", "row", "value"] = Field(
         "rows", description="rows: list of objects; row: first object; value: first column of the first row."
     )
-    empty_error: str | None = Field(None, description="Error when the result has no row (e.g. 'order not found').")
+    empty_error: str | None = Field(
+        None, description="Error when the result has no row (e.g. 'order not found')."
+    )
     origin: Literal["rules", "llm", "hand"] = Field("rules", description="Who wrote the program.")
-    action: Literal["read", "create", "update", "delete", "other"] = Field("other", description="What the tool does to its main table.")
+    action: Literal["read", "create", "update", "delete", "other"] = Field(
+        "other", description="What the tool does to its main table."
+    )
     table: str | None = Field(None, description="The main table the tool is about.")
-    bindings: tuple[ParamBinding, ...] = Field((), description="Meaning of each argument (empty for hand-written programs).")
+    bindings: tuple[ParamBinding, ...] = Field(
+        (), description="Meaning of each argument (empty for hand-written programs)."
+    )
 
     @property
     def tables_written(self) -> tuple[str, ...]:

@@ -1,9 +1,9 @@
 """The environment runtime: isolated episodes over an environment's DuckDB state.
 
-    from envscale.environments.runtime import open_episode
-    with open_episode(env_id) as ep:            # or a manifest, or "tau_bench_retail"
-        result = ep.call("get_order_details", {"order_id": "#W2378156"})
-        ep.state_hash(); ep.diff()
+from envscale.environments.runtime import open_episode
+with open_episode(env_id) as ep:            # or a manifest, or "tau_bench_retail"
+    result = ep.call("get_order_details", {"order_id": "#W2378156"})
+    ep.state_hash(); ep.diff()
 """
 
 from __future__ import annotations

@@ -46,7 +46,10 @@ class ToolResult(BaseModel):
     ok: bool
     content: Any = Field(None, description="JSON-serializable result (rows, the written row, a message).")
     error: str | None = Field(None, description="Human-readable error shown to the agent when ok is False.")
-    error_code: str | None = Field(None, description="Machine-readable: unknown_tool, invalid_arguments, precondition_failed, execution_error.")
+    error_code: str | None = Field(
+        None,
+        description="Machine-readable: unknown_tool, invalid_arguments, precondition_failed, execution_error.",
+    )
 
 
 class RowChange(BaseModel):

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import re
-
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from envscale.environments.runtime.contracts import RowChange, ToolResult
-from envscale.environments.runtime.values import HASH_MOD, combine, normalize_row, parse_json_columns, row_hash
+from envscale.environments.runtime.values import (
+    HASH_MOD,
+    combine,
+    normalize_row,
+    parse_json_columns,
+    row_hash,
+)
 from envscale.hashing import canonical_json, content_hash
 
 if TYPE_CHECKING:
@@ -57,7 +62,11 @@ class EnvEpisode:
         cp = self.env.programs.get(name)
         if cp is None:
             known = ", ".join(sorted(self.env.programs))
-            return ToolResult(ok=False, error=f"unknown tool {name!r}; available: {known}", error_code="unknown_tool")
+            return ToolResult(
+                ok=False, error=f"unknown tool {name!r}; available: {known}", error_code="unknown_tool"
+            )
+        if cp.refused:
+            return ToolResult(ok=False, error=f"refused by the sandbox: {cp.refused}", error_code="refused")
         arguments = {} if arguments is None else arguments
         if not isinstance(arguments, dict):
             return _invalid(f"arguments must be a JSON object, got {type(arguments).__name__}")
@@ -181,7 +190,9 @@ class EnvEpisode:
             flags = con.execute(cp.preconditions.sql, cp.preconditions.bind(params)).fetchone()
             for flag, (must_exist, error) in zip(flags, cp.checks, strict=True):
                 if bool(flag) != must_exist:
-                    return ToolResult(ok=False, error=_format(error, arguments), error_code="precondition_failed")
+                    return ToolResult(
+                        ok=False, error=_format(error, arguments), error_code="precondition_failed"
+                    )
         pending: list[tuple[str, str, list[tuple]]] = []
         executed: list[tuple[str, dict[str, Any]]] = []
         private = self._fork is not None and bool(cp.writes)

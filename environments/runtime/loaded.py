@@ -49,6 +49,7 @@ class CompiledProgram:
     writes: tuple[Statement, ...]
     result: Statement | None
     uses_new_id: bool
+    refused: str | None = None  # why the sandbox will not run it (calls fail with this reason)
 
 
 def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
@@ -68,6 +69,11 @@ def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
     result = Statement(program.result, tuple(statement_params(program.result))) if program.result else None
     props = tool.parameters.get("properties", {}) or {}
     uses_new_id = any("_new_id" in s for s in program.statements())
+    # Second wall, whether or not the checker ran: one statement of an allowed kind each.
+    walls = [(pre.sql, False)] if pre else []
+    walls += [(w.sql, True) for w in writes] + ([(result.sql, False)] if result else [])
+    refusals = ((sandbox.statement_refusal(sql, write=write), sql) for sql, write in walls)
+    refused = next((f"{why}: {sql[:200]!r}" for why, sql in refusals if why), None)
     return CompiledProgram(
         program=program,
         tool=tool,
@@ -78,6 +84,7 @@ def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
         writes=tuple(writes),
         result=result,
         uses_new_id=uses_new_id,
+        refused=refused,
     )
 
 
@@ -115,7 +122,9 @@ class LoadedEnvironment:
 
     # -- construction --------------------------------------------------------
     @classmethod
-    def from_file(cls, db_path: Path, *, env_id: str, schema: SchemaModel, tools, programs, clock: str) -> LoadedEnvironment:
+    def from_file(
+        cls, db_path: Path, *, env_id: str, schema: SchemaModel, tools, programs, clock: str
+    ) -> LoadedEnvironment:
         """Copy an environment file into a fresh sandboxed in-memory database."""
         if not Path(db_path).is_file():
             raise FileNotFoundError(f"environment database not found: {db_path}")

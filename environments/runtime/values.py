@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import hashlib
@@ -65,9 +66,7 @@ def parse_json_columns(names: list[str], types: list[str], row: tuple[Any, ...])
     out: dict[str, Any] = {}
     for name, typ, value in zip(names, types, row, strict=True):
         if typ == "JSON" and isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         out[name] = to_json_value(value)
     return out

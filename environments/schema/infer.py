@@ -67,10 +67,18 @@ def json_type(schema: dict[str, Any]) -> ColumnType:
         t = next((x for x in t if x != "null"), "string")
     if t is None and "enum" in schema:
         values = schema["enum"]
-        t = "integer" if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values) else "string"
-    return {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "array": "JSON", "object": "JSON"}.get(
-        t or "string", "VARCHAR"
-    )
+        t = (
+            "integer"
+            if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+            else "string"
+        )
+    return {
+        "integer": "BIGINT",
+        "number": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "array": "JSON",
+        "object": "JSON",
+    }.get(t or "string", "VARCHAR")
 
 
 def _column(name: str, spec: dict[str, Any]) -> Column:
@@ -97,12 +105,34 @@ def _num(value: Any) -> float | None:
 
 
 _HINTS = (
-    ("email", "email"), ("first_name", "first_name"), ("last_name", "last_name"), ("phone", "phone"),
-    ("city", "city"), ("country", "country"), ("state", "state"), ("zip", "zip"), ("postal", "zip"),
-    ("address", "address"), ("street", "address"), ("url", "url"), ("date", "date"), ("time", "time"),
-    ("name", "name"), ("title", "title"), ("description", "text"), ("comment", "text"), ("message", "text"),
-    ("currency", "currency"), ("company", "company"), ("color", "color"), ("price", "money"),
-    ("amount", "money"), ("cost", "money"), ("total", "money"), ("balance", "money"), ("status", "status"),
+    ("email", "email"),
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("phone", "phone"),
+    ("city", "city"),
+    ("country", "country"),
+    ("state", "state"),
+    ("zip", "zip"),
+    ("postal", "zip"),
+    ("address", "address"),
+    ("street", "address"),
+    ("url", "url"),
+    ("date", "date"),
+    ("time", "time"),
+    ("name", "name"),
+    ("title", "title"),
+    ("description", "text"),
+    ("comment", "text"),
+    ("message", "text"),
+    ("currency", "currency"),
+    ("company", "company"),
+    ("color", "color"),
+    ("price", "money"),
+    ("amount", "money"),
+    ("cost", "money"),
+    ("total", "money"),
+    ("balance", "money"),
+    ("status", "status"),
 )
 
 
@@ -158,7 +188,7 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
     dropped: dict[str, str] = {}
 
     def table_for(entity: str, pk_type: ColumnType | None = None) -> _TableDraft:
-        entity = entity or "record"
+        entity = _identifier(entity or "record")
         if entity not in drafts:
             name = naming.plural(entity)[:60]
             drafts[entity] = _TableDraft(entity=entity, name=name, pk=f"{entity}_id"[:60])
@@ -175,10 +205,16 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             continue
         required = set(params.get("required") or [])
         ids = {p: naming.id_entity(p) for p in props}
-        ids = {p: e for p, e in ids.items() if e is not None and json_type(props[p] or {}) in ("VARCHAR", "BIGINT")}
+        ids = {
+            p: e
+            for p, e in ids.items()
+            if e is not None and json_type(props[p] or {}) in ("VARCHAR", "BIGINT")
+        }
         noun = naming.noun_of(tool.name)
-        entity = _main_entity(noun, ids, required)
-        key_param = next((p for p, e in ids.items() if e == entity or (e == "" and entity == (noun or "record"))), None)
+        entity = _identifier(_main_entity(noun, ids, required))
+        key_param = next(
+            (p for p, e in ids.items() if e == entity or (e == "" and entity == (noun or "record"))), None
+        )
         action, verb = decide_action(tool, key_param is not None)
         key_type = json_type(props[key_param]) if key_param else None
         draft = table_for(entity, key_type)
@@ -186,8 +222,15 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             draft.pk_type = "VARCHAR"
         if not draft.description:
             draft.description = f"{entity.replace('_', ' ')} records (from {tool.name})"
-        plan = ToolPlan(tool=tool.name, action=action, entity=entity, table=draft.name, key_param=key_param,
-                        required=required, verb=verb)
+        plan = ToolPlan(
+            tool=tool.name,
+            action=action,
+            entity=entity,
+            table=draft.name,
+            key_param=key_param,
+            required=required,
+            verb=verb,
+        )
         for param, spec in props.items():
             spec = spec if isinstance(spec, dict) else {}
             if param == key_param:
@@ -201,8 +244,10 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                     col = f"ref_{col}"[:60]
                 if ref.name != draft.name:
                     draft.fks[col] = ref.name
-                draft.columns.setdefault(col, Column(name=col, type=ref.pk_type, format="ref",
-                                                     description=f"references {ref.name}"))
+                draft.columns.setdefault(
+                    col,
+                    Column(name=col, type=ref.pk_type, format="ref", description=f"references {ref.name}"),
+                )
                 plan.bindings.append(ParamBinding(param=param, role="ref", table=ref.name, column=col))
                 continue
             col = naming.snake(param)
@@ -216,18 +261,31 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             plan.bindings.append(ParamBinding(param=param, role="column", table=draft.name, column=col))
         has_values = any(b.role == "column" for b in plan.bindings)
         if action == "update" and not has_values:
-            plan.status_value = naming.VERB_STATUS.get(verb or "", f"{verb or 'updat'}ed".replace("eed", "ed"))
+            plan.status_value = naming.VERB_STATUS.get(
+                verb or "", f"{verb or 'updat'}ed".replace("eed", "ed")
+            )
             status = draft.columns.get("status")
-            values = tuple(dict.fromkeys(((status.enum if status and status.enum else ("active", "pending"))
-                                          + (plan.status_value,))))
-            draft.columns["status"] = Column(name="status", type="VARCHAR", enum=values, format="status",
-                                             description="lifecycle status")
+            values = tuple(
+                dict.fromkeys(
+                    (status.enum if status and status.enum else ("active", "pending")) + (plan.status_value,)
+                )
+            )
+            draft.columns["status"] = Column(
+                name="status", type="VARCHAR", enum=values, format="status", description="lifecycle status"
+            )
         plans[tool.name] = plan
 
     tables = []
     for draft in drafts.values():
-        cols = [Column(name=draft.pk, type=draft.pk_type, nullable=False, format="key",
-                       description=f"identifier of a {draft.entity.replace('_', ' ')}")]
+        cols = [
+            Column(
+                name=draft.pk,
+                type=draft.pk_type,
+                nullable=False,
+                format="key",
+                description=f"identifier of a {draft.entity.replace('_', ' ')}",
+            )
+        ]
         if not draft.columns:
             cols.append(Column(name="name", type="VARCHAR", format="name", description="display name"))
         extra = [c for n, c in draft.columns.items() if n != draft.pk][: MAX_COLUMNS - 1]
@@ -238,8 +296,15 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             for col, ref in draft.fks.items()
             if col in kept
         )
-        tables.append(Table(name=draft.name, columns=tuple(cols), primary_key=(draft.pk,), foreign_keys=fks,
-                            description=draft.description))
+        tables.append(
+            Table(
+                name=draft.name,
+                columns=tuple(cols),
+                primary_key=(draft.pk,),
+                foreign_keys=fks,
+                description=draft.description,
+            )
+        )
     # FK columns must carry the referenced key's final type.
     by_name = {t.name: t for t in tables}
     fixed = []
@@ -274,3 +339,13 @@ def _main_entity(noun: str | None, ids: dict[str, str], required: set[str]) -> s
         req = [e for p, e in ids.items() if e and p in required]
         return (req or named)[0]
     return "record"
+
+
+def _identifier(entity: str) -> str:
+    """An entity name usable as (part of) a SQL identifier: lower snake case, not starting with a digit."""
+    out = (
+        "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in entity.lower()).strip("_") or "record"
+    )
+    if out[0].isdigit():
+        out = "e_" + out
+    return out[:50]

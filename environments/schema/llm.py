@@ -48,14 +48,19 @@ def extract_json(reply: str) -> Any:
         raise DesignError(f"reply is not valid JSON: {exc}") from None
 
 
-def propose_design(tools: Sequence[Any], complete: Complete) -> tuple[SchemaModel, dict[str, ToolProgram], dict[str, str]]:
+def propose_design(
+    tools: Sequence[Any], complete: Complete
+) -> tuple[SchemaModel, dict[str, ToolProgram], dict[str, str]]:
     """Ask for {"schema": SchemaModel, "programs": [ToolProgram]}; returns schema, valid programs, rejected tools."""
-    listing = [{"name": t.name, "description": (t.description or "")[:300], "parameters": t.parameters} for t in tools]
+    listing = [
+        {"name": t.name, "description": (t.description or "")[:300], "parameters": t.parameters}
+        for t in tools
+    ]
     messages = [
         {
             "role": "system",
             "content": "You design the database behind a set of tools and write each tool as a declarative program. "
-            "Answer with one JSON object {\"schema\": ..., \"programs\": [...]} matching these JSON Schemas.\n"
+            'Answer with one JSON object {"schema": ..., "programs": [...]} matching these JSON Schemas.\n'
             f"schema: {json.dumps(SchemaModel.model_json_schema())}\nprogram: {json.dumps(ToolProgram.model_json_schema())}\n"
             + _RULES,
         },
@@ -88,7 +93,9 @@ def propose_design(tools: Sequence[Any], complete: Complete) -> tuple[SchemaMode
     return schema, programs, rejected
 
 
-def repair_program(program: ToolProgram, tool: EnvTool, schema: SchemaModel, failure: str, complete: Complete) -> ToolProgram:
+def repair_program(
+    program: ToolProgram, tool: EnvTool, schema: SchemaModel, failure: str, complete: Complete
+) -> ToolProgram:
     """Ask for a corrected program after a self-test failure."""
     messages = [
         {

@@ -22,7 +22,9 @@ class Column(_Model):
     enum: tuple[Any, ...] | None = Field(None, description="Allowed values (from a JSON Schema enum).")
     minimum: float | None = Field(None, description="Inclusive lower bound (numbers).")
     maximum: float | None = Field(None, description="Inclusive upper bound (numbers).")
-    format: str | None = Field(None, description="JSON Schema format or a semantic hint (email, date, name...).")
+    format: str | None = Field(
+        None, description="JSON Schema format or a semantic hint (email, date, name...)."
+    )
     description: str = Field("", description="Where the column came from; shown to seeders and LLMs.")
 
 
@@ -36,7 +38,9 @@ class Table(_Model):
     name: str = Field(description="Table name (plural lower snake case).")
     columns: tuple[Column, ...] = Field(description="Columns in order.")
     primary_key: tuple[str, ...] = Field(description="Primary-key columns (every table has one).")
-    foreign_keys: tuple[ForeignKey, ...] = Field((), description="Foreign keys (checked by programs and contracts).")
+    foreign_keys: tuple[ForeignKey, ...] = Field(
+        (), description="Foreign keys (checked by programs and contracts)."
+    )
     description: str = Field("", description="What the entity is.")
 
     def column(self, name: str) -> Column:

@@ -4,45 +4,72 @@ from __future__ import annotations
 
 import re
 
+
+def _set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
-CREATE_VERBS = frozenset(
+CREATE_VERBS = _set(
     "create add new register book insert post make submit place open schedule upload send generate issue "
     "reserve enroll subscribe save store record log append publish import buy purchase order rent apply "
-    "invite request start".split()
+    "invite request start"
 )
-DELETE_VERBS = frozenset("delete remove destroy drop erase unsubscribe unregister purge discard".split())
-UPDATE_VERBS = frozenset(
+DELETE_VERBS = _set("delete remove destroy drop erase unsubscribe unregister purge discard")
+UPDATE_VERBS = _set(
     "update modify set change edit patch rename move replace toggle enable disable activate deactivate approve "
     "reject close complete mark assign transfer pay refund cancel archive restore reset confirm finish accept "
     "decline verify block unblock lock unlock suspend resume pause rate review upgrade downgrade return "
-    "exchange reschedule adjust increase decrease increment decrement attach detach link unlink tag".split()
+    "exchange reschedule adjust increase decrease increment decrement attach detach link unlink tag"
 )
-READ_VERBS = frozenset(
+READ_VERBS = _set(
     "get list find search fetch retrieve show view lookup look query check count read describe browse "
     "calculate compute convert estimate validate track locate discover filter recommend suggest download "
-    "explore inspect compare".split()
+    "explore inspect compare"
 )
 # Status a verb leaves an entity in, when it carries no other value to write.
 VERB_STATUS = {
-    "cancel": "cancelled", "close": "closed", "complete": "completed", "finish": "completed", "approve": "approved",
-    "reject": "rejected", "archive": "archived", "restore": "active", "activate": "active",
-    "deactivate": "inactive", "enable": "enabled", "disable": "disabled", "confirm": "confirmed",
-    "accept": "accepted", "decline": "declined", "verify": "verified", "block": "blocked", "unblock": "active",
-    "lock": "locked", "unlock": "unlocked", "suspend": "suspended", "resume": "active", "pause": "paused",
-    "mark": "marked", "return": "returned", "pay": "paid", "refund": "refunded", "reset": "reset",
+    "cancel": "cancelled",
+    "close": "closed",
+    "complete": "completed",
+    "finish": "completed",
+    "approve": "approved",
+    "reject": "rejected",
+    "archive": "archived",
+    "restore": "active",
+    "activate": "active",
+    "deactivate": "inactive",
+    "enable": "enabled",
+    "disable": "disabled",
+    "confirm": "confirmed",
+    "accept": "accepted",
+    "decline": "declined",
+    "verify": "verified",
+    "block": "blocked",
+    "unblock": "active",
+    "lock": "locked",
+    "unlock": "unlocked",
+    "suspend": "suspended",
+    "resume": "active",
+    "pause": "paused",
+    "mark": "marked",
+    "return": "returned",
+    "pay": "paid",
+    "refund": "refunded",
+    "reset": "reset",
 }
 # Words that never name an entity.
-NOISE = frozenset(
+NOISE = _set(
     "by of for the a an to from in on at with and or all my details detail info information data list "
-    "api v1 v2 v3 new current latest id ids by_id status using via into any".split()
+    "api v1 v2 v3 new current latest id ids by_id status using via into any"
 )
 # Arguments that shape a query rather than describe an entity.
-CONTROL_PARAMS = frozenset(
+CONTROL_PARAMS = _set(
     "limit page offset count max_results per_page page_size pagesize top_k topk n num size sort sort_by "
     "order_by sortby orderby order direction format lang language locale fields api_key apikey key token "
-    "callback cursor next_token page_token include expand verbose pretty debug timeout fmt output".split()
+    "callback cursor next_token page_token include expand verbose pretty debug timeout fmt output"
 )
 
 
@@ -104,7 +131,7 @@ def noun_of(tool_name: str) -> str | None:
     return singular(w[-1]) if len(w) == 1 else "_".join(w[-2:-1] + [singular(w[-1])])
 
 
-_NUMBERED = frozenset("order account flight ticket invoice tracking confirmation booking reservation case".split())
+_NUMBERED = _set("order account flight ticket invoice tracking confirmation booking reservation case")
 
 
 def id_entity(param: str) -> str | None:

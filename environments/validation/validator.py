@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from envscale.environments.runtime.contracts import EnvTool, Episode
 from envscale.environments.synthesis.records import Blueprint, Trajectory
 from envscale.environments.validation.alignment import differing_rows, replay
 from envscale.environments.validation.exact_match import first_mismatch
-from envscale.environments.validation.records import Outcome, Verdict
+from envscale.environments.validation.records import (
+    Outcome,
+    ParsedCall,
+    ReplayedCall,
+    StateChangeRecord,
+    Verdict,
+)
 from envscale.environments.validation.validity import ArgumentValidators, check_validity
+from envscale.hashing import canonical_json
 
 
 class EnvironmentValidator:
@@ -29,11 +37,18 @@ class EnvironmentValidator:
         max_repetition_ratio: float = 0.5,
         max_messages: int = 64,
         max_chars: int = 32_000,
+        memo_size: int = 4096,
     ) -> None:
         self.env_id = env_id
         self.tools = {t.name: t for t in tools}
         self.open_episode = open_episode
         self.validators = ArgumentValidators(self.tools)
+        # Replays are deterministic (fresh episode, fixed clock, deterministic new ids), so equal
+        # call sequences (attempts of one blueprint, agents that solve it alike) replay once.
+        self._memo: OrderedDict[str, tuple[StateChangeRecord, list[ReplayedCall]]] = OrderedDict()
+        self.memo_size = memo_size
+        self.replays = 0
+        self.memo_hits = 0
         self.limits = {
             "ngram_size": ngram_size,
             "max_repetition_ratio": max_repetition_ratio,
@@ -70,7 +85,7 @@ class EnvironmentValidator:
             )
         # Stage 2: replay on a fresh episode; the final state must be the gold state.
         try:
-            state, replayed = replay(tid, self.env_id, self.open_episode, calls, self.tools)
+            state, replayed = self._replay(tid, calls)
         except Exception as exc:  # a runtime fault is a verdict with its reason, never a lost trajectory
             return outcome(
                 Verdict.reject(
@@ -96,3 +111,18 @@ class EnvironmentValidator:
                 verdict = Verdict.reject(tid, "exact_match", "wrong_read_sequence", **mismatch)
                 return outcome(verdict, valid=True, aligned=True, state=state)
         return outcome(Verdict.accept(tid), valid=True, aligned=True, exact=True, state=state)
+
+    def _replay(self, tid: str, calls: list[ParsedCall]) -> tuple[StateChangeRecord, list[ReplayedCall]]:
+        key = canonical_json([(c.name, c.arguments) for c in calls])
+        hit = self._memo.get(key)
+        if hit is not None:
+            self.memo_hits += 1
+            self._memo.move_to_end(key)
+            return hit[0].model_copy(update={"trajectory_id": tid}), hit[1]
+        self.replays += 1
+        state, replayed = replay(tid, self.env_id, self.open_episode, calls, self.tools)
+        if self.memo_size:
+            self._memo[key] = (state, replayed)
+            if len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+        return state, replayed

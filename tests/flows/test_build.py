@@ -28,7 +28,9 @@ def test_build_flow_from_sample_catalog(home, prefect_harness) -> None:
         envs = con.execute("SELECT env_id, path, manifest, status, n_tools FROM environments").fetchall()
         n_domains = con.execute("SELECT count(*) FROM domains").fetchone()[0]
         tools = con.execute("SELECT working, count(*) FROM environment_tools GROUP BY 1").fetchall()
-        contract = con.execute("SELECT suite, success FROM contract_results WHERE run_id = ?", [out["run_id"]]).fetchone()
+        contract = con.execute(
+            "SELECT suite, success FROM contract_results WHERE run_id = ?", [out["run_id"]]
+        ).fetchone()
     assert n_domains == out["domains"] and contract == ("environment_tables", True)
     assert dict(tools)[True] == out["working_tools"]
     accepted = [e for e in envs if e[3] == "accepted"]

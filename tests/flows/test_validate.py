@@ -88,7 +88,9 @@ def test_validate_flow_stores_verdicts_contracts_funnel_and_is_idempotent(home, 
                 "SELECT trajectory_id, verdict, stage, reason_code, accepted_for_export, state_changes FROM validations"
             ).fetchall()
         }
-        suites = con.execute("SELECT suite, success, docs_path FROM contract_results ORDER BY suite").fetchall()
+        suites = con.execute(
+            "SELECT suite, success, docs_path FROM contract_results ORDER BY suite"
+        ).fetchall()
     assert rows[good.trajectory_id][:4] == ("accepted", None, None, True)
     assert json.loads(rows[good.trajectory_id][4])[0]["after"]["status"] == "cancelled"
     assert rows["wrong-state"][:4] == ("rejected", "state_alignment", "wrong_final_state", False)
@@ -98,7 +100,11 @@ def test_validate_flow_stores_verdicts_contracts_funnel_and_is_idempotent(home, 
         "expect_column_values_to_be_in_set:table_declared",
         False,
     )
-    assert [(s, ok) for s, ok, _ in suites] == [("state_changes", False), ("trajectories", True)]
+    assert [(s, ok) for s, ok, _ in suites] == [
+        ("environment_tables", True),
+        ("state_changes", False),
+        ("trajectories", True),
+    ]
     assert all(Path(p).is_file() and first["run_id"] in p for _, _, p in suites)
 
     funnel = {r["domain"]: r for r in first["funnel"]}
@@ -117,7 +123,7 @@ def test_validate_flow_stores_verdicts_contracts_funnel_and_is_idempotent(home, 
     again = validate()
     assert again["validated"] == 0 and again["up_to_date"] == 3
     with wh.connect(read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM contract_results").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM contract_results").fetchone()[0] == 3
         assert con.execute("SELECT count(*) FROM validations").fetchone()[0] == 3
 
     # A new trajectory: only it is validated.

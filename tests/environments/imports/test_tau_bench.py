@@ -31,7 +31,10 @@ def test_tables_and_tools(retail):
 
 def test_gold_actions_replay(retail):
     manifest, directory, derived = retail
-    test_split = {"tools": derived["tools"], "tasks": {"retail/tasks_test": derived["tasks"]["retail/tasks_test"]}}
+    test_split = {
+        "tools": derived["tools"],
+        "tasks": {"retail/tasks_test": derived["tasks"]["retail/tasks_test"]},
+    }
     report = replay_gold(manifest, test_split, directory=directory)
     print(report.as_dict())
     assert report.n_tasks == 115
@@ -47,13 +50,44 @@ def test_semantics_follow_tau_bench(retail):
         assert order["status"] == "processed" and order["items"][0]["options"]["capacity"] == "1000ml"
         bad = ep.call("cancel_pending_order", {"order_id": "#W2611340", "reason": "no longer needed"})
         assert bad.error == "Error: non-pending order cannot be cancelled"
-        pending = ep.query("SELECT o.order_id, o.user_id, p.payment_method_id, p.amount FROM orders o JOIN payment_history p"
-                           " USING (order_id) WHERE o.status = 'pending' AND p.payment_method_id LIKE 'gift_card%' ORDER BY 1 LIMIT 1")[0]
-        before = ep.call("get_user_details", {"user_id": pending["user_id"]}).content["payment_methods"][pending["payment_method_id"]]["balance"]
-        done = ep.call("cancel_pending_order", {"order_id": pending["order_id"], "reason": "ordered by mistake"})
-        assert done.ok and done.content["status"] == "cancelled"
-        assert done.content["payment_history"][-1]["transaction_type"] == "refund"
-        after = ep.call("get_user_details", {"user_id": pending["user_id"]}).content["payment_methods"][pending["payment_method_id"]]["balance"]
+        pending = ep.query(
+            "SELECT order_id, user_id, json_extract_string(payment_history, '$[0].payment_method_id') AS pm,"
+            " CAST(json_extract_string(payment_history, '$[0].amount') AS DOUBLE) AS amount FROM orders"
+            " WHERE status = 'pending' AND json_extract_string(payment_history, '$[0].payment_method_id') LIKE 'gift_card%'"
+            " ORDER BY order_id LIMIT 1"
+        )[0]
+        before = ep.call("get_user_details", {"user_id": pending["user_id"]}).content["payment_methods"][
+            pending["pm"]
+        ]["balance"]
+        done = ep.call(
+            "cancel_pending_order", {"order_id": pending["order_id"], "reason": "ordered by mistake"}
+        )
+        assert (
+            done.ok
+            and done.content["status"] == "cancelled"
+            and done.content["cancel_reason"] == "ordered by mistake"
+        )
+        assert done.content["payment_history"][-1] == {
+            "transaction_type": "refund",
+            "amount": pending["amount"],
+            "payment_method_id": pending["pm"],
+        }
+        after = ep.call("get_user_details", {"user_id": pending["user_id"]}).content["payment_methods"][
+            pending["pm"]
+        ]["balance"]
         assert after == pytest.approx(round(before + pending["amount"], 2))
-        assert {c.table for c in ep.diff()} == {"orders", "payment_history", "payment_methods"}
+        assert {(c.table, c.op) for c in ep.diff()} == {("orders", "update"), ("users", "update")}
+        # exchange: the k-th occurrence bookkeeping and the price difference
+        ok = ep.call(
+            "exchange_delivered_order_items",
+            {
+                "order_id": "#W2378156",
+                "item_ids": ["1151293680", "4983901480"],
+                "new_item_ids": ["7706410293", "7747408585"],
+                "payment_method_id": "credit_card_9513926",
+            },
+        )
+        assert ok.ok and ok.content["status"] == "exchange requested"
+        assert ok.content["exchange_new_items"] == ["7706410293", "7747408585"]
+        assert isinstance(ok.content["exchange_price_difference"], float)
         assert ep.call("calculate", {"expression": "1+1"}).error_code == "unknown_tool"

@@ -62,7 +62,15 @@ def test_refused_writes(sql):
 
 
 def _program(**kw) -> ToolProgram:
-    base = {"name": "t", "kind": "write", "writes": (WriteStatement(sql="UPDATE orders SET status = $status WHERE order_id = $order_id", table="orders"),)}
+    base = {
+        "name": "t",
+        "kind": "write",
+        "writes": (
+            WriteStatement(
+                sql="UPDATE orders SET status = $status WHERE order_id = $order_id", table="orders"
+            ),
+        ),
+    }
     return ToolProgram(**{**base, **kw})
 
 
@@ -74,8 +82,26 @@ def test_program_rules():
     with pytest.raises(ProgramError, match="read program must not write"):
         check_program(_program(kind="read", result="SELECT 1"), TABLES, PARAMS)
     with pytest.raises(ProgramError, match="declared customers"):
-        check_program(_program(writes=(WriteStatement(sql="DELETE FROM orders WHERE order_id = $order_id", table="customers"),)), TABLES, PARAMS)
+        check_program(
+            _program(
+                writes=(
+                    WriteStatement(sql="DELETE FROM orders WHERE order_id = $order_id", table="customers"),
+                )
+            ),
+            TABLES,
+            PARAMS,
+        )
     with pytest.raises(ProgramError, match="unknown parameters"):
-        check_program(_program(preconditions=(Precondition(sql="SELECT 1 FROM orders WHERE x = $nope", error="e"),)), TABLES, PARAMS)
+        check_program(
+            _program(preconditions=(Precondition(sql="SELECT 1 FROM orders WHERE x = $nope", error="e"),)),
+            TABLES,
+            PARAMS,
+        )
     # the runtime's implicit parameters are known
-    check_program(_program(writes=(WriteStatement(sql="INSERT INTO orders (order_id) VALUES ($_new_id)", table="orders"),)), TABLES, PARAMS)
+    check_program(
+        _program(
+            writes=(WriteStatement(sql="INSERT INTO orders (order_id) VALUES ($_new_id)", table="orders"),)
+        ),
+        TABLES,
+        PARAMS,
+    )

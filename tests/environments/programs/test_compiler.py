@@ -11,12 +11,25 @@ from envscale.environments.schema.infer import infer_schema
 
 
 def _tool(name, props, required, kind="unknown"):
-    return SimpleNamespace(name=name, description="", kind=kind, parameters={"type": "object", "properties": props, "required": required})
+    return SimpleNamespace(
+        name=name,
+        description="",
+        kind=kind,
+        parameters={"type": "object", "properties": props, "required": required},
+    )
 
 
 TOOLS = [
     _tool("get_booking", {"booking_id": {"type": "string"}}, ["booking_id"]),
-    _tool("create_booking", {"guest_id": {"type": "string"}, "nights": {"type": "integer", "minimum": 1}, "room": {"type": "string"}}, ["guest_id", "nights"]),
+    _tool(
+        "create_booking",
+        {
+            "guest_id": {"type": "string"},
+            "nights": {"type": "integer", "minimum": 1},
+            "room": {"type": "string"},
+        },
+        ["guest_id", "nights"],
+    ),
     _tool("cancel_booking", {"booking_id": {"type": "string"}}, ["booking_id"]),
     _tool("delete_guest", {"guest_id": {"type": "string"}}, ["guest_id"]),
     _tool("search_bookings", {"room": {"type": "string"}, "page": {"type": "integer"}}, []),
@@ -37,8 +50,14 @@ def test_programs_bind_every_argument():
         else:
             assert program.tables_written
     programs = {t.name: compile_plan(inferred.plans[t.name], inferred.schema) for t in TOOLS}
-    assert programs["cancel_booking"].kind == "write" and "'cancelled'" in programs["cancel_booking"].writes[0].sql
+    assert (
+        programs["cancel_booking"].kind == "write"
+        and "'cancelled'" in programs["cancel_booking"].writes[0].sql
+    )
     assert programs["create_booking"].preconditions[0].expect == "row"  # the guest must exist
     # deleting a guest still referenced by bookings is refused
     assert any(p.expect == "no_row" and "bookings" in p.sql for p in programs["delete_guest"].preconditions)
-    assert "LIMIT" in programs["search_bookings"].result and "$room IS NULL" in programs["search_bookings"].result
+    assert (
+        "LIMIT" in programs["search_bookings"].result
+        and "$room IS NULL" in programs["search_bookings"].result
+    )

@@ -12,15 +12,32 @@ from envscale.environments.builder import build_environment
 
 def shop_tools() -> list[SimpleNamespace]:
     def tool(name: str, kind: str, props: dict, required: list[str]) -> SimpleNamespace:
-        return SimpleNamespace(name=name, description=f"{name.replace('_', ' ')}.", kind=kind,
-                               parameters={"type": "object", "properties": props, "required": required})
+        return SimpleNamespace(
+            name=name,
+            description=f"{name.replace('_', ' ')}.",
+            kind=kind,
+            parameters={"type": "object", "properties": props, "required": required},
+        )
 
     s = {"type": "string"}
     return [
         tool("get_customer", "read", {"customer_id": s}, ["customer_id"]),
-        tool("update_customer_email", "write", {"customer_id": s, "email": {"type": "string", "format": "email"}}, ["customer_id", "email"]),
-        tool("create_order", "write", {"customer_id": s, "total": {"type": "number", "minimum": 0, "maximum": 1000},
-                                       "status": {"type": "string", "enum": ["pending", "shipped"]}}, ["customer_id", "total"]),
+        tool(
+            "update_customer_email",
+            "write",
+            {"customer_id": s, "email": {"type": "string", "format": "email"}},
+            ["customer_id", "email"],
+        ),
+        tool(
+            "create_order",
+            "write",
+            {
+                "customer_id": s,
+                "total": {"type": "number", "minimum": 0, "maximum": 1000},
+                "status": {"type": "string", "enum": ["pending", "shipped"]},
+            },
+            ["customer_id", "total"],
+        ),
         tool("get_order", "read", {"order_id": s}, ["order_id"]),
         tool("list_orders", "read", {"customer_id": s, "limit": {"type": "integer"}}, ["customer_id"]),
         tool("cancel_order", "write", {"order_id": s}, ["order_id"]),
@@ -31,7 +48,9 @@ def shop_tools() -> list[SimpleNamespace]:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory) -> SimpleNamespace:
     directory: Path = tmp_path_factory.mktemp("envs")
-    result = build_environment(shop_tools(), name="shop", environments_dir=directory, seed=7, rows_per_table=30)
+    result = build_environment(
+        shop_tools(), name="shop", environments_dir=directory, seed=7, rows_per_table=30
+    )
     assert result.accepted, result.manifest.selftest
     return SimpleNamespace(manifest=result.manifest, directory=directory, result=result)
 

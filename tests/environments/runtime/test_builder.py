@@ -21,7 +21,9 @@ def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_
     assert {t.name: t.writes for t in m.tools}["get_order"] == ()
     assert m.table_counts == {"customers": 30, "orders": 30}
     assert ("get_order", "cancel_order") in {(e.source, e.target) for e in m.edges}
-    again = build_environment(shop_tools(), name="shop", environments_dir=shop.directory, seed=7, rows_per_table=30)
+    again = build_environment(
+        shop_tools(), name="shop", environments_dir=shop.directory, seed=7, rows_per_table=30
+    )
     assert again.manifest.env_id == m.env_id and again.reused
     other = build_environment(shop_tools(), name="shop", environments_dir=tmp_path, seed=8, rows_per_table=30)
     assert other.manifest.env_id != m.env_id
@@ -29,9 +31,21 @@ def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_
 
 def test_bad_tools_are_dropped_with_reasons_and_small_domains_rejected(tmp_path, make_shop_tools):
     shop_tools = make_shop_tools
-    bad_schema = SimpleNamespace(name="weird", description="", kind="read", parameters={"type": "object", "properties": {"x": {"type": 5}}})
-    vague = SimpleNamespace(name="update_everything", description="", kind="write", parameters={"type": "object", "properties": {}})
-    result = build_environment([bad_schema, vague, shop_tools()[0]], name="tiny", environments_dir=tmp_path, min_working_tools=2)
+    bad_schema = SimpleNamespace(
+        name="weird",
+        description="",
+        kind="read",
+        parameters={"type": "object", "properties": {"x": {"type": 5}}},
+    )
+    vague = SimpleNamespace(
+        name="update_everything",
+        description="",
+        kind="write",
+        parameters={"type": "object", "properties": {}},
+    )
+    result = build_environment(
+        [bad_schema, vague, shop_tools()[0]], name="tiny", environments_dir=tmp_path, min_working_tools=2
+    )
     dropped = {d.name: (d.stage, d.reason) for d in result.manifest.dropped}
     assert dropped["weird"][0] == "schema" and dropped["update_everything"][0] == "compile"
     assert not result.accepted and result.db_path is None
@@ -49,43 +63,104 @@ def _llm(replies):
 
 
 DESIGN = {
-    "schema": {"tables": [{"name": "notes", "primary_key": ["note_id"], "columns": [
-        {"name": "note_id", "type": "VARCHAR", "nullable": False}, {"name": "body", "type": "VARCHAR"}]}]},
+    "schema": {
+        "tables": [
+            {
+                "name": "notes",
+                "primary_key": ["note_id"],
+                "columns": [
+                    {"name": "note_id", "type": "VARCHAR", "nullable": False},
+                    {"name": "body", "type": "VARCHAR"},
+                ],
+            }
+        ]
+    },
     "programs": [
-        {"name": "get_note", "kind": "read", "result": "SELECT * FROM notes WHERE note_id = $note_id", "result_mode": "row",
-         "empty_error": "no note {note_id}", "table": "notes", "action": "read",
-         "bindings": [{"param": "note_id", "role": "key", "table": "notes", "column": "note_id"}]},
+        {
+            "name": "get_note",
+            "kind": "read",
+            "result": "SELECT * FROM notes WHERE note_id = $note_id",
+            "result_mode": "row",
+            "empty_error": "no note {note_id}",
+            "table": "notes",
+            "action": "read",
+            "bindings": [{"param": "note_id", "role": "key", "table": "notes", "column": "note_id"}],
+        },
         # Fails at run time (a text key cast to an integer): self-test catches it.
-        {"name": "edit_note", "kind": "write", "table": "notes", "action": "update",
-         "writes": [{"sql": "UPDATE notes SET body = $body WHERE note_id = CAST($note_id AS INTEGER)", "table": "notes"}],
-         "bindings": [{"param": "note_id", "role": "key", "table": "notes", "column": "note_id"},
-                      {"param": "body", "role": "column", "table": "notes", "column": "body"}]},
+        {
+            "name": "edit_note",
+            "kind": "write",
+            "table": "notes",
+            "action": "update",
+            "writes": [
+                {
+                    "sql": "UPDATE notes SET body = $body WHERE note_id = CAST($note_id AS INTEGER)",
+                    "table": "notes",
+                }
+            ],
+            "bindings": [
+                {"param": "note_id", "role": "key", "table": "notes", "column": "note_id"},
+                {"param": "body", "role": "column", "table": "notes", "column": "body"},
+            ],
+        },
     ],
 }
 NOTE_TOOLS = [
-    SimpleNamespace(name="get_note", description="", kind="read", parameters={"type": "object", "properties": {"note_id": {"type": "string"}}, "required": ["note_id"]}),
-    SimpleNamespace(name="edit_note", description="", kind="write", parameters={"type": "object", "properties": {"note_id": {"type": "string"}, "body": {"type": "string"}}, "required": ["note_id", "body"]}),
+    SimpleNamespace(
+        name="get_note",
+        description="",
+        kind="read",
+        parameters={"type": "object", "properties": {"note_id": {"type": "string"}}, "required": ["note_id"]},
+    ),
+    SimpleNamespace(
+        name="edit_note",
+        description="",
+        kind="write",
+        parameters={
+            "type": "object",
+            "properties": {"note_id": {"type": "string"}, "body": {"type": "string"}},
+            "required": ["note_id", "body"],
+        },
+    ),
 ]
 
 
 def test_llm_design_selftest_failure_then_repair(tmp_path):
-    no_repair = build_environment(NOTE_TOOLS, name="notes", environments_dir=tmp_path, min_working_tools=1,
-                                  schema_designer=_llm([json.dumps(DESIGN)]))
+    no_repair = build_environment(
+        NOTE_TOOLS,
+        name="notes",
+        environments_dir=tmp_path,
+        min_working_tools=1,
+        schema_designer=_llm([json.dumps(DESIGN)]),
+    )
     assert no_repair.manifest.db_schema.origin == "llm"
     failed = {t.name: t for t in no_repair.manifest.selftest.tools}["edit_note"]
     assert not failed.ok and failed.reason.startswith("execution_error")
-    fixed = dict(DESIGN["programs"][1], writes=[{"sql": "UPDATE notes SET body = $body WHERE note_id = $note_id", "table": "notes"}])
-    repaired = build_environment(NOTE_TOOLS, name="notes", environments_dir=tmp_path / "r", min_working_tools=2,
-                                 schema_designer=_llm([json.dumps(DESIGN)]), repairer=_llm([json.dumps(fixed)]))
+    fixed = dict(
+        DESIGN["programs"][1],
+        writes=[{"sql": "UPDATE notes SET body = $body WHERE note_id = $note_id", "table": "notes"}],
+    )
+    repaired = build_environment(
+        NOTE_TOOLS,
+        name="notes",
+        environments_dir=tmp_path / "r",
+        min_working_tools=2,
+        schema_designer=_llm([json.dumps(DESIGN)]),
+        repairer=_llm([json.dumps(fixed)]),
+    )
     test = {t.name: t for t in repaired.manifest.selftest.tools}["edit_note"]
     assert test.ok and test.repaired and repaired.accepted
     with open_episode(repaired.manifest, directory=tmp_path / "r") as ep:
         note = ep.query("SELECT note_id FROM notes LIMIT 1")[0]["note_id"]
-        assert ep.call("edit_note", {"note_id": note, "body": "hello"}).content == [{"note_id": note, "body": "hello"}]
+        assert ep.call("edit_note", {"note_id": note, "body": "hello"}).content == [
+            {"note_id": note, "body": "hello"}
+        ]
 
 
 def test_broken_llm_design_falls_back_to_rules(tmp_path, make_shop_tools):
     shop_tools = make_shop_tools
-    result = build_environment(shop_tools(), name="shop", environments_dir=tmp_path, schema_designer=_llm(["not json"]))
+    result = build_environment(
+        shop_tools(), name="shop", environments_dir=tmp_path, schema_designer=_llm(["not json"])
+    )
     assert result.accepted and result.manifest.db_schema.origin == "rules"
     assert result.manifest.source["schema_origin"].startswith("rules (llm fallback")

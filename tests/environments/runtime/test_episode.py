@@ -132,7 +132,9 @@ def test_256_concurrent_episodes_match_sequential(shop):
     env = load_environment(shop.manifest, directory=shop.directory)
     with env.open_episode() as probe:
         orders = [r["order_id"] for r in probe.query('SELECT "order_id" FROM "orders" ORDER BY "order_id"')]
-        customers = [r["customer_id"] for r in probe.query('SELECT "customer_id" FROM "customers" ORDER BY 1')]
+        customers = [
+            r["customer_id"] for r in probe.query('SELECT "customer_id" FROM "customers" ORDER BY 1')
+        ]
 
     def script(i: int) -> list[tuple[str, dict]]:
         # Many episodes touch the same rows on purpose (conflicts must not leak).

@@ -50,7 +50,9 @@ def test_python_objects_are_not_scannable(con):
 
 def test_in_memory_sandbox_is_locked_too():
     c = sandbox.connect()
-    settings = dict(c.execute(
-        "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', 'lock_configuration')"
-    ).fetchall())
+    settings = dict(
+        c.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', 'lock_configuration')"
+        ).fetchall()
+    )
     assert settings == {"enable_external_access": "false", "lock_configuration": "true"}

@@ -15,15 +15,31 @@ from envscale.environments.seeding import seed_rows
 
 
 def _tool(name, props, required, kind="unknown"):
-    return SimpleNamespace(name=name, description=name, kind=kind, parameters={"type": "object", "properties": props, "required": required})
+    return SimpleNamespace(
+        name=name,
+        description=name,
+        kind=kind,
+        parameters={"type": "object", "properties": props, "required": required},
+    )
 
 
 TOOLS = [
     _tool("get_order", {"order_id": {"type": "string"}}, ["order_id"]),
-    _tool("create_order", {"customer_id": {"type": "string"}, "total": {"type": "number", "minimum": 0, "maximum": 500},
-                           "priority": {"type": "string", "enum": ["low", "high"]}}, ["customer_id", "total"]),
+    _tool(
+        "create_order",
+        {
+            "customer_id": {"type": "string"},
+            "total": {"type": "number", "minimum": 0, "maximum": 500},
+            "priority": {"type": "string", "enum": ["low", "high"]},
+        },
+        ["customer_id", "total"],
+    ),
     _tool("getCustomer", {"customerId": {"type": "string"}}, ["customerId"]),
-    _tool("update_order_note", {"order_id": {"type": "string"}, "note": {"type": "string"}, "quantity": {"type": "integer"}}, ["order_id"]),
+    _tool(
+        "update_order_note",
+        {"order_id": {"type": "string"}, "note": {"type": "string"}, "quantity": {"type": "integer"}},
+        ["order_id"],
+    ),
 ]
 
 
@@ -32,7 +48,14 @@ def test_ids_become_tables_keys_and_foreign_keys():
     schema = inferred.schema
     orders = schema.table("orders")
     assert orders.primary_key == ("order_id",)
-    assert {c.name for c in orders.columns} >= {"order_id", "customer_id", "total", "priority", "note", "quantity"}
+    assert {c.name for c in orders.columns} >= {
+        "order_id",
+        "customer_id",
+        "total",
+        "priority",
+        "note",
+        "quantity",
+    }
     fk = orders.foreign_keys[0]
     assert (fk.columns, fk.ref_table, fk.ref_columns) == (("customer_id",), "customers", ("customer_id",))
     assert schema.table("customers").primary_key == ("customer_id",)
@@ -40,7 +63,9 @@ def test_ids_become_tables_keys_and_foreign_keys():
     assert (total.type, total.minimum, total.maximum) == ("DOUBLE", 0, 500)
     assert orders.column("priority").enum == ("low", "high")
     assert orders.column("quantity").type == "BIGINT"
-    assert [t.name for t in schema.parents_first()].index("customers") < [t.name for t in schema.parents_first()].index("orders")
+    assert [t.name for t in schema.parents_first()].index("customers") < [
+        t.name for t in schema.parents_first()
+    ].index("orders")
     assert inferred.plans["create_order"].action == "create" and inferred.plans["get_order"].action == "read"
     assert inferred.plans["getCustomer"].key_param == "customerId"
     con = duckdb.connect()
@@ -75,22 +100,57 @@ def _fake_llm(reply: str):
 
 def test_llm_design_is_validated_and_compiled():
     design = {
-        "schema": {"tables": [{"name": "orders", "primary_key": ["order_id"],
-                               "columns": [{"name": "order_id", "type": "VARCHAR", "nullable": False}, {"name": "note", "type": "VARCHAR"}]}]},
+        "schema": {
+            "tables": [
+                {
+                    "name": "orders",
+                    "primary_key": ["order_id"],
+                    "columns": [
+                        {"name": "order_id", "type": "VARCHAR", "nullable": False},
+                        {"name": "note", "type": "VARCHAR"},
+                    ],
+                }
+            ]
+        },
         "programs": [
-            {"name": "get_order", "kind": "read", "result": "SELECT * FROM orders WHERE order_id = $order_id", "result_mode": "row"},
-            {"name": "update_order_note", "kind": "write", "writes": [{"sql": "UPDATE orders SET note = $note WHERE order_id = $order_id", "table": "orders"}]},
-            {"name": "create_order", "kind": "write", "writes": [{"sql": "COPY orders TO 'x.csv'", "table": "orders"}]},
+            {
+                "name": "get_order",
+                "kind": "read",
+                "result": "SELECT * FROM orders WHERE order_id = $order_id",
+                "result_mode": "row",
+            },
+            {
+                "name": "update_order_note",
+                "kind": "write",
+                "writes": [
+                    {"sql": "UPDATE orders SET note = $note WHERE order_id = $order_id", "table": "orders"}
+                ],
+            },
+            {
+                "name": "create_order",
+                "kind": "write",
+                "writes": [{"sql": "COPY orders TO 'x.csv'", "table": "orders"}],
+            },
         ],
     }
     llm = _fake_llm("Here you go:\n```json\n" + json.dumps(design) + "\n```")
     schema, programs, rejected = propose_design(TOOLS, llm)
     assert schema.origin == "llm" and set(programs) == {"get_order", "update_order_note"}
-    assert rejected["create_order"].startswith("llm_program_invalid") and rejected["getCustomer"] == "llm_program_missing"
+    assert (
+        rejected["create_order"].startswith("llm_program_invalid")
+        and rejected["getCustomer"] == "llm_program_missing"
+    )
     assert all(p.origin == "llm" for p in programs.values())
 
 
-@pytest.mark.parametrize("reply", ["no json here", '{"schema": {"tables": []}}', '{"schema": {"tables": [{"name": "Bad Name"}]}, "programs": []}'])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "no json here",
+        '{"schema": {"tables": []}}',
+        '{"schema": {"tables": [{"name": "Bad Name"}]}, "programs": []}',
+    ],
+)
 def test_broken_llm_design_raises_so_the_builder_falls_back(reply):
     with pytest.raises((DesignError, ValueError)):
         propose_design(TOOLS, _fake_llm(reply))

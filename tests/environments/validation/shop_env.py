@@ -1,9 +1,10 @@
 """A small, real shop environment for validation tests: hand-written programs over DuckDB.
 
-Two tools are deliberately flawed the way a generated environment can be:
+Three tools are deliberately flawed the way a generated environment can be:
 ``add_note`` writes ``audit_log`` while its manifest declares only ``orders``,
-and ``set_quantity`` accepts any integer although ``orders.quantity`` is
-bounded 1..100. State alignment cannot see either; the contracts must.
+``set_quantity`` accepts any integer although ``orders.quantity`` is bounded
+1..100, and ``remove_customer`` leaves the customer's orders dangling. State
+alignment cannot see any of them; the contracts must.
 """
 
 from __future__ import annotations
@@ -100,6 +101,13 @@ TOOLS = (
         writes=("orders",),
     ),
     EnvTool(
+        name="remove_customer",
+        description="Delete a customer.",
+        parameters=_obj({"customer_id": {"type": "string"}}, ["customer_id"]),
+        kind="write",
+        writes=("customers",),  # the flaw: leaves the customer's orders dangling
+    ),
+    EnvTool(
         name="add_note",
         description="Attach a note to an order.",
         parameters=_obj({"order_id": _ID, "note": {"type": "string"}}, ["order_id", "note"]),
@@ -157,6 +165,15 @@ PROGRAMS = (
             WriteStatement(
                 sql="UPDATE orders SET quantity = $quantity WHERE order_id = $order_id", table="orders"
             ),
+        ),
+        result_mode="row",
+        origin="hand",
+    ),
+    ToolProgram(
+        name="remove_customer",
+        kind="write",
+        writes=(
+            WriteStatement(sql="DELETE FROM customers WHERE customer_id = $customer_id", table="customers"),
         ),
         result_mode="row",
         origin="hand",

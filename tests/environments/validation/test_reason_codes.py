@@ -22,6 +22,7 @@ def _cases(shop) -> dict[str, tuple[Any, Any, tuple[str, str | None, str | None]
     read = shop.blueprint(("get_order", {"order_id": "o1"}), ("get_customer", {"customer_id": "c1"}))
     note = shop.blueprint(("add_note", {"order_id": "o3", "note": "gift wrap"}))
     bulk = shop.blueprint(("set_quantity", {"order_id": "o3", "quantity": 500}))
+    orphan = shop.blueprint(("remove_customer", {"customer_id": "c2"}))
     base = shop.reverse(cancel)
 
     def convo(*middle: dict[str, Any], final: dict[str, Any] | None = FINAL, attempt: int = 0, **update: Any):
@@ -130,6 +131,11 @@ def _cases(shop) -> dict[str, tuple[Any, Any, tuple[str, str | None, str | None]
             bulk,
             ("quarantined", "contract", "expect_column_pair_values_a_to_be_greater_than_b:maximum,value_num"),
         ),
+        "dangling_reference": (
+            shop.reverse(orphan),
+            orphan,
+            ("quarantined", "contract", "expect_column_values_to_be_in_set:refs_resolve"),
+        ),
     }
     return cases
 
@@ -151,7 +157,9 @@ def test_every_reason_code_gets_exactly_its_verdict(shop, tmp_path):
     for name, (_, _, expected) in cases.items():
         v = got[name]
         assert (v.verdict, v.stage, v.reason_code) == expected, (name, v)
-    assert report.quarantined == 2
+    assert report.quarantined == 3
+    dangling = got["dangling_reference"].evidence["contracts"]["environment_tables"]["rows"]
+    assert [(r["table"], r["key"]) for r in dangling] == [("orders", '["o3"]')]
     assert (tmp_path / "docs" / "state_changes" / "index.html").exists()
 
     by_id = {o.trajectory_id: o for o in outcomes}

@@ -1,0 +1,207 @@
+"""Warehouse integrity: the checks a crash, a kill or two writers at once must never break.
+
+``check_warehouse`` lists problems (an empty list = healthy): unreadable tables,
+primary-key and unique-key duplicates, JSON columns that do not parse, rows whose
+parents are missing (a trajectory without its task or blueprint, ...), duplicate
+synthesis keys, and runs left 'running' by a process that is gone.
+
+A run row records its owner (host, pid, process start time); ``reap_dead_runs``
+marks the runs of dead owners 'interrupted', and every flow calls it on start, so
+a rerun after a kill leaves no phantom 'running' run behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from envscale.warehouse import Warehouse
+
+# (child table, child column, parent table, parent column): every non-null child value must exist.
+REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    ("blueprints", "env_id", "environments", "env_id"),
+    ("tasks", "blueprint_id", "blueprints", "blueprint_id"),
+    ("tasks", "env_id", "environments", "env_id"),
+    ("trajectories", "task_id", "tasks", "task_id"),
+    ("trajectories", "blueprint_id", "blueprints", "blueprint_id"),
+    ("trajectories", "env_id", "environments", "env_id"),
+    ("validations", "trajectory_id", "trajectories", "trajectory_id"),
+    ("environments", "domain_id", "domains", "domain_id"),
+)
+# Rows of these tables name the run that wrote them.
+RUN_TABLES = (
+    "tools",
+    "rejected_tools",
+    "domains",
+    "environments",
+    "blueprints",
+    "tasks",
+    "trajectories",
+    "validations",
+    "datasets",
+)
+
+
+# -- run owners ------------------------------------------------------------------
+def current_owner() -> dict[str, Any]:
+    """This process as a run owner: host, pid and start time (pids are reused; start times tell them apart)."""
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid)}
+
+
+def owner_alive(owner: dict[str, Any] | None) -> bool | None:
+    """Whether the owning process still runs; None when it cannot be told (another host, no owner)."""
+    if not owner or owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+        return None
+    pid = owner["pid"]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        pass
+    start = _start_time(pid)
+    if owner.get("start") is not None and start is not None and start != owner["start"]:
+        return False  # the pid now belongs to another process
+    return not _is_zombie(pid)
+
+
+def _start_time(pid: int) -> int | None:
+    """Clock ticks since boot when ``pid`` started (Linux /proc); None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its closing one.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] == "Z"
+
+
+def dead_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(run_id, flow, owner)`` of runs marked 'running' whose owner process is gone."""
+    rows = con.execute("SELECT run_id, flow, owner FROM runs WHERE status = 'running'").fetchall()
+    out = []
+    for run_id, flow, owner in rows:
+        parsed = json.loads(owner) if owner else None
+        if owner_alive(parsed) is False:
+            out.append((run_id, flow, parsed))
+    return out
+
+
+def reap_dead_runs(wh: Warehouse) -> list[str]:
+    """Mark runs left 'running' by dead processes as 'interrupted'; returns their run ids."""
+    from envscale.warehouse import _now
+
+    with wh.transaction() as con:
+        dead = dead_runs(con)
+        for run_id, _, owner in dead:
+            con.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE run_id = ?",
+                [_now(), f"process {owner['pid']} on {owner['host']} died before the run finished", run_id],
+            )
+    return [run_id for run_id, *_ in dead]
+
+
+# -- checks ------------------------------------------------------------------------
+def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
+    """Every integrity problem of the warehouse, as readable lines; [] when healthy."""
+    problems: list[str] = []
+    pending = wh.pending_migrations()
+    if pending:
+        problems.append(f"migrations not applied: {', '.join(pending)}")
+    with wh.connect(read_only=read_only) as con:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+        }
+        for table in sorted(tables):
+            try:
+                con.execute(f'SELECT count(*), sum(hash(t)) FROM "{table}" t').fetchall()
+            except Exception as exc:  # noqa: BLE001 - a corrupt block surfaces as any DuckDB error
+                problems.append(f"{table}: unreadable ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        problems += _key_duplicates(con, tables)
+        problems += _bad_json(con, tables)
+        for child, column, parent, key in REFERENCES:
+            if child in tables and parent in tables:
+                n, example = con.execute(
+                    f'SELECT count(*), any_value(c."{column}") FROM "{child}" c WHERE c."{column}" IS NOT NULL'
+                    f' AND NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")'
+                ).fetchone()
+                if n:
+                    problems.append(f"{child}: {n} row(s) whose {column} is missing from {parent} (e.g. {example!r})")
+        for table in RUN_TABLES:
+            if table in tables and "runs" in tables:
+                n, example = con.execute(
+                    f'SELECT count(*), any_value(c.run_id) FROM "{table}" c WHERE c.run_id IS NOT NULL'
+                    " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = c.run_id)"
+                ).fetchone()
+                if n:
+                    problems.append(f"{table}: {n} row(s) written by an unknown run (e.g. {example!r})")
+        if "trajectories" in tables:
+            n, example = con.execute(
+                "SELECT count(*), any_value(k) FROM (SELECT env_id || '/' || blueprint_id || '/' || attempt || '/' || mode"
+                " AS k FROM trajectories GROUP BY ALL HAVING count(*) > 1)"
+            ).fetchone()
+            if n:
+                problems.append(f"trajectories: {n} (env, blueprint, attempt, mode) key(s) played twice (e.g. {example})")
+        if "runs" in tables:
+            has_owner = con.execute(
+                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'runs' AND column_name = 'owner'"
+            ).fetchone()[0]
+            if has_owner:
+                for run_id, flow, owner in dead_runs(con):
+                    problems.append(
+                        f"runs: {run_id} ({flow}) is 'running' but its process {owner['pid']} on {owner['host']} is gone"
+                    )
+    return problems
+
+
+def _key_duplicates(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
+    out = []
+    rows = con.execute(
+        "SELECT table_name, constraint_type, constraint_column_names FROM duckdb_constraints()"
+        " WHERE schema_name = 'main' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+    ).fetchall()
+    for table, kind, columns in rows:
+        if table not in tables or not columns:
+            continue
+        cols = ", ".join(f'"{c}"' for c in columns)
+        n, example = con.execute(
+            f'SELECT count(*), any_value(k) FROM (SELECT ({cols})::VARCHAR AS k FROM "{table}"'
+            f" GROUP BY {cols} HAVING count(*) > 1)"
+        ).fetchone()
+        if n:
+            out.append(f"{table}: {n} duplicate {kind.lower()} value(s) on ({', '.join(columns)}) (e.g. {example})")
+    return out
+
+
+def _bad_json(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
+    out = []
+    by_table: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND data_type = 'JSON'"
+    ).fetchall():
+        if table in tables:
+            by_table.setdefault(table, []).append(column)
+    for table, columns in sorted(by_table.items()):
+        for column in columns:
+            n = con.execute(
+                f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL AND NOT json_valid("{column}")'
+            ).fetchone()[0]
+            if n:
+                out.append(f"{table}.{column}: {n} value(s) are not valid JSON")
+    return out

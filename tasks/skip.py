@@ -1,0 +1,36 @@
+"""Skip-if-unchanged: a stage whose inputs (content hash) equal those of its newest completed run.
+
+Used by stages without their own idempotence (evaluate, promote). Ingest,
+build, synthesize, validate and train already make a rerun cheap on their own
+(content-addressed rows, environment reuse, resume keys, training keys), so
+they do their (near no-op) work instead of trusting an old summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envscale.tasks.run_context import RunContext
+
+
+def skip_unchanged(ctx: RunContext, flow: str, input_hash: str) -> dict[str, Any] | None:
+    """Record ``input_hash`` on this run; the previous summary when the newest completed run had the same one.
+
+    Only the newest completed run counts: a later run over other inputs may
+    have changed what the stage produced (e.g. moved an alias), so an older
+    identical run is no reason to skip.
+    """
+    wh = ctx.warehouse
+    with wh.transaction() as con:
+        con.execute("UPDATE runs SET input_hash = ? WHERE run_id = ?", [input_hash, ctx.run_id])
+    previous = wh.last_completed_run(flow, input_hash)
+    if previous is None:
+        return None
+    with wh.connect() as con:
+        newest = con.execute(
+            "SELECT run_id FROM runs WHERE flow = ? AND status = 'completed' ORDER BY started_at DESC LIMIT 1",
+            [flow],
+        ).fetchone()
+    if newest is None or newest[0] != previous["run_id"]:
+        return None
+    return {**previous["summary"], "skipped": True, "same_as_run": previous["run_id"]}
