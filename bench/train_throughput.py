@@ -218,7 +218,7 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
     else:  # envscale (mirrors envscale.models.training.sft_config on a GPU); -padded: the same without packing
         cfg = SFTConfig(
             **common,
-            packing=setting == "envscale",
+            packing=setting == "envscale" and on_gpu,  # device_plan: packing only on a GPU
             bf16=on_gpu,
             gradient_checkpointing=False,
             per_device_train_batch_size=args.batch[model_name],

@@ -7,11 +7,17 @@ always point at existing rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 from typing import Any
 
 from envscale.environments.schema.model import Column, SchemaModel, Table
+
+# Dates are drawn around a fixed day (the runtime's default clock), never around
+# today: the same env_id must always hold the same rows.
+_TODAY = dt.datetime(2024, 5, 15, 15, 0, 0)
+_YEAR = dt.timedelta(days=365)
 
 _LOCAL = threading.local()
 
@@ -101,9 +107,13 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     if t == "JSON":
         return "[]" if name.endswith("s") else "{}"
     if t == "DATE":
-        return fake.date_between(start_date="-2y", end_date="+1y").isoformat()
+        return fake.date_between(
+            start_date=(_TODAY - 2 * _YEAR).date(), end_date=(_TODAY + _YEAR).date()
+        ).isoformat()
     if t == "TIMESTAMP":
-        return fake.date_time_between(start_date="-2y", end_date="now").isoformat(sep=" ", timespec="seconds")
+        return fake.date_time_between(start_date=_TODAY - 2 * _YEAR, end_date=_TODAY).isoformat(
+            sep=" ", timespec="seconds"
+        )
     hint = col.format or ""
     generators = {
         "email": fake.email,
@@ -123,11 +133,13 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
         "currency": fake.currency_code,
         "company": fake.company,
         "color": fake.color_name,
-        "date": lambda: fake.date_between(start_date="-1y", end_date="+1y").isoformat(),
-        "date-time": lambda: fake.date_time_between(start_date="-1y", end_date="now").isoformat(
+        "date": lambda: fake.date_between(
+            start_date=(_TODAY - _YEAR).date(), end_date=(_TODAY + _YEAR).date()
+        ).isoformat(),
+        "date-time": lambda: fake.date_time_between(start_date=_TODAY - _YEAR, end_date=_TODAY).isoformat(
             timespec="seconds"
         ),
-        "time": lambda: fake.time(pattern="%H:%M"),
+        "time": lambda: fake.time(pattern="%H:%M", end_datetime=_TODAY),
         "status": lambda: rng.choice(_STATUS),
         "money": lambda: f"{rng.uniform(1, 500):.2f}",
         "uuid": fake.uuid4,

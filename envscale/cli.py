@@ -130,14 +130,27 @@ def validate(
     """Validate trajectories: validity, state alignment, exact match, data contracts."""
     result = _run_stage("validate", environments=env or None, contracts=False if no_contracts else None)
     if isinstance(result, dict) and result.get("funnel"):
-        steps = ("synthesized", "valid", "state_aligned", "exact_match", "contract_clean", "rejected", "quarantined")
-        table = Table(title="validation funnel")
+        columns = {
+            "synthesized": "synth",
+            "valid": "valid",
+            "state_aligned": "aligned",
+            "exact_match": "exact",
+            "contract_clean": "clean",
+            "rejected": "rejected",
+            "quarantined": "quarant.",
+        }
+        table = Table(title="validation funnel (synthesized → valid → state-aligned → exact-match → contract-clean)")
         table.add_column("domain")
-        for step in steps:
-            table.add_column(step.replace("_", "-"), justify="right")
+        for label in columns.values():
+            table.add_column(label, justify="right")
         for row in result["funnel"]:
-            table.add_row(row["domain"], *(str(row[s]) for s in steps), style="bold" if row["domain"] == "overall" else None)
+            table.add_row(
+                row["domain"],
+                *(str(row[s]) for s in columns),
+                style="bold" if row["domain"] == "overall" else None,
+            )
         console.print(table)
+    if isinstance(result, dict):
         console.print(
             f"validated {result.get('validated', 0)} (up to date {result.get('up_to_date', 0)}): "
             f"accepted {result.get('accepted', 0)}, rejected {result.get('rejected', 0)}, "
@@ -146,9 +159,19 @@ def validate(
 
 
 @app.command()
-def train() -> None:
+def train(
+    base_model: Annotated[
+        str | None, typer.Option("--base-model", help="'smollm2', a local HF dir, a .gguf file or models:/… URI.")
+    ] = None,
+    vertical: Annotated[
+        list[str] | None,
+        typer.Option("--vertical", help="Stage-2 selector (domain id, name/tag glob, imported env name); repeatable."),
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Steps per stage; -1 = full epochs.")] = None,
+    lora: Annotated[bool | None, typer.Option("--lora/--full", help="LoRA adapters or full fine-tuning.")] = None,
+) -> None:
     """Fine-tune the agent model in two stages (general, then vertical) with TRL."""
-    _run_stage("train")
+    _run_stage("train", base_model=base_model, vertical=vertical or None, max_steps=max_steps, lora=lora)
 
 
 @app.command()
@@ -223,7 +246,20 @@ def pipeline(
         style = {"completed": "green", "not built": "yellow"}.get(row["status"], "dim")
         table.add_row(row["stage"], f"[{style}]{row['status']}[/{style}]", row["detail"])
     console.print(table)
+    _print_outcome()
     _print_where_to_look()
+
+
+def _print_outcome() -> None:
+    """The funnel and the evaluation table (base vs fine-tuned when compared) after a pipeline run."""
+    from envscale.home import resolve_home
+    from envscale.tasks.evaluate import outcome_text
+    from envscale.warehouse import open_warehouse
+
+    try:
+        console.print(outcome_text(open_warehouse(resolve_home().warehouse)), markup=False, highlight=False)
+    except Exception as exc:  # the summary is a courtesy: never fail a finished pipeline on it
+        err.print(f"[yellow]could not print the outcome: {exc}[/yellow]")
 
 
 # -- inspection -----------------------------------------------------------

@@ -1,8 +1,7 @@
 """Warehouse integrity: the checks a crash, a kill or two writers at once must never break.
 
 ``check_warehouse`` lists problems (an empty list = healthy): unreadable tables,
-primary-key and unique-key duplicates, JSON columns that do not parse, rows whose
-parents are missing (a trajectory without its task or blueprint, ...), duplicate
+primary-key and unique-key duplicates, rows whose parents are missing (a trajectory without its task or blueprint, ...), duplicate
 synthesis keys, and runs left 'running' by a process that is gone.
 
 A run row records its owner (host, pid, process start time); ``reap_dead_runs``
@@ -126,7 +125,10 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
         problems.append(f"migrations not applied: {', '.join(pending)}")
     with wh.connect(read_only=read_only) as con:
         tables = {
-            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
         }
         for table in sorted(tables):
             try:
@@ -134,7 +136,6 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
             except Exception as exc:  # noqa: BLE001 - a corrupt block surfaces as any DuckDB error
                 problems.append(f"{table}: unreadable ({type(exc).__name__}: {str(exc).splitlines()[0]})")
         problems += _key_duplicates(con, tables)
-        problems += _bad_json(con, tables)
         for child, column, parent, key in REFERENCES:
             if child in tables and parent in tables:
                 n, example = con.execute(
@@ -142,7 +143,9 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
                     f' AND NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")'
                 ).fetchone()
                 if n:
-                    problems.append(f"{child}: {n} row(s) whose {column} is missing from {parent} (e.g. {example!r})")
+                    problems.append(
+                        f"{child}: {n} row(s) whose {column} is missing from {parent} (e.g. {example!r})"
+                    )
         for table in RUN_TABLES:
             if table in tables and "runs" in tables:
                 n, example = con.execute(
@@ -157,7 +160,9 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
                 " AS k FROM trajectories GROUP BY ALL HAVING count(*) > 1)"
             ).fetchone()
             if n:
-                problems.append(f"trajectories: {n} (env, blueprint, attempt, mode) key(s) played twice (e.g. {example})")
+                problems.append(
+                    f"trajectories: {n} (env, blueprint, attempt, mode) key(s) played twice (e.g. {example})"
+                )
         if "runs" in tables:
             has_owner = con.execute(
                 "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'runs' AND column_name = 'owner'"
@@ -185,23 +190,7 @@ def _key_duplicates(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[st
             f" GROUP BY {cols} HAVING count(*) > 1)"
         ).fetchone()
         if n:
-            out.append(f"{table}: {n} duplicate {kind.lower()} value(s) on ({', '.join(columns)}) (e.g. {example})")
-    return out
-
-
-def _bad_json(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
-    out = []
-    by_table: dict[str, list[str]] = {}
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND data_type = 'JSON'"
-    ).fetchall():
-        if table in tables:
-            by_table.setdefault(table, []).append(column)
-    for table, columns in sorted(by_table.items()):
-        for column in columns:
-            n = con.execute(
-                f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL AND NOT json_valid("{column}")'
-            ).fetchone()[0]
-            if n:
-                out.append(f"{table}.{column}: {n} value(s) are not valid JSON")
+            out.append(
+                f"{table}: {n} duplicate {kind.lower()} value(s) on ({', '.join(columns)}) (e.g. {example})"
+            )
     return out

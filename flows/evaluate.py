@@ -57,18 +57,28 @@ def evaluate(
     with tracked_run("evaluate", params) as ctx:
         s = ctx.settings.evaluate
         k = k or s.k
-        specs = _agents(ctx, model, base_url, model_name, s.compare_base if compare_base is None else compare_base)
+        specs = _agents(
+            ctx, model, base_url, model_name, s.compare_base if compare_base is None else compare_base
+        )
         task_set = task_set_task(
-            ctx, max_tasks or s.max_tasks, s.include_tau_bench if include_tau_bench is None else include_tau_bench
+            ctx,
+            max_tasks or s.max_tasks,
+            s.include_tau_bench if include_tau_bench is None else include_tau_bench,
         )
         if not task_set.tasks:
-            reasons = "; ".join(f"{x.ref}: {x.reason}" for x in task_set.skipped[:5]) or "no held-out environments"
+            reasons = (
+                "; ".join(f"{x.ref}: {x.reason}" for x in task_set.skipped[:5]) or "no held-out environments"
+            )
             raise EvaluationFailed(f"no tasks to evaluate on ({reasons}); run build and synthesize first")
         tasks_hash = task_set_hash(task_set.task_ids, k, s.seed)
         cacheable = all(spec.model_version or spec.base_model for spec in specs)
         if cacheable:  # endpoints may change behind a URL: only immutable models are skipped
             key = content_hash(
-                {"agents": [a.label for a in specs], "tasks": tasks_hash, "settings": eval_settings(ctx.settings, k)}
+                {
+                    "agents": [a.label for a in specs],
+                    "tasks": tasks_hash,
+                    "settings": eval_settings(ctx.settings, k),
+                }
             )
             previous = skip_unchanged(ctx, "evaluate", key)
             if previous is not None:
@@ -103,8 +113,14 @@ def evaluate(
             "skipped_tasks": len(task_set.skipped),
             "task_set_hash": tasks_hash,
             "agents": [
-                {"label": r.label, "model_version": r.model_version, "pass_1": r.overall.pass_1,
-                 "pass_k": r.overall.pass_k, "mlflow_run_id": m, "reused": u}
+                {
+                    "label": r.label,
+                    "model_version": r.model_version,
+                    "pass_1": r.overall.pass_1,
+                    "pass_k": r.overall.pass_k,
+                    "mlflow_run_id": m,
+                    "reused": u,
+                }
                 for r, m, u in zip(reports, runs, reused, strict=True)
             ],
             "table": rows,
@@ -119,7 +135,9 @@ def evaluate(
         return {"run_id": ctx.run_id, **_brief(summary)}
 
 
-def _agents(ctx, model: str | None, base_url: str | None, model_name: str | None, compare_base: bool) -> list[AgentSpec]:
+def _agents(
+    ctx, model: str | None, base_url: str | None, model_name: str | None, compare_base: bool
+) -> list[AgentSpec]:
     s = ctx.settings
     if base_url:
         name = model_name or s.llm.agent.model
@@ -163,4 +181,6 @@ def _publish(rows: list[dict[str, Any]], task_set, summary: dict[str, Any]) -> N
         lines.append(f"- skipped {x.ref} ({x.domain}): {x.reason}")
     for p in summary["plots"]:
         lines.append(f"- plot: `{p}`")
-    create_markdown_artifact(key="evaluation-report", markdown="\n".join(lines), description="envscale evaluate")
+    create_markdown_artifact(
+        key="evaluation-report", markdown="\n".join(lines), description="envscale evaluate"
+    )

@@ -50,7 +50,9 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
         champion_version = alias_version(ctx.home, name, CHAMPION)
         if champion_version == spec.version:
             print(f"promote: {spec.model_version} is already the champion")
-            ctx.summary.update(decision="already_champion", challenger=spec.model_version, champion=spec.model_version)
+            ctx.summary.update(
+                decision="already_champion", challenger=spec.model_version, champion=spec.model_version
+            )
             return {"run_id": ctx.run_id, "decision": "already_champion", "challenger": spec.model_version}
         k = s.evaluate.k
         task_set = task_set_task(ctx, s.evaluate.max_tasks, s.evaluate.include_tau_bench)
@@ -89,7 +91,9 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
         client = mlflow_client(ctx.home)
         for tag, value in decision.tags().items():
             client.set_model_version_tag(name, spec.version, tag, value)
-        client.set_model_version_tag(name, spec.version, "envscale.promotion.champion_before", champion_version or "")
+        client.set_model_version_tag(
+            name, spec.version, "envscale.promotion.champion_before", champion_version or ""
+        )
         if decision.promoted:
             if champion_version is not None:
                 client.set_registered_model_alias(name, PREVIOUS_CHAMPION, champion_version)
@@ -108,9 +112,13 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             "reason": decision.reason,
             "challenger": spec.model_version,
             "champion_before": f"{name}/{champion_version}" if champion_version else None,
-            "champion_after": spec.model_version if decision.promoted else (f"{name}/{champion_version}" if champion_version else None),
+            "champion_after": spec.model_version
+            if decision.promoted
+            else (f"{name}/{champion_version}" if champion_version else None),
             "challenger_pass_1": round(decision.challenger_pass_1, 4),
-            "champion_pass_1": None if decision.champion_pass_1 is None else round(decision.champion_pass_1, 4),
+            "champion_pass_1": None
+            if decision.champion_pass_1 is None
+            else round(decision.champion_pass_1, 4),
             "delta": None if decision.delta is None else round(decision.delta, 4),
             "regressions": decision.regressions,
             "challenger_mlflow_run_id": mine_run,
@@ -125,7 +133,15 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
         return {"run_id": ctx.run_id, **{k2: summary[k2] for k2 in _BRIEF}}
 
 
-_BRIEF = ("decision", "reason", "challenger", "champion_after", "challenger_pass_1", "champion_pass_1", "delta")
+_BRIEF = (
+    "decision",
+    "reason",
+    "challenger",
+    "champion_after",
+    "challenger_pass_1",
+    "champion_pass_1",
+    "delta",
+)
 
 
 def _publish(summary: dict[str, Any]) -> None:
@@ -143,4 +159,6 @@ def _publish(summary: dict[str, Any]) -> None:
     ]
     for domain, drop in summary["regressions"].items():
         lines.append(f"- regression in {domain}: -{drop:.3f}")
-    create_markdown_artifact(key="promotion-decision", markdown="\n".join(lines), description="envscale promote")
+    create_markdown_artifact(
+        key="promotion-decision", markdown="\n".join(lines), description="envscale promote"
+    )

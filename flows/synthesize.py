@@ -58,8 +58,18 @@ def synthesize(
                 }
                 ctx.summary["embedded_endpoint"] = endpoint.base_url
             bar = stack.enter_context(_ProgressBar())
+            # Threads: one in-process event loop streams episodes (hundreds in flight); Dask/Ray:
+            # chunks of episodes are mapped over worker processes and come back to be written here.
+            scale = ctx.settings.scale
             report = synthesize_task(
-                ctx.warehouse, envs, settings, llm, ctx.run_id, endpoint_overrides, bar.update
+                ctx.warehouse,
+                envs,
+                settings,
+                llm,
+                ctx.run_id,
+                endpoint_overrides,
+                bar.update,
+                map_workers=scale.workers if scale.runner != "threads" else None,
             )
         summary = report.summary()
         ctx.summary.update(summary)

@@ -61,6 +61,7 @@ def serve_model(
     continuous_batching: bool = True,
     startup_timeout_s: float = 300.0,
     port: int | None = None,
+    device: str = "cpu",
 ) -> Iterator[Endpoint]:
     """Start ``transformers serve`` on ``model_dir``; yields the endpoint; stops the server on exit."""
     import httpx
@@ -81,7 +82,7 @@ def serve_model(
         "--port",
         str(port),
         "--device",
-        "cpu",
+        device,
     ]
     cmd += ["--continuous-batching"] if continuous_batching else []
     env = dict(

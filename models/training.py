@@ -167,7 +167,7 @@ def train_stage(
 
     ckpt_dir = out_dir / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    resume = get_last_checkpoint(str(ckpt_dir))
+    resume = last_complete_checkpoint(ckpt_dir)
     args = sft_config(settings, ckpt_dir, plan, learning_rate=learning_rate or settings.learning_rate)
     trainer = SFTTrainer(
         model=model,
@@ -203,6 +203,32 @@ def train_stage(
     )
     done.write_text(json.dumps(result.model_dump(mode="json"), indent=2))
     return result
+
+
+def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+    """The newest checkpoint a process finished writing; half-written ones are deleted.
+
+    The Trainer writes ``trainer_state.json`` last, so a process killed while saving leaves a
+    checkpoint folder without it (or with a cut one). ``get_last_checkpoint`` would pick that
+    folder by its number and every resume would fail; it is removed instead.
+    """
+    import shutil
+
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    found = []
+    for path in ckpt_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = path.name.rsplit("-", 1)[-1]
+        if path.is_dir() and step.isdigit():
+            found.append((int(step), path))
+    for _, path in sorted(found, reverse=True):
+        try:
+            json.loads((path / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            shutil.rmtree(path, ignore_errors=True)  # killed mid-save: unusable
+            continue
+        return str(path)
+    return None
 
 
 def _lora_config(settings: TrainSettings) -> Any:

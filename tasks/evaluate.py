@@ -22,7 +22,12 @@ from prefect.cache_policies import NO_CACHE
 from envscale.config import EndpointSettings, Settings
 from envscale.environments.evaluation.metrics import build_report
 from envscale.environments.evaluation.records import EvalReport, TrialResult
-from envscale.environments.evaluation.tasks import TaskSet, heldout_env_ids, heldout_tasks, import_tau_bench_tasks
+from envscale.environments.evaluation.tasks import (
+    TaskSet,
+    heldout_env_ids,
+    heldout_tasks,
+    import_tau_bench_tasks,
+)
 from envscale.home import Home
 from envscale.tasks.run_context import RunContext
 
@@ -91,14 +96,18 @@ def resolve_model(home: Home, uri: str | None, registered_model: str) -> AgentSp
         if version is None and alias == CHALLENGER:
             version = newest_version(home, name)  # no explicit challenger: the newest version is one
         if version is None:
-            raise NoModel(f"registered model {name!r} has no alias {alias!r} (and no versions): run `envscale train`")
+            raise NoModel(
+                f"registered model {name!r} has no alias {alias!r} (and no versions): run `envscale train`"
+            )
     else:
         name, _, version = rest.partition("/")
         if not version or version.lower() == "latest":
             version = newest_version(home, name)
             if version is None:
                 raise NoModel(f"no versions of registered model {name!r}: run `envscale train`")
-    return AgentSpec(label=f"models:/{name}/{version}", model_uri=f"models:/{name}/{version}", name=name, version=version)
+    return AgentSpec(
+        label=f"models:/{name}/{version}", model_uri=f"models:/{name}/{version}", name=name, version=version
+    )
 
 
 # -- task set ------------------------------------------------------------------
@@ -200,7 +209,9 @@ def play_chunk_task(
     )
 
 
-def play_agent(ctx: RunContext, spec: AgentSpec, task_set: TaskSet, k: int, user: EndpointSettings) -> EvalReport:
+def play_agent(
+    ctx: RunContext, spec: AgentSpec, task_set: TaskSet, k: int, user: EndpointSettings
+) -> EvalReport:
     """Serve the agent, map its trials over the task runner in chunks, and build its report."""
     import time
 
@@ -210,7 +221,9 @@ def play_agent(ctx: RunContext, spec: AgentSpec, task_set: TaskSet, k: int, user
     slug = "".join(c if c.isalnum() else "-" for c in spec.label)[-60:]
     t0 = time.perf_counter()
     with agent_endpoint(spec, ctx) as (base_url, model):
-        agent = ctx.settings.llm.agent.model_copy(update={"mode": "llm", "base_url": base_url, "model": model})
+        agent = ctx.settings.llm.agent.model_copy(
+            update={"mode": "llm", "base_url": base_url, "model": model}
+        )
         futures = [
             play_chunk_task.submit(
                 chunk,
@@ -248,7 +261,9 @@ def evaluate_agent(
 
     key = None
     if spec.model_version:
-        key = store.eval_key(spec.model_version, _task_set_hash(task_set, k, ctx), eval_settings(ctx.settings, k))
+        key = store.eval_key(
+            spec.model_version, _task_set_hash(task_set, k, ctx), eval_settings(ctx.settings, k)
+        )
         found = store.load_report(ctx.warehouse, key)
         if found is not None and found[1]:
             return found[0], found[1], True
@@ -371,3 +386,20 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)) for b in body]
     return "\n".join(lines)
+
+
+def outcome_text(warehouse: Any) -> str:
+    """The funnel and the latest evaluation table, as text (what `envscale pipeline` ends with)."""
+    from envscale.environments.validation.funnel import funnel
+    from envscale.environments.validation.store import funnel_records
+
+    steps = funnel(funnel_records(warehouse))
+    rows = [{**r.model_dump(), "acceptance": f"{r.acceptance:.1%}"} for r in steps]
+    parts = ["validation funnel", format_rows(rows) if rows else "(no trajectories)"]
+    with warehouse.connect() as con:
+        row = con.execute(
+            "SELECT summary FROM runs WHERE flow = 'evaluate' AND status = 'completed' ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    table = json.loads(row[0] or "{}").get("table", []) if row else []
+    parts += ["", "evaluation (held-out environments)", format_rows(table)]
+    return "\n".join(parts)

@@ -11,7 +11,9 @@ from prefect.cache_policies import NO_CACHE
 
 from envscale.config import LLMSettings, SynthesizeSettings
 from envscale.environments.manifest import EnvironmentManifest
-from envscale.environments.synthesis.run import SynthesisReport, synthesize_environments
+from envscale.environments.synthesis.interplay import Job
+from envscale.environments.synthesis.records import Trajectory
+from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments
 from envscale.warehouse import Warehouse
 
 
@@ -41,13 +43,21 @@ def synthesize_task(
     run_id: str,
     endpoint_overrides: dict[str, dict[str, str]],
     progress: Any = None,
+    map_workers: int | None = None,
 ) -> SynthesisReport:
-    """Blueprints → tasks → trajectories, grouped per environment folder; resumable."""
+    """Blueprints → tasks → trajectories, grouped per environment folder; resumable.
+
+    map_workers: play the episodes in that many mapped ``play-episodes`` tasks on
+    the flow's task runner (Dask/Ray processes); None plays them here, streaming.
+    """
     report = SynthesisReport()
     by_dir: dict[Path, list[EnvironmentManifest]] = {}
     for manifest, directory in environments:
         by_dir.setdefault(directory, []).append(manifest)
     for directory, manifests in by_dir.items():
+        mapper = None
+        if map_workers:
+            mapper = _mapper(manifests, directory, settings, llm, endpoint_overrides, map_workers)
         part = synthesize_environments(
             warehouse,
             manifests,
@@ -57,9 +67,56 @@ def synthesize_task(
             run_id=run_id,
             endpoint_overrides=endpoint_overrides,
             progress=progress,
+            mapper=mapper,
         )
         report = _merge(report, part)
     return report
+
+
+@task(name="play-episodes", cache_policy=NO_CACHE)
+def play_jobs_task(
+    jobs: list[Job],
+    manifests: dict[str, EnvironmentManifest],
+    directory: Path,
+    settings: SynthesizeSettings,
+    llm: LLMSettings,
+    endpoint_overrides: dict[str, dict[str, str]],
+) -> tuple[list[Trajectory], str | None]:
+    """Play a chunk of episodes; returns the trajectories (workers never write the warehouse)."""
+    return play_jobs(
+        jobs, manifests, directory, settings=settings, llm=llm, endpoint_overrides=endpoint_overrides
+    )
+
+
+def _mapper(manifests, directory, settings, llm, overrides, workers):
+    """Jobs dealt into ``workers`` chunks, mapped over the flow's task runner; yields trajectories back."""
+    from envscale.llm.client import EndpointDead
+
+    by_id = {m.env_id: m for m in manifests}
+
+    def run(jobs: list[Job]):
+        chunks = [jobs[i::workers] for i in range(min(workers, len(jobs)))]
+        futures = [
+            play_jobs_task.submit(
+                chunk,
+                {j.blueprint.env_id: by_id[j.blueprint.env_id] for j in chunk},
+                directory,
+                settings,
+                llm,
+                overrides,
+            )
+            for chunk in chunks
+        ]
+        errors = []
+        for future in futures:
+            trajectories, error = future.result()
+            yield from trajectories
+            if error:
+                errors.append(error)
+        if errors:
+            raise EndpointDead(errors[0])
+
+    return run
 
 
 def _merge(a: SynthesisReport, b: SynthesisReport) -> SynthesisReport:

@@ -327,7 +327,10 @@ def _load_yaml(text: str, out: LoadedFile) -> None:
             reject(out.path, "", "", "too_deep", "YAML nesting exceeds the recursion limit")
         )
     except yaml.YAMLError as exc:
-        out.rejections.append(reject(out.path, "", "", "malformed_yaml", " ".join(str(exc).split())[:500]))
+        message = " ".join(str(exc).split())[:500]
+        # libyaml stops nesting bombs itself ("exceeded maximum nesting depth"): say so with the right code.
+        code = "too_deep" if "nesting depth" in message else "malformed_yaml"
+        out.rejections.append(reject(out.path, "", "", code, message))
     finally:
         loader.dispose()
     if not out.documents and not out.rejections:

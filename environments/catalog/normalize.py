@@ -11,8 +11,8 @@ from envscale.environments.catalog.records import Rejection, SourceRef, ToolReco
 from envscale.environments.catalog.schema import (
     Limits,
     SchemaProblem,
+    check_refs,
     object_schema,
-    ref_cycle,
     schema_error,
     to_json_schema,
 )
@@ -58,7 +58,9 @@ def normalize(raw: RawTool, ctx: ParseContext, limits: Limits) -> ToolRecord | R
             notes.add("no parameters in the source: takes no arguments")
         else:
             parameters = object_schema(to_json_schema(raw.parameters, limits=limits, notes=notes), notes)
-        problem = schema_error(parameters) or ref_cycle(parameters)
+        problem = schema_error(parameters)
+        if not problem:
+            check_refs(parameters)
     except SchemaProblem as exc:
         return fail(exc.code, exc.message)
     except RecursionError:
@@ -70,9 +72,9 @@ def normalize(raw: RawTool, ctx: ParseContext, limits: Limits) -> ToolRecord | R
     if raw.returns is not None:
         try:
             returns = to_json_schema(raw.returns, limits=limits, notes=notes)
-            problem = (
-                schema_error(returns) or ref_cycle(returns) if isinstance(returns, dict) else "not an object schema"
-            )
+            problem = schema_error(returns) if isinstance(returns, dict) else "not an object schema"
+            if not problem:
+                check_refs(returns)
         except (SchemaProblem, RecursionError) as exc:
             problem = getattr(exc, "message", "nests too deeply")
         if problem:

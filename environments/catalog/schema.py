@@ -398,15 +398,19 @@ _IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
 _IN_PLACE_ONE = ("not", "if", "then", "else")
 
 
-def ref_cycle(root: Any) -> str | None:
-    """Why ``root`` would make a validator recurse forever (a $ref cycle that never descends), or None.
+def check_refs(root: Any) -> None:
+    """Raise :class:`SchemaProblem` for a ``$ref`` a validator cannot follow safely.
 
-    Recursive schemas that descend (a tree whose ``children`` items ``$ref`` the node) are fine.
+    ``unresolved_ref``: a ref to nothing in the document, or outside it (nothing is fetched).
+    ``invalid_schema``: a ref cycle that never descends into the instance (validators recurse
+    forever). Recursive schemas that descend (a tree whose ``children`` items ``$ref`` the node)
+    are fine. Iterative: the schema may be deep.
     """
     if not isinstance(root, dict):
-        return None
+        return
     nodes: dict[int, dict[str, Any]] = {}
     pointers: dict[int, str] = {}
+    anchors: dict[str, dict[str, Any]] = {}
     stack: list[tuple[Any, str]] = [(root, "#")]
     while stack:
         node, where = stack.pop()
@@ -414,6 +418,8 @@ def ref_cycle(root: Any) -> str | None:
             continue
         nodes[id(node)] = node
         pointers[id(node)] = where
+        if isinstance(node.get("$anchor"), str):
+            anchors[node["$anchor"]] = node
         for key, value in node.items():
             if key in _SUB_MAPS and isinstance(value, dict):
                 stack.extend((v, f"{where}/{key}/{k}") for k, v in value.items())
@@ -422,13 +428,22 @@ def ref_cycle(root: Any) -> str | None:
             elif key in _SUB_ONE and isinstance(value, dict):
                 stack.append((value, f"{where}/{key}"))
 
-    def successors(node: dict[str, Any]) -> list[dict[str, Any]]:
-        out = []
+    targets: dict[int, dict[str, Any]] = {}
+    for node in nodes.values():
         ref = node.get("$ref")
-        if isinstance(ref, str):
-            target = _local_ref(root, ref)
-            if isinstance(target, dict):
-                out.append(target)
+        if not isinstance(ref, str):
+            continue
+        target = _local_ref(root, ref, anchors)
+        if not isinstance(target, dict | bool):
+            where = "outside the document" if not ref.startswith("#") else "to nothing in the document"
+            raise SchemaProblem(
+                "unresolved_ref", f"$ref {ref[:200]!r} at {pointers[id(node)]} points {where}"
+            )
+        if isinstance(target, dict):
+            targets[id(node)] = target
+
+    def successors(node: dict[str, Any]) -> list[dict[str, Any]]:
+        out = [targets[id(node)]] if id(node) in targets else []
         for key in _IN_PLACE_LISTS:
             if isinstance(node.get(key), list):
                 out.extend(v for v in node[key] if isinstance(v, dict))
@@ -447,19 +462,23 @@ def ref_cycle(root: Any) -> str | None:
             if child is None:
                 state[id(node)] = 2
                 path.pop()
-                continue
-            if state.get(id(child)) == 1:
-                return f"$ref cycle at {pointers.get(id(child), '?')} never reaches a concrete schema"
-            if id(child) not in state:
+            elif state.get(id(child)) == 1:
+                raise SchemaProblem(
+                    "invalid_schema",
+                    f"$ref cycle through {pointers.get(id(child), '?')} never reaches a concrete schema "
+                    "(a validator would recurse forever)",
+                )
+            elif id(child) not in state:
                 state[id(child)] = 1
                 path.append((child, iter(successors(child))))
-    return None
 
 
-def _local_ref(root: dict[str, Any], ref: str) -> Any:
-    """The node a local JSON-pointer ``$ref`` ('#', '#/a/b') names; None for anything else."""
+def _local_ref(root: dict[str, Any], ref: str, anchors: dict[str, dict[str, Any]]) -> Any:
+    """The node a local ``$ref`` ('#', '#/a/b', '#anchor') names; None when there is none."""
     if ref == "#":
         return root
+    if ref.startswith("#") and not ref.startswith("#/"):
+        return anchors.get(ref[1:])
     if not ref.startswith("#/"):
         return None
     node: Any = root

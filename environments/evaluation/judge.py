@@ -49,9 +49,15 @@ def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> 
     outputs_ok: bool | None = None
     if item.outputs:
         # τ-bench's check: every output appears in some agent reply (case and thousands commas ignored).
-        said = [str(m.get("content") or "").lower().replace(",", "") for m in trajectory.messages if m.get("role") == "assistant"]
+        said = [
+            str(m.get("content") or "").lower().replace(",", "")
+            for m in trajectory.messages
+            if m.get("role") == "assistant"
+        ]
         outputs_ok = all(any(o.lower().replace(",", "") in s for s in said) for o in item.outputs)
-    tool_calls = sum(len(m.get("tool_calls") or []) for m in trajectory.messages if m.get("role") == "assistant")
+    tool_calls = sum(
+        len(m.get("tool_calls") or []) for m in trajectory.messages if m.get("role") == "assistant"
+    )
     # Calls that never reached the episode (unparseable arguments) are failed calls too.
     error_calls = sum(not c.ok for c in episode.calls) + max(0, tool_calls - len(episode.calls))
     return TrialResult(

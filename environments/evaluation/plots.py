@@ -13,7 +13,9 @@ def plot_pass_k(reports: list[EvalReport], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     for report in reports:
         ks = sorted(report.overall.pass_hat)
-        ax.plot(ks, [report.overall.pass_hat[j] for j in ks], marker="o", label=f"{_short(report.label)} (all)")
+        ax.plot(
+            ks, [report.overall.pass_hat[j] for j in ks], marker="o", label=f"{_short(report.label)} (all)"
+        )
     if len(reports) == 1:
         for domain, m in reports[0].per_domain.items():
             ks = sorted(m.pass_hat)

@@ -29,10 +29,16 @@ def decide(
     if champion is None:
         if mine + _EPS >= floor:
             return Decision(
-                promoted=True, reason=f"first_champion: pass^1 {mine:.4f} >= floor {floor:.4f}", challenger_pass_1=mine, **numbers
+                promoted=True,
+                reason=f"first_champion: pass^1 {mine:.4f} >= floor {floor:.4f}",
+                challenger_pass_1=mine,
+                **numbers,
             )
         return Decision(
-            promoted=False, reason=f"below_floor: pass^1 {mine:.4f} < floor {floor:.4f}", challenger_pass_1=mine, **numbers
+            promoted=False,
+            reason=f"below_floor: pass^1 {mine:.4f} < floor {floor:.4f}",
+            challenger_pass_1=mine,
+            **numbers,
         )
     if champion.task_set_hash != challenger.task_set_hash:
         raise NotComparable(
@@ -46,7 +52,13 @@ def decide(
         if domain in challenger.per_domain
         and m.pass_1 - challenger.per_domain[domain].pass_1 > regression_tolerance + _EPS
     }
-    base = {"challenger_pass_1": mine, "champion_pass_1": theirs, "delta": delta, "regressions": regressions, **numbers}
+    base = {
+        "challenger_pass_1": mine,
+        "champion_pass_1": theirs,
+        "delta": delta,
+        "regressions": regressions,
+        **numbers,
+    }
     if delta <= _EPS or delta + _EPS < margin:
         return Decision(promoted=False, reason=f"no_gain: delta {delta:+.4f} < margin {margin:.4f}", **base)
     if regressions:

@@ -22,9 +22,12 @@ class EvalTask(_Record):
     task: Task = Field(description="The user instruction.")
     blueprint: Blueprint = Field(description="Gold calls and gold final state.")
     domain: str = Field(description="Domain the metrics group it under (domain name, or tau_bench_<domain>).")
-    source: TaskSource = Field(description="heldout = a generated environment never trained on; tau_bench = imported.")
+    source: TaskSource = Field(
+        description="heldout = a generated environment never trained on; tau_bench = imported."
+    )
     exact_reads: bool = Field(
-        True, description="Read-only tasks must match the gold calls exactly (τ-bench's own rule does not ask it)."
+        True,
+        description="Read-only tasks must match the gold calls exactly (τ-bench's own rule does not ask it).",
     )
     outputs: tuple[str, ...] = Field(
         (), description="Values the agent's replies must contain (τ-bench's 'outputs'), case-insensitive."
@@ -53,14 +56,20 @@ class TrialResult(_Record):
     passed: bool = Field(description="DB state matched the gold state (and, read-only, the calls matched).")
     db_match: bool = Field(description="Final state hash equals the blueprint's gold hash.")
     read_only: bool = Field(description="Whether the blueprint only reads.")
-    exact_match: bool | None = Field(None, description="Read-only tasks: successful calls equal the gold calls.")
-    outputs_ok: bool | None = Field(None, description="Tasks with required outputs: all appeared in the replies.")
+    exact_match: bool | None = Field(
+        None, description="Read-only tasks: successful calls equal the gold calls."
+    )
+    outputs_ok: bool | None = Field(
+        None, description="Tasks with required outputs: all appeared in the replies."
+    )
     n_gold_calls: int = Field(ge=0, description="Calls in the gold blueprint (long-horizon analysis).")
     turns: int = Field(ge=0, description="Assistant messages in the conversation.")
     tool_calls: int = Field(ge=0, description="Tool calls the agent made.")
     error_calls: int = Field(ge=0, description="Tool calls that failed (bad JSON, unknown tool, tool error).")
     termination: str = Field(description="Why the conversation ended.")
-    mismatch: dict[str, Any] | None = Field(None, description="First exact-match difference (read-only failures).")
+    mismatch: dict[str, Any] | None = Field(
+        None, description="First exact-match difference (read-only failures)."
+    )
 
 
 class Metrics(_Record):
@@ -73,7 +82,9 @@ class Metrics(_Record):
     pass_k: float = Field(description="pass^k (τ-bench): mean over tasks of comb(c,k)/comb(n,k).")
     pass_hat: dict[int, float] = Field(description="pass^j for j = 1..k (the pass^k vs k curve).")
     db_match_rate: float = Field(description="Share of trials whose final state is the gold state.")
-    exact_match_rate: float | None = Field(None, description="Share of read-only trials whose calls match exactly.")
+    exact_match_rate: float | None = Field(
+        None, description="Share of read-only trials whose calls match exactly."
+    )
     avg_turns: float = Field(description="Mean assistant messages per trial.")
     avg_tool_calls: float = Field(description="Mean tool calls per trial.")
     error_call_rate: float = Field(description="Failed calls / all calls.")
@@ -86,11 +97,15 @@ class EvalReport(_Record):
     """An agent's evaluation on one task set: overall and per-domain metrics, every trial."""
 
     label: str = Field(description="Who was evaluated (model URI, or base_url + model).")
-    model_uri: str | None = Field(None, description="Registered model URI when the agent is a registered model.")
+    model_uri: str | None = Field(
+        None, description="Registered model URI when the agent is a registered model."
+    )
     model_version: str | None = Field(None, description="'<name>/<version>' of a registered model.")
     k: int = Field(description="Trials per task.")
     seed: int = Field(description="Agent seed base (trial i uses seed + i).")
-    task_set_hash: str = Field(description="Content hash of the task ids, k and seed: equal hashes = comparable.")
+    task_set_hash: str = Field(
+        description="Content hash of the task ids, k and seed: equal hashes = comparable."
+    )
     overall: Metrics = Field(description="Metrics over every task.")
     per_domain: dict[str, Metrics] = Field(description="Metrics per domain.")
     trials: tuple[TrialResult, ...] = Field(description="Every trial.")
@@ -111,7 +126,9 @@ class Decision(_Record):
     promoted: bool = Field(description="Whether the challenger becomes champion.")
     reason: str = Field(description="Why (reason code: detail).")
     challenger_pass_1: float = Field(description="Challenger's pass^1.")
-    champion_pass_1: float | None = Field(None, description="Champion's pass^1 on the same tasks; None without a champion.")
+    champion_pass_1: float | None = Field(
+        None, description="Champion's pass^1 on the same tasks; None without a champion."
+    )
     delta: float | None = Field(None, description="challenger - champion pass^1.")
     margin: float = Field(description="Required gain.")
     regression_tolerance: float = Field(description="Largest allowed per-domain drop.")
@@ -122,6 +139,7 @@ class Decision(_Record):
 
     def tags(self) -> dict[str, str]:
         """Model-version tags recording the decision."""
+
         def fmt(x: float | None) -> str:
             return "" if x is None else f"{x:.4f}"
 

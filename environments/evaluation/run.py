@@ -115,7 +115,12 @@ async def _play_all(
         trajectory, trial = outcome
         trials.append(trial)
         if sink is not None:
-            sink.write(json.dumps({"trial": trial.model_dump(mode="json"), "messages": trajectory.messages}, default=str) + "\n")
+            sink.write(
+                json.dumps(
+                    {"trial": trial.model_dump(mode="json"), "messages": trajectory.messages}, default=str
+                )
+                + "\n"
+            )
         if progress:
             progress(len(trials), len(jobs))
 

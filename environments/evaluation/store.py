@@ -43,7 +43,9 @@ def save_report(
 def load_report(wh: Warehouse, eval_id: str) -> tuple[EvalReport, str | None] | None:
     """The stored report and its MLflow run id, or None."""
     with wh.connect() as con:
-        row = con.execute("SELECT report, mlflow_run_id FROM evaluations WHERE eval_id = ?", [eval_id]).fetchone()
+        row = con.execute(
+            "SELECT report, mlflow_run_id FROM evaluations WHERE eval_id = ?", [eval_id]
+        ).fetchone()
     if row is None:
         return None
     return EvalReport.model_validate(json.loads(row[0])), row[1]

@@ -49,7 +49,9 @@ class TaskSet:
         n = max(1, min(n, len(self.tasks)))
         parts = [self.tasks[i::n] for i in range(n)]
         return [
-            TaskSet(tasks=p, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in p}) for p in parts if p
+            TaskSet(tasks=p, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in p})
+            for p in parts
+            if p
         ]
 
 
@@ -63,10 +65,14 @@ def heldout_env_ids(wh: Warehouse) -> list[str]:
             return sorted(json.loads(row[0]))
         trained = {
             e
-            for (ids,) in con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
+            for (ids,) in con.execute(
+                "SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')"
+            ).fetchall()
             for e in json.loads(ids)
         }
-        accepted = [r[0] for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()]
+        accepted = [
+            r[0] for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()
+        ]
     return sorted(e for e in accepted if e not in trained)
 
 
@@ -90,12 +96,19 @@ def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: in
         domain = domain_name or name
         blueprints = store.load_blueprints(wh, env_id)
         if not blueprints:
-            out.skipped.append(SkippedTask(ref=env_id, domain=domain, reason="no_blueprints: run synthesize on it"))
+            out.skipped.append(
+                SkippedTask(ref=env_id, domain=domain, reason="no_blueprints: run synthesize on it")
+            )
             continue
         out.envs[env_id] = (EnvironmentManifest.model_validate(json.loads(manifest)), Path(path))
         known = store.load_tasks(wh, env_id)
         items = [
-            EvalTask(task=known.get(bp.blueprint_id) or template_task(bp), blueprint=bp, domain=domain, source="heldout")
+            EvalTask(
+                task=known.get(bp.blueprint_id) or template_task(bp),
+                blueprint=bp,
+                domain=domain,
+                source="heldout",
+            )
             for bp in blueprints
         ]
         items.sort(key=lambda t: content_hash({"seed": seed, "task": t.task_id}))
@@ -175,7 +188,9 @@ def tau_bench_tasks(
         )
         outputs = tuple(str(o) for o in raw.get("outputs") or ())
         out.tasks.append(
-            EvalTask(task=task, blueprint=bp, domain=domain, source="tau_bench", exact_reads=False, outputs=outputs)
+            EvalTask(
+                task=task, blueprint=bp, domain=domain, source="tau_bench", exact_reads=False, outputs=outputs
+            )
         )
     return out
 
@@ -201,7 +216,7 @@ def import_tau_bench_tasks(
             continue
         try:
             manifest = import_tau_bench(domain, root, environments_dir)
-        except (ImportError, ValueError, OSError) as exc:
+        except (ImportError, NotImplementedError, ValueError, OSError) as exc:
             reason = f"import_failed: {type(exc).__name__}: {exc}"[:300]
             out.skipped.append(SkippedTask(ref=domain, domain=TAU_PREFIX + domain, reason=reason))
             continue

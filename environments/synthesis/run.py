@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from envscale.environments.synthesis.users import LLMUser, ScriptedUser
 from envscale.warehouse import Warehouse
 
 Progress = Callable[[int, int], None]  # (done, total)
+Mapper = Callable[[list[Job]], Iterable[Trajectory]]  # plays jobs elsewhere, yields their trajectories
 
 
 @dataclass
@@ -154,8 +155,14 @@ def synthesize_environments(
     run_id: str | None,
     endpoint_overrides: dict[str, dict[str, str]] | None = None,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> SynthesisReport:
-    """Blueprints → tasks → trajectories for every manifest; resumable; raises EndpointDead on a dead endpoint."""
+    """Blueprints → tasks → trajectories for every manifest; resumable; raises EndpointDead on a dead endpoint.
+
+    ``mapper`` (optional) plays the episodes elsewhere (mapped workers running
+    ``play_jobs``) and yields the trajectories back; this process stays the
+    only warehouse writer either way.
+    """
     t0 = time.perf_counter()
     report = SynthesisReport(environments=len(manifests))
     by_env: dict[str, tuple[EnvironmentManifest, list[Blueprint]]] = {}
@@ -174,7 +181,9 @@ def synthesize_environments(
         report.wall_s = time.perf_counter() - t0
         return report
     report = asyncio.run(
-        _play_all(wh, by_env, directory, settings, llm, run_id, endpoint_overrides or {}, progress, report)
+        _play_all(
+            wh, by_env, directory, settings, llm, run_id, endpoint_overrides or {}, progress, report, mapper
+        )
     )
     report.wall_s = time.perf_counter() - t0
     return report
@@ -190,9 +199,8 @@ async def _play_all(
     overrides: dict[str, dict[str, str]],
     progress: Progress | None,
     report: SynthesisReport,
+    mapper: Mapper | None = None,
 ) -> SynthesisReport:
-    from envscale.environments.runtime import open_episode
-
     roles = _Roles(llm, overrides, forward=settings.mode == "forward")
     writer: store.TrajectoryWriter | None = None
     try:
@@ -230,27 +238,6 @@ async def _play_all(
             progress(0, total)
         writer = store.TrajectoryWriter(wh, run_id)
         domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
-        config = EngineConfig(
-            max_turns=settings.max_turns, max_failures=settings.max_failures, seed=llm.agent.seed
-        )
-        tools_of = {env_id: m.openai_tools() for env_id, (m, _) in by_env.items()}
-        if mode == "forward" and "agent" not in roles.clients:
-            raise ValueError("forward mode needs llm.agent.mode = 'llm' (or use synthesize.mode = 'reverse')")
-
-        async def play(job: Job) -> Trajectory:
-            if mode == "reverse":
-                return build_reverse(job, tools_of[job.blueprint.env_id])
-            episode = open_episode(by_env[job.blueprint.env_id][0], directory=directory)
-            try:
-                if "user_simulator" in roles.clients:
-                    user: Any = LLMUser(
-                        roles.clients["user_simulator"], job.task, job.blueprint, seed=llm.user_simulator.seed
-                    )
-                else:
-                    user = ScriptedUser(job.task, job.blueprint)
-                return await play_forward(job, episode, roles.clients["agent"], user, config)
-            finally:
-                episode.close()
 
         def on_done(trajectory: Trajectory) -> None:
             writer.put(trajectory)  # type: ignore[union-attr]
@@ -259,10 +246,81 @@ async def _play_all(
             if progress:
                 progress(report.played, total)
 
-        await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=on_done)
+        if mapper is not None and jobs:
+            for trajectory in mapper(jobs):  # workers play; finished ones are written as they come back
+                on_done(trajectory)
+        else:
+            manifests = {env_id: m for env_id, (m, _) in by_env.items()}
+            play = _player(manifests, directory, settings, llm, roles)
+            await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=on_done)
     finally:
         if writer is not None:
             writer.close()  # everything finished is durable, also when an endpoint died
         report.llm_usage = roles.usage()
         await roles.aclose()
     return report
+
+
+def _player(
+    manifests: dict[str, EnvironmentManifest],
+    directory: Path,
+    settings: SynthesizeSettings,
+    llm: LLMSettings,
+    roles: _Roles,
+) -> Callable[[Job], Awaitable[Trajectory]]:
+    """The coroutine that plays one job (forward interplay, or reverse from the blueprint)."""
+    from envscale.environments.runtime import open_episode
+
+    mode = settings.mode
+    config = EngineConfig(
+        max_turns=settings.max_turns, max_failures=settings.max_failures, seed=llm.agent.seed
+    )
+    tools_of = {env_id: m.openai_tools() for env_id, m in manifests.items()}
+    if mode == "forward" and "agent" not in roles.clients:
+        raise ValueError("forward mode needs llm.agent.mode = 'llm' (or use synthesize.mode = 'reverse')")
+
+    async def play(job: Job) -> Trajectory:
+        if mode == "reverse":
+            return build_reverse(job, tools_of[job.blueprint.env_id])
+        episode = open_episode(manifests[job.blueprint.env_id], directory=directory)
+        try:
+            if "user_simulator" in roles.clients:
+                user: Any = LLMUser(
+                    roles.clients["user_simulator"], job.task, job.blueprint, seed=llm.user_simulator.seed
+                )
+            else:
+                user = ScriptedUser(job.task, job.blueprint)
+            return await play_forward(job, episode, roles.clients["agent"], user, config)
+        finally:
+            episode.close()
+
+    return play
+
+
+def play_jobs(
+    jobs: list[Job],
+    manifests: dict[str, EnvironmentManifest],
+    directory: Path,
+    *,
+    settings: SynthesizeSettings,
+    llm: LLMSettings,
+    endpoint_overrides: dict[str, dict[str, str]] | None = None,
+) -> tuple[list[Trajectory], str | None]:
+    """Play jobs without touching the warehouse (a mapped worker): (finished trajectories, dead-endpoint error)."""
+    from envscale.llm.client import EndpointDead
+
+    done: list[Trajectory] = []
+
+    async def main() -> str | None:
+        roles = _Roles(llm, endpoint_overrides or {}, forward=settings.mode == "forward")
+        try:
+            play = _player(manifests, directory, settings, llm, roles)
+            await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=done.append)
+        except EndpointDead as exc:  # hand back what finished; the flow writes it, then fails
+            return str(exc)
+        finally:
+            await roles.aclose()
+        return None
+
+    error = asyncio.run(main())
+    return done, error

@@ -111,6 +111,9 @@ class LLMClient:
         key = settings.api_key()
         # Local servers ignore the key, but the SDK insists on one.
         self._api_key = key.get_secret_value() if key is not None else "envscale-no-key"
+        # An endpoint (or a proxy) that echoes the key back must not get it into trajectories,
+        # issues or logs: every reply body and error text is scrubbed of it.
+        self._secret = self._api_key.encode() if key is not None and len(self._api_key) >= 8 else None
         self._sdk: Any = None
         self._session: Any = None
         self._sem = asyncio.Semaphore(settings.concurrency)
@@ -171,10 +174,12 @@ class LLMClient:
                 try:
                     payload = await self._send(body)
                 except _Retryable as exc:
-                    last_error, retry_after = exc.reason, exc.retry_after
+                    last_error, retry_after = self._scrub(exc.reason), exc.retry_after
                 except _Invalid as exc:
-                    return self._done(ChatResult("invalid", error=exc.reason), started, attempt)
+                    return self._done(ChatResult("invalid", error=self._scrub(exc.reason)), started, attempt)
                 else:
+                    if self._secret is not None and self._secret in payload:
+                        payload = payload.replace(self._secret, b"***")
                     return self._done(_parse(payload), started, attempt)
             # Retryable: back off (shared gate for 429s), then try again.
             self.usage.by_status[last_error.split(":")[0]] = (
@@ -192,6 +197,9 @@ class LLMClient:
                 self._gate_until = max(self._gate_until, time.monotonic() + delay)
             log.debug("%s: retry %d in %.2fs after %s", self.role, attempt, delay, last_error)
             await asyncio.sleep(delay)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret.decode(), "***") if self._secret is not None else text
 
     async def _send(self, body: dict[str, Any]) -> bytes:
         """POST one chat completion; raises _Retryable / _Invalid, returns the body bytes."""

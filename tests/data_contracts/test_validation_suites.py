@@ -7,7 +7,11 @@ from envscale.data_contracts.state_changes import SUITE, failing_rows, state_cha
 from envscale.data_contracts.trajectories import trajectories_suite
 from envscale.environments.schema.model import Column, SchemaModel, Table
 from envscale.environments.synthesis.records import Trajectory, Usage
-from envscale.environments.validation.contract_frames import allowed_enum_cells, state_change_frame, trajectory_frame
+from envscale.environments.validation.contract_frames import (
+    allowed_enum_cells,
+    state_change_frame,
+    trajectory_frame,
+)
 from envscale.environments.validation.records import StateChangeRecord
 
 SCHEMA = SchemaModel(
@@ -31,7 +35,9 @@ def _change(op, key, before=None, after=None, table="orders"):
 
 
 def _record(tid, *changes, declared=("orders",)):
-    return StateChangeRecord(trajectory_id=tid, env_id="e1", final_state_hash="h", changes=changes, declared_tables=declared)
+    return StateChangeRecord(
+        trajectory_id=tid, env_id="e1", final_state_hash="h", changes=changes, declared_tables=declared
+    )
 
 
 def test_each_broken_rule_fails_its_own_expectation_on_its_own_rows():
@@ -65,7 +71,9 @@ def test_each_broken_rule_fails_its_own_expectation_on_its_own_rows():
 
 def test_updates_check_only_changed_columns():
     row = {"order_id": "o1", "status": "pending", "quantity": 2}
-    frame = state_change_frame([_record("t", _change("update", {"order_id": "o1"}, row, {**row, "quantity": 3}))], {"e1": SCHEMA})
+    frame = state_change_frame(
+        [_record("t", _change("update", {"order_id": "o1"}, row, {**row, "quantity": 3}))], {"e1": SCHEMA}
+    )
     assert list(frame["column"]) == ["quantity"]
     assert frame.loc[0, "value_num"] == 3 and frame.loc[0, "maximum"] == 10
 
@@ -85,7 +93,11 @@ def _trajectory(tid, messages, tools=({"type": "function"},), usage=None):
 
 
 def test_trajectories_suite_checks_roles_lengths_tokens_and_tools():
-    ok = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]
+    ok = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "u"},
+        {"role": "assistant", "content": "a"},
+    ]
     trajectories = [
         _trajectory("ok", ok),
         _trajectory("roles", [{"role": "assistant", "content": "a"}, {"role": "user", "content": "u"}]),
@@ -94,7 +106,9 @@ def test_trajectories_suite_checks_roles_lengths_tokens_and_tools():
         _trajectory("long", ok + [{"role": "user", "content": "x" * 500}]),
     ]
     frame = trajectory_frame(trajectories)
-    result = run_contract("trajectories", frame, trajectories_suite(max_messages=10, max_chars=100, max_usage_tokens=1000))
+    result = run_contract(
+        "trajectories", frame, trajectories_suite(max_messages=10, max_chars=100, max_usage_tokens=1000)
+    )
     got = {frame.loc[pos, "trajectory_id"]: set(names) for pos, names in result.failing_rows().items()}
     assert got == {
         "roles": {"expect_column_values_to_match_regex:roles"},

@@ -17,7 +17,9 @@ def seed_heldout_shop(home, n: int = 4, name: str = "sample_shop") -> list[EvalT
     """A registered sample environment with n stored blueprints and tasks (nothing trained: all held out)."""
     wh = open_warehouse(home.warehouse)
     manifest = register_sample_env(wh, home.environments, name=name)
-    kept, _ = sample_environment(manifest, home.environments, SynthesizeSettings(blueprints_per_environment=n))
+    kept, _ = sample_environment(
+        manifest, home.environments, SynthesizeSettings(blueprints_per_environment=n)
+    )
     tasks = [template_task(bp) for bp in kept]
     store.save_blueprints(wh, kept, None)
     store.save_tasks(wh, tasks, None)

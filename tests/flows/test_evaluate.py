@@ -12,7 +12,9 @@ from envscale.environments.evaluation.oracle import oracle_responder
 from envscale.llm import standin
 from envscale.warehouse import open_warehouse
 
-_spec = importlib.util.spec_from_file_location("_eval_helpers", Path(__file__).with_name("evaluation_helpers.py"))
+_spec = importlib.util.spec_from_file_location(
+    "_eval_helpers", Path(__file__).with_name("evaluation_helpers.py")
+)
 helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(helpers)
 
@@ -83,6 +85,18 @@ def test_evaluate_registered_version_tags_it_and_skips_when_unchanged(
         other_k = evaluate(k=2)
         assert "skipped" not in other_k and server.served > served
 
+    # No serving URL: the flow downloads the version and runs `transformers serve` on 127.0.0.1 itself.
+    monkeypatch.delenv("ENVSCALE_EVALUATE__SERVING_URL")
+    monkeypatch.setenv("ENVSCALE_LLM__AGENT__MAX_TOKENS", "8")
+    monkeypatch.setenv("ENVSCALE_EVALUATE__MAX_TURNS", "2")
+    served_here = evaluate(model=f"models:/envscale-agent/{version}", k=1, max_tasks=1)
+    # An untrained 2-layer model does not solve the task, but its trial is played and judged.
+    assert served_here["tasks"] == 1 and served_here["pass_1"] == 0.0
+    run_dir = home.runs / served_here["run_id"]
+    assert list(run_dir.glob("embedded-server-*.log"))
+    (trials,) = run_dir.glob("trials-*.jsonl")
+    assert len(trials.read_text().splitlines()) == 1
+
 
 def test_evaluate_without_tasks_or_models_fails_clearly(prefect_harness, home):
     from envscale.flows.evaluate import EvaluationFailed, evaluate
@@ -102,4 +116,6 @@ def test_cli_rejects_bad_model_options():
 
     runner = CliRunner()
     assert runner.invoke(app, ["evaluate", "--model", "envscale-agent"]).exit_code == 2
-    assert runner.invoke(app, ["evaluate", "--model", "models:/a/1", "--base-url", "http://x/v1"]).exit_code == 2
+    assert (
+        runner.invoke(app, ["evaluate", "--model", "models:/a/1", "--base-url", "http://x/v1"]).exit_code == 2
+    )

@@ -15,7 +15,9 @@ from envscale.environments.evaluation.oracle import oracle_responder
 from envscale.llm import standin
 from envscale.warehouse import open_warehouse
 
-_spec = importlib.util.spec_from_file_location("_eval_helpers", Path(__file__).with_name("evaluation_helpers.py"))
+_spec = importlib.util.spec_from_file_location(
+    "_eval_helpers", Path(__file__).with_name("evaluation_helpers.py")
+)
 helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(helpers)
 
@@ -65,16 +67,21 @@ def test_promotion_rules_on_a_real_registry(prefect_harness, home, tmp_path, mon
         worse = promote(challenger="models:/envscale-agent/2")
         assert worse["decision"] == "rejected" and worse["reason"].startswith("no_gain") and champion() == "1"
         tags = mlflow.get_model_version("envscale-agent", "2").tags
-        assert tags["envscale.promotion.decision"] == "rejected" and tags["envscale.promotion.champion_pass_1"] == "0.5000"
+        assert (
+            tags["envscale.promotion.decision"] == "rejected"
+            and tags["envscale.promotion.champion_pass_1"] == "0.5000"
+        )
 
         served = server.served
         regressed = promote(challenger="models:/envscale-agent/3")
-        assert regressed["decision"] == "rejected" and regressed["reason"].startswith("domain_regression: shop_a")
+        assert regressed["decision"] == "rejected" and regressed["reason"].startswith(
+            "domain_regression: shop_a"
+        )
         assert regressed["challenger_pass_1"] == 0.75 and champion() == "1"
         # The champion's report on the same tasks and seeds was reused: only v3's 4 tasks were played.
-        assert server.served - served == sum(t.blueprint.n_calls + 1 for t in tasks if passes("envscale-agent/3", t.task.instruction)) + sum(
-            1 for t in tasks if not passes("envscale-agent/3", t.task.instruction)
-        )
+        assert server.served - served == sum(
+            t.blueprint.n_calls + 1 for t in tasks if passes("envscale-agent/3", t.task.instruction)
+        ) + sum(1 for t in tasks if not passes("envscale-agent/3", t.task.instruction))
 
         better = promote()  # default challenger: the newest version, 4
         assert better["decision"] == "promoted" and better["challenger"] == "envscale-agent/4"
@@ -89,9 +96,16 @@ def test_promotion_rules_on_a_real_registry(prefect_harness, home, tmp_path, mon
         assert repeat["decision"] == "rejected" and repeat.get("reason") == rerun["reason"]
 
     # Rejected challengers stay registered; every decision is in the warehouse.
-    assert {v.version for v in mlflow.search_model_versions("name = 'envscale-agent'")} == {"1", "2", "3", "4"}
+    assert {str(v.version) for v in mlflow.search_model_versions("name = 'envscale-agent'")} == {
+        "1",
+        "2",
+        "3",
+        "4",
+    }
     with open_warehouse(home.warehouse).connect() as con:
         rows = con.execute("SELECT challenger, promoted FROM promotions ORDER BY created_at").fetchall()
-        skipped = con.execute("SELECT count(*) FROM runs WHERE flow = 'promote' AND summary LIKE '%same_as_run%'").fetchone()[0]
+        skipped = con.execute(
+            "SELECT count(*) FROM runs WHERE flow = 'promote' AND summary LIKE '%same_as_run%'"
+        ).fetchone()[0]
     assert rows == [("1", True), ("2", False), ("3", False), ("4", True), ("2", False)]
     assert skipped == 1

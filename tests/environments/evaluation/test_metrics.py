@@ -10,8 +10,18 @@ from envscale.environments.evaluation.records import TrialResult
 
 def _trial(task: str, attempt: int, passed: bool, **kw) -> TrialResult:
     base = dict(
-        task_id=task, env_id="e", domain=kw.pop("domain", "d"), attempt=attempt, passed=passed, db_match=passed,
-        read_only=False, n_gold_calls=2, turns=3, tool_calls=2, error_calls=0, termination="user_stop",
+        task_id=task,
+        env_id="e",
+        domain=kw.pop("domain", "d"),
+        attempt=attempt,
+        passed=passed,
+        db_match=passed,
+        read_only=False,
+        n_gold_calls=2,
+        turns=3,
+        tool_calls=2,
+        error_calls=0,
+        termination="user_stop",
     )
     return TrialResult(**{**base, **kw})
 
@@ -29,8 +39,10 @@ def test_pass_hat_k_matches_tau_bench_definition_by_hand():
 
 def test_metrics_over_trials():
     trials = [
-        _trial("a", 0, True), _trial("a", 1, False, tool_calls=4, error_calls=2),
-        _trial("b", 0, True, n_gold_calls=1), _trial("b", 1, True, n_gold_calls=1),
+        _trial("a", 0, True),
+        _trial("a", 1, False, tool_calls=4, error_calls=2),
+        _trial("b", 0, True, n_gold_calls=1),
+        _trial("b", 1, True, n_gold_calls=1),
         _trial("c", 0, False, read_only=True, exact_match=False, db_match=True, n_gold_calls=1),
         _trial("c", 1, True, read_only=True, exact_match=True, n_gold_calls=1),
     ]
@@ -49,8 +61,14 @@ def test_metrics_over_trials():
 def test_report_groups_domains_and_hashes_the_task_set():
     trials = [_trial("a", 0, True, domain="x"), _trial("b", 0, False, domain="y")]
     r = build_report(trials, label="m", k=1, seed=0, task_ids=["b", "a"])
-    assert set(r.per_domain) == {"x", "y"} and r.per_domain["x"].pass_1 == 1.0 and r.per_domain["y"].pass_1 == 0.0
-    assert r.task_set_hash == build_report(trials, label="other", k=1, seed=0, task_ids=["a", "b"]).task_set_hash
+    assert (
+        set(r.per_domain) == {"x", "y"}
+        and r.per_domain["x"].pass_1 == 1.0
+        and r.per_domain["y"].pass_1 == 0.0
+    )
+    assert (
+        r.task_set_hash == build_report(trials, label="other", k=1, seed=0, task_ids=["a", "b"]).task_set_hash
+    )
     assert r.task_set_hash != build_report(trials, label="m", k=1, seed=1, task_ids=["a", "b"]).task_set_hash
     flat = r.flat_metrics()
     assert flat["pass_1"] == 0.5 and flat["x.pass_1"] == 1.0 and "y.pass_hat_1" in flat

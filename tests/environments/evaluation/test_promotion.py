@@ -13,8 +13,18 @@ def _report(label: str, passes: dict[str, list[bool]], seed: int = 0):
     """passes: task 'domain/task' -> one bool per trial."""
     trials = [
         TrialResult(
-            task_id=key, env_id="e", domain=key.split("/")[0], attempt=i, passed=p, db_match=p, read_only=False,
-            n_gold_calls=1, turns=2, tool_calls=1, error_calls=0, termination="user_stop",
+            task_id=key,
+            env_id="e",
+            domain=key.split("/")[0],
+            attempt=i,
+            passed=p,
+            db_match=p,
+            read_only=False,
+            n_gold_calls=1,
+            turns=2,
+            tool_calls=1,
+            error_calls=0,
+            termination="user_stop",
         )
         for key, ps in passes.items()
         for i, p in enumerate(ps)
@@ -46,7 +56,9 @@ def test_margin_decides():
 
 def test_a_domain_regression_blocks_an_overall_gain():
     champion = _report("c", {"x/1": [True, True], "y/1": [False, False], "y/2": [False, False]})  # x 1.0
-    challenger = _report("d", {"x/1": [False, True], "y/1": [True, True], "y/2": [True, True]})  # x 0.5, y 1.0
+    challenger = _report(
+        "d", {"x/1": [False, True], "y/1": [True, True], "y/2": [True, True]}
+    )  # x 0.5, y 1.0
     d = decide(challenger, champion, **RULES)
     assert not d.promoted and d.reason.startswith("domain_regression: x") and d.regressions == {"x": 0.5}
     assert decide(challenger, champion, **{**RULES, "regression_tolerance": 0.5}).promoted

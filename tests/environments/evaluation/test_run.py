@@ -13,7 +13,9 @@ SCRIPTED_USER = EndpointSettings(mode="scripted")
 
 
 def _run(server, task_set, k=2, **kw):
-    agent = EndpointSettings(base_url=server.base_url, model=kw.pop("model", "agent"), max_retries=0, timeout_s=10)
+    agent = EndpointSettings(
+        base_url=server.base_url, model=kw.pop("model", "agent"), max_retries=0, timeout_s=10
+    )
     return evaluate_task_set(task_set, agent=agent, user=SCRIPTED_USER, k=k, seed=0, label="test", **kw)
 
 
@@ -43,7 +45,10 @@ def test_seeds_make_pass_k_differ_from_pass_1(shop_tasks):
         report = _run(server, shop_tasks, k=2)
     assert report.overall.pass_1 == pytest.approx(0.5)
     assert report.overall.pass_k == 0.0 and report.overall.pass_hat == {1: 0.5, 2: 0.0}
-    assert {t.attempt: t.passed for t in report.trials if t.task_id == shop_tasks.tasks[0].task_id} == {0: True, 1: False}
+    assert {t.attempt: t.passed for t in report.trials if t.task_id == shop_tasks.tasks[0].task_id} == {
+        0: True,
+        1: False,
+    }
 
 
 def test_wrong_calls_are_error_calls_and_fail(shop_tasks):
@@ -60,9 +65,8 @@ def test_wrong_calls_are_error_calls_and_fail(shop_tasks):
 def test_a_dead_endpoint_fails_loudly(shop_tasks):
     from envscale.llm.client import EndpointDead
 
-    with standin.StandInServer(lambda r: standin.error(500)) as server:
-        with pytest.raises(EndpointDead):
-            _run(server, shop_tasks, k=1)
+    with standin.StandInServer(lambda r: standin.error(500)) as server, pytest.raises(EndpointDead):
+        _run(server, shop_tasks, k=1)
 
 
 def test_without_base_url_it_refuses(shop_tasks):

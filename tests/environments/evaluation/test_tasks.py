@@ -18,11 +18,35 @@ def test_heldout_follows_the_datasets_table(home):
     a = register_sample_env(wh, home.environments, name="shop_a")
     b = register_sample_env(wh, home.environments, name="shop_b")
     assert heldout_env_ids(wh) == sorted([a.env_id, b.env_id])  # nothing trained yet
-    wh.insert("datasets", [{"dataset_id": "d1", "name": "s1", "split": "stage1", "path": "x", "n_rows": 1,
-                            "env_ids": [a.env_id], "lineage_hash": "x"}])
+    wh.insert(
+        "datasets",
+        [
+            {
+                "dataset_id": "d1",
+                "name": "s1",
+                "split": "stage1",
+                "path": "x",
+                "n_rows": 1,
+                "env_ids": [a.env_id],
+                "lineage_hash": "x",
+            }
+        ],
+    )
     assert heldout_env_ids(wh) == [b.env_id]
-    wh.insert("datasets", [{"dataset_id": "d2", "name": "h", "split": "heldout", "path": "x", "n_rows": 1,
-                            "env_ids": [a.env_id], "lineage_hash": "x"}])
+    wh.insert(
+        "datasets",
+        [
+            {
+                "dataset_id": "d2",
+                "name": "h",
+                "split": "heldout",
+                "path": "x",
+                "n_rows": 1,
+                "env_ids": [a.env_id],
+                "lineage_hash": "x",
+            }
+        ],
+    )
     assert heldout_env_ids(wh) == [a.env_id]  # the recorded split wins
 
 
@@ -58,12 +82,21 @@ def test_tau_bench_tasks_replay_gold_and_an_oracle_scores_one(shared_data, tmp_p
         assert all(not t.exact_reads for t in ts.tasks)
         with standin.StandInServer(oracle_responder(ts.tasks)) as server:
             agent = EndpointSettings(base_url=server.base_url, max_retries=0, max_tokens=64)
-            report = evaluate_task_set(ts, agent=agent, user=EndpointSettings(mode="scripted"), k=1, seed=0,
-                                       label="oracle", max_turns=20)
+            report = evaluate_task_set(
+                ts,
+                agent=agent,
+                user=EndpointSettings(mode="scripted"),
+                k=1,
+                seed=0,
+                label="oracle",
+                max_turns=20,
+            )
             assert report.overall.pass_1 == 1.0, [t for t in report.trials if not t.passed]
         with standin.StandInServer(oracle_responder(ts.tasks, succeeds=lambda r: False)) as server:
             agent = EndpointSettings(base_url=server.base_url, max_retries=0)
-            report = evaluate_task_set(ts, agent=agent, user=EndpointSettings(mode="scripted"), k=1, seed=0, label="q")
+            report = evaluate_task_set(
+                ts, agent=agent, user=EndpointSettings(mode="scripted"), k=1, seed=0, label="q"
+            )
         writes = [t for t in report.trials if not t.read_only]
         assert writes and not any(t.passed for t in writes)
     finally:

@@ -1,0 +1,299 @@
+"""The learning experiment: base vs stage 1 vs stage 1 + 2, on held-out generated envs and τ-bench retail.
+
+Reproduces the paper's two-stage ablation at small scale. One home holds the
+whole run: ingest the sample catalog → build environments → synthesize
+(reverse mode: trajectories built from verified blueprints, since a 135M agent
+cannot produce usable forward trajectories) → validate → two-stage training
+(SmolLM2-135M-Instruct by default). Then the base model, the stage-1 model and
+the final stage-1+2 model are each served and evaluated on the SAME task set
+(held-out generated environments + τ-bench retail tasks) with the SAME seeds,
+k trials per task. Writes ``bench/results/learning_<date>.md`` and prints it.
+
+    python bench/learning_experiment.py --budget tiny            # CPU smoke (~3 min; a 2-layer toy model)
+    python bench/learning_experiment.py --budget small --device cuda
+    python bench/learning_experiment.py --budget full --device cuda --home /data/envscale-learning
+
+What it shows is what it shows: the file reports the numbers, the number of
+training trajectories, and what was skipped, without interpretation beyond deltas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+BUDGETS: dict[str, dict[str, Any]] = {
+    # A toy model and a handful of items: proves the plumbing end to end on a CPU in minutes.
+    "tiny": dict(
+        base_model="tiny",
+        max_environments=3,
+        blueprints=4,
+        max_calls=3,
+        max_steps=2,
+        k=1,
+        max_tasks=3,
+        tau_tasks=2,
+        max_turns=3,
+        max_length=4096,
+        max_tokens=16,
+        epochs=1.0,
+    ),
+    # SmolLM2-135M, one epoch over a few hundred verified trajectories (a GPU makes it minutes).
+    "small": dict(
+        base_model="smollm2",
+        max_environments=12,
+        blueprints=24,
+        max_calls=4,
+        max_steps=-1,
+        k=4,
+        max_tasks=24,
+        tau_tasks=24,
+        max_turns=10,
+        max_length=2048,
+        max_tokens=256,
+        epochs=2.0,
+    ),
+    # More environments and trajectories, more trials.
+    "full": dict(
+        base_model="smollm2",
+        max_environments=40,
+        blueprints=64,
+        max_calls=5,
+        max_steps=-1,
+        k=4,
+        max_tasks=48,
+        tau_tasks=64,
+        max_turns=12,
+        max_length=2048,
+        max_tokens=384,
+        epochs=3.0,
+    ),
+}
+DEFAULT_VERTICAL = ["*retail*", "*shop*", "*order*", "*commerce*", "*store*"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="tiny")
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda (serving; training uses the GPU when present)"
+    )
+    parser.add_argument(
+        "--home", type=Path, default=None, help="state folder (default: .envscale/learning-<budget>)"
+    )
+    parser.add_argument(
+        "--base-model", default=None, help="override the budget's base model (smollm2, a dir, .gguf)"
+    )
+    parser.add_argument("--vertical", nargs="*", default=DEFAULT_VERTICAL, help="stage-2 selectors (globs)")
+    parser.add_argument("--k", type=int, default=None, help="trials per task")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--shared-data", type=Path, default=REPO.parent / "shared" / "data")
+    args = parser.parse_args()
+    budget = dict(BUDGETS[args.budget])
+    if args.base_model:
+        budget["base_model"] = args.base_model
+    k = args.k or budget["k"]
+    home_dir = args.home or REPO / ".envscale" / f"learning-{args.budget}"
+    t0 = time.perf_counter()
+
+    _configure(budget, args, home_dir)
+    from envscale.home import activate
+
+    home = activate(home_dir)
+    if budget["base_model"] == "tiny":
+        from envscale.models.tiny import build_tiny_model
+
+        tiny = home.cache / "tiny-base"
+        if not (tiny / "config.json").is_file():
+            build_tiny_model(tiny)
+        budget["base_model"] = str(tiny)
+        os.environ["ENVSCALE_TRAIN__BASE_MODEL"] = str(tiny)
+
+    train_summary = _pipeline(budget, args.vertical)
+    models = _models(home, budget["base_model"], train_summary)
+    reports, task_info = _evaluate(home, models, budget, k, args)
+    text = _markdown(args, budget, k, train_summary, models, reports, task_info, time.perf_counter() - t0)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"learning_{dt.date.today():%Y-%m-%d}_{args.budget}.md"
+    path.write_text(text)
+    print(text)
+    print(f"\nwritten: {path}")
+    return 0
+
+
+def _configure(budget: dict[str, Any], args: argparse.Namespace, home_dir: Path) -> None:
+    """Everything through ENVSCALE_* variables, so every flow sees the same settings."""
+    env = {
+        "ENVSCALE_HOME": str(home_dir),
+        "ENVSCALE_SHARED_DATA": str(args.shared_data),
+        "ENVSCALE_BUILD__DOMAINS": "categories",
+        "ENVSCALE_BUILD__MAX_ENVIRONMENTS": str(budget["max_environments"]),
+        "ENVSCALE_SYNTHESIZE__MODE": "reverse",
+        "ENVSCALE_SYNTHESIZE__BLUEPRINTS_PER_ENVIRONMENT": str(budget["blueprints"]),
+        "ENVSCALE_SYNTHESIZE__MAX_CALLS": str(budget["max_calls"]),
+        "ENVSCALE_SYNTHESIZE__SEED": str(args.seed),
+        "ENVSCALE_TRAIN__BASE_MODEL": budget["base_model"],
+        "ENVSCALE_TRAIN__MAX_STEPS": str(budget["max_steps"]),
+        "ENVSCALE_TRAIN__EPOCHS": str(budget["epochs"]),
+        # Tools are rendered into the prompt: longer rows are dropped by the trainer, not truncated.
+        "ENVSCALE_TRAIN__MAX_LENGTH": str(budget["max_length"]),
+        "ENVSCALE_TRAIN__SEED": str(args.seed),
+        "ENVSCALE_TRAIN__HELDOUT_FRACTION": "0.25",
+        "ENVSCALE_LLM__AGENT__MAX_TOKENS": str(budget["max_tokens"]),
+        "ENVSCALE_LLM__AGENT__TEMPERATURE": "0.7",
+        "ENVSCALE_LLM__USER_SIMULATOR__MODE": "scripted",
+        "ENVSCALE_LLM__TASK_WRITER__MODE": "template",
+    }
+    if args.device != "cpu":
+        env["ENVSCALE_TRAIN__CPU_THREADS"] = "4"
+    os.environ.update(env)
+
+
+def _pipeline(budget: dict[str, Any], vertical: list[str]) -> dict[str, Any]:
+    """ingest → build → synthesize → validate → train, as the Prefect flows (ephemeral API)."""
+    from envscale.flows.build import build_environments
+    from envscale.flows.ingest import ingest_tools
+    from envscale.flows.synthesize import synthesize
+    from envscale.flows.train import train
+    from envscale.flows.validate import validate
+
+    ingest_tools()
+    build_environments()
+    synthesize()
+    validate()
+    return train(vertical=vertical)
+
+
+def _models(home: Any, base_spec: str, summary: dict[str, Any]) -> list[tuple[str, Path]]:
+    """(label, local model dir) of base, stage 1 and stage 1+2 (from the training's MLflow child runs)."""
+    from envscale.models.base_model import ensure_base_model
+    from envscale.models.registry import TrainingTracker
+
+    tracker = TrainingTracker(home, "envscale-train")
+    parent = tracker.find_run(summary["training_key"], "parent")
+    out = [("base", ensure_base_model(base_spec, home))]
+    for stage, label in (("stage1", "stage 1"), ("stage2", "stage 1+2")):
+        run = tracker.find_run(summary["training_key"], stage, parent.info.run_id)
+        if run is not None and run.data.tags.get("envscale.model_dir"):
+            out.append((label, Path(run.data.tags["envscale.model_dir"])))
+    return out
+
+
+def _evaluate(
+    home: Any, models: list[tuple[str, Path]], budget: dict[str, Any], k: int, args: argparse.Namespace
+):
+    from envscale.config import EndpointSettings, load_settings
+    from envscale.environments.evaluation.run import evaluate_task_set
+    from envscale.environments.evaluation.tasks import heldout_env_ids, heldout_tasks, import_tau_bench_tasks
+    from envscale.models.serving import serve_model
+    from envscale.warehouse import open_warehouse
+
+    settings = load_settings()
+    wh = open_warehouse(home.warehouse)
+    held = heldout_tasks(wh, heldout_env_ids(wh), max_tasks=budget["max_tasks"], seed=args.seed)
+    tau = import_tau_bench_tasks(
+        args.shared_data,
+        home.environments,
+        ["retail"],
+        split="test",
+        limit=budget["tau_tasks"],
+        seed=args.seed,
+    )
+    sets = {"held-out generated": held, "τ-bench retail": tau}
+    log_dir = home.runs / "learning-experiment"
+    reports: dict[tuple[str, str], Any] = {}
+    for label, model_dir in models:
+        with serve_model(model_dir, log_dir=log_dir, device=args.device) as endpoint:
+            agent = settings.llm.agent.model_copy(
+                update={"mode": "llm", "base_url": endpoint.base_url, "model": endpoint.model}
+            )
+            for name, task_set in sets.items():
+                if not task_set.tasks:
+                    continue
+                reports[(label, name)] = evaluate_task_set(
+                    task_set,
+                    agent=agent,
+                    user=EndpointSettings(mode="scripted"),
+                    k=k,
+                    seed=args.seed,
+                    label=label,
+                    max_turns=budget["max_turns"],
+                    in_flight=8 if args.device != "cpu" else 2,
+                )
+                m = reports[(label, name)].overall
+                print(f"{label:<10} {name:<20} pass^1 {m.pass_1:.3f}  pass^{k} {m.pass_k:.3f}", flush=True)
+    info = {name: (len(ts.tasks), len(ts.skipped)) for name, ts in sets.items()}
+    return reports, info
+
+
+def _device_name(device: str) -> str:
+    if device == "cpu":
+        return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(0)
+    except Exception:  # noqa: BLE001 - reporting only
+        return device
+
+
+def _markdown(args, budget, k, train_summary, models, reports, task_info, wall_s) -> str:
+    rows = train_summary.get("rows", {})
+    trajectories = {
+        "base": 0,
+        "stage 1": rows.get("stage1", 0),
+        "stage 1+2": rows.get("stage1", 0) + rows.get("stage2", 0),
+    }
+    lines = [
+        f"# Learning experiment ({args.budget}) — {dt.date.today():%Y-%m-%d}",
+        "",
+        f"- device: {_device_name(args.device)}; wall time {wall_s / 60:.1f} min",
+        f"- base model: `{budget['base_model']}`; seed {args.seed}; k = {k}; max turns {budget['max_turns']}",
+        f"- training rows: stage 1 (general) {rows.get('stage1', 0)}, stage 2 (vertical) {rows.get('stage2', 0)}, "
+        f"held out {rows.get('heldout', 0)}; vertical selectors {args.vertical}",
+        f"- registered: {train_summary.get('registered')} (training key `{train_summary.get('training_key')}`)",
+    ]
+    for name, (n, skipped) in task_info.items():
+        lines.append(
+            f"- {name}: {n} tasks ({skipped} skipped: no blueprints, or gold actions that do not replay)"
+        )
+    lines += [
+        "",
+        f"| model | training trajectories | task set | pass^1 | pass^{k} | DB match | avg calls | error calls |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for (label, name), report in reports.items():
+        m = report.overall
+        lines.append(
+            f"| {label} | {trajectories.get(label, 0)} | {name} | {m.pass_1:.3f} | {m.pass_k:.3f} | "
+            f"{m.db_match_rate:.3f} | {m.avg_tool_calls:.2f} | {m.error_call_rate:.3f} |"
+        )
+    lines += ["", "## Deltas against the base model (pass^1)", ""]
+    for (label, name), report in reports.items():
+        base = reports.get(("base", name))
+        if label != "base" and base is not None:
+            lines.append(f"- {label} on {name}: {report.overall.pass_1 - base.overall.pass_1:+.3f}")
+    lines += [
+        "",
+        "Models that were not produced (a stage with no training rows) are absent from the table.",
+        "Raw reports: `"
+        + json.dumps({f"{a}|{b}": r.task_set_hash for (a, b), r in reports.items()})
+        + "` (task-set hashes).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
