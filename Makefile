@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml setup.py requirements.lock requirements-models.txt
 
 install: $(STAMP)
 
+# The demo budget (configs/demo.toml) keeps the whole pipeline to ~15 min on 2 CPU cores.
 demo: install
-	$(BIN)/envscale pipeline
+	ENVSCALE_CONFIG=configs/demo.toml $(BIN)/envscale pipeline
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -15,7 +15,9 @@ from envscale.tasks.run_context import tracked_run
 from envscale.tasks.train import base_model_task, export_task, register_task, train_stage_task
 
 
-@flow(name="train", log_prints=True)
+# log_prints stays off: datasets' fingerprinting captures dill's stdout, which
+# Prefect's print patch would otherwise spill into the logs as bytecode.
+@flow(name="train", log_prints=False)
 def train(
     base_model: str | None = None,
     vertical: list[str] | None = None,
@@ -127,9 +129,10 @@ def _publish(summary: dict[str, Any], export: Any, results: dict[str, Any]) -> N
         ),
         description="envscale train: registered model",
     )
-    print(f"train: registered {summary['registered']} ({summary['model_uri']})")
+    logger = get_run_logger()
+    logger.info("train: registered %s (%s)", summary["registered"], summary["model_uri"])
     for row in table:
-        print(
+        logger.info(
             f"  {row['stage']:<8} rows={row['rows']:<5} envs={row['envs']:<4} steps={row['steps']:<5} "
             f"loss={row['loss']} tokens={row['tokens_seen']}"
         )

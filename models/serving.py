@@ -62,6 +62,7 @@ def serve_model(
     startup_timeout_s: float = 300.0,
     port: int | None = None,
     device: str = "cpu",
+    cb_num_blocks: int = 128,
 ) -> Iterator[Endpoint]:
     """Start ``transformers serve`` on ``model_dir``; yields the endpoint; stops the server on exit."""
     import httpx
@@ -84,7 +85,11 @@ def serve_model(
         "--device",
         device,
     ]
-    cmd += ["--continuous-batching"] if continuous_batching else []
+    if continuous_batching:
+        # Bound the paged KV cache: unbounded on CPU it sized itself to ~15 GB
+        # for a 135M model. 128 blocks x 128 tokens is ~0.75 GB for SmolLM2 in fp32.
+        cmd += ["--continuous-batching", "--cb-block-size", "128", "--cb-num-blocks", str(cb_num_blocks)]
+        cmd += ["--cb-max-batch-tokens", "2048"]
     env = dict(
         os.environ,
         OMP_NUM_THREADS="1",

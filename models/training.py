@@ -177,6 +177,12 @@ def train_stage(
         peft_config=_lora_config(settings) if settings.lora else None,
         callbacks=list(callbacks),
     )
+    if len(trainer.train_dataset) == 0:
+        # TRL drops examples whose assistant turns were all truncated away.
+        raise ValueError(
+            f"{stage}: none of the {len(dataset)} examples keeps an assistant turn within "
+            f"train.max_length={settings.max_length} tokens; raise train.max_length"
+        )
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume)
     runtime = time.perf_counter() - started
