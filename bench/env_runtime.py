@@ -1,4 +1,4 @@
-"""Environment runtime benchmark: a generated environment and τ-bench retail.
+"""Environment runtime benchmark: a generated environment and τ-bench retail and airline.
 
     python bench/env_runtime.py [--repeats 200] [--tasks 115]
 
@@ -82,7 +82,7 @@ def _generated(directory: Path):
     return m, tasks
 
 
-def _retail(directory: Path, n_tasks: int):
+def _tau(domain: str, directory: Path, n_tasks: int):
     from envscale.environments.imports.tau_bench import (
         derived_file,
         gold_tasks,
@@ -91,10 +91,10 @@ def _retail(directory: Path, n_tasks: int):
     )
 
     root = SHARED / "tau-bench"
-    m = import_tau_bench("retail", root, directory)
+    m = import_tau_bench(domain, root, directory)
     derived = derived_file(root)
     tasks = [
-        [(a["name"], a["kwargs"]) for a in t["actions"]] for t in gold_tasks(derived, "retail")[:n_tasks]
+        [(a["name"], a["kwargs"]) for a in t["actions"]] for t in gold_tasks(derived, domain)[:n_tasks]
     ]
     report = replay_gold(m, derived, directory=directory)
     return m, tasks, report
@@ -164,16 +164,18 @@ TARGETS = {
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--tasks", type=int, default=115, help="τ-bench retail gold tasks timed")
+    parser.add_argument("--tasks", type=int, default=115, help="τ-bench gold tasks timed per domain")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="envscale-bench-"))
     columns: dict[str, dict[str, float]] = {}
     m, tasks = _generated(directory)
     columns["generated (500 rows/table)"] = measure(m, tasks, directory, args.repeats)
-    report = None
+    reports = []
     if (SHARED / "tau-bench").is_dir():
-        m, tasks, report = _retail(directory, args.tasks)
-        columns["τ-bench retail"] = measure(m, tasks, directory, args.repeats)
+        for domain in ("retail", "airline"):
+            m, tasks, report = _tau(domain, directory, args.tasks)
+            columns[f"τ-bench {domain}"] = measure(m, tasks, directory, args.repeats)
+            reports.append(report)
     names = list(next(iter(columns.values())))
     print(
         f"\nenvscale environment runtime ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}); milliseconds, medians"
@@ -184,10 +186,10 @@ def main() -> int:
     for n in names:
         target = f"≤ {TARGETS[n]:g}" if n in TARGETS else ""
         print(f"{n:28}" + "".join(f"{columns[c][n]:>28.3f}" for c in columns) + f"{target:>18}")
-    if report is not None:
+    for report in reports:
         r = report.as_dict()
         print(
-            f"\nτ-bench retail import: {r['tools_compiled']}/{r['tools']} tools compiled; gold replay over {r['tasks']} tasks: "
+            f"\nτ-bench {r['domain']} import: {r['tools_compiled']}/{r['tools']} tools compiled; gold replay over {r['tasks']} tasks: "
             f"{r['actions_ok']}/{r['actions']} actions ok ({r['action_share']:.1%}), {r['tasks_replayed']} tasks fully ({r['task_share']:.1%})"
         )
         print("top failures:", r["failures"])

@@ -191,9 +191,6 @@ def train_stage(
     trained = trainer.model
     if settings.lora:
         trained = trained.merge_and_unload()  # stage 2 and serving get plain weights
-    final_dir.mkdir(parents=True, exist_ok=True)
-    trained.save_pretrained(final_dir)
-    tokenizer.save_pretrained(final_dir)
     result = StageResult(
         stage=stage,
         model_dir=str(final_dir),
@@ -207,7 +204,13 @@ def train_stage(
         plan=plan,
         lora=settings.lora,
     )
-    done.write_text(json.dumps(result.model_dump(mode="json"), indent=2))
+    # Under `accelerate launch` (DDP) every rank holds the same weights: one writes them.
+    if trainer.is_world_process_zero():
+        final_dir.mkdir(parents=True, exist_ok=True)
+        trained.save_pretrained(final_dir)
+        tokenizer.save_pretrained(final_dir)
+        done.write_text(json.dumps(result.model_dump(mode="json"), indent=2))
+    trainer.accelerator.wait_for_everyone()
     return result
 
 

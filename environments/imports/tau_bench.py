@@ -31,10 +31,7 @@ def _domain_module(domain: str):
     if domain == "retail":
         from envscale.environments.imports import tau_bench_retail as mod
     elif domain == "airline":
-        # Not written yet: its tools (booking with seat and payment bookkeeping) need their own programs.
-        raise NotImplementedError(
-            "τ-bench airline has no programs yet (retail is imported); see docs/notes/environments.md"
-        )
+        from envscale.environments.imports import tau_bench_airline as mod
     else:
         raise ValueError(f"unknown τ-bench domain {domain!r}; expected one of {DOMAINS}")
     return mod
