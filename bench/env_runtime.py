@@ -93,9 +93,7 @@ def _tau(domain: str, directory: Path, n_tasks: int):
     root = SHARED / "tau-bench"
     m = import_tau_bench(domain, root, directory)
     derived = derived_file(root)
-    tasks = [
-        [(a["name"], a["kwargs"]) for a in t["actions"]] for t in gold_tasks(derived, domain)[:n_tasks]
-    ]
+    tasks = [[(a["name"], a["kwargs"]) for a in t["actions"]] for t in gold_tasks(derived, domain)[:n_tasks]]
     report = replay_gold(m, derived, directory=directory)
     return m, tasks, report
 

@@ -10,6 +10,7 @@ variables at import time.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +118,16 @@ def activate(explicit: str | os.PathLike[str] | None = None) -> Home:
         if key not in os.environ or key in _OWNED:
             os.environ[key] = value
             _OWNED.add(key)
+    _repoint_loaded_libraries()
     return home
+
+
+def _repoint_loaded_libraries() -> None:
+    """MLflow keeps the URI it was first given; follow the home when it moves in-process."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None and "MLFLOW_TRACKING_URI" in _OWNED:
+        mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+        mlflow.set_registry_uri(os.environ["MLFLOW_TRACKING_URI"])
 
 
 _OWNED: set[str] = set()

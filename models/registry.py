@@ -9,6 +9,7 @@ same parent/child runs (found by the ``envscale.training_key`` tag).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -30,9 +31,11 @@ def client(home: Home) -> Any:
     import mlflow
     from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(home.mlflow_uri)
-    mlflow.set_registry_uri(home.mlflow_uri)
-    return MlflowClient(tracking_uri=home.mlflow_uri, registry_uri=home.mlflow_uri)
+    # A tracking URI the user exported wins; otherwise activate() pointed it at the home.
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or home.mlflow_uri
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def ensure_experiment(home: Home, name: str) -> str:

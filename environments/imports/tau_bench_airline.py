@@ -89,7 +89,11 @@ _JSON_COLS = {c.name for t in SCHEMA.tables for c in t.columns if c.type == "JSO
 def load_rows(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """The airline JSON files as rows of SCHEMA's tables."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for table, key in (("users", "user_id"), ("flights", "flight_number"), ("reservations", "reservation_id")):
+    for table, key in (
+        ("users", "user_id"),
+        ("flights", "flight_number"),
+        ("reservations", "reservation_id"),
+    ):
         docs = json.loads((data_dir / f"{table}.json").read_text())
         cols = [c.name for c in SCHEMA.table(table).columns]
         out[table] = [
@@ -105,7 +109,7 @@ def load_rows(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 # -- SQL fragments (all over bound parameters) -------------------------------------------
-_FLIGHT_LIST = "from_json($flights, '[{\"flight_number\": \"VARCHAR\", \"date\": \"VARCHAR\"}]')"
+_FLIGHT_LIST = 'from_json($flights, \'[{"flight_number": "VARCHAR", "date": "VARCHAR"}]\')'
 # The argument's flights as rows (pos, flight_number, date) joined with the flights table.
 ARG_FLIGHTS = (
     "(SELECT a.pos, struct_extract(a.f, 'flight_number') AS flight_number, struct_extract(a.f, 'date') AS date"
@@ -118,7 +122,9 @@ RES_EXISTS = P(
     error="Error: reservation not found",
 )
 RES_USER = "(SELECT user_id FROM reservations WHERE reservation_id = $reservation_id)"
-RES_PASSENGERS = "(SELECT json_array_length(passengers) FROM reservations WHERE reservation_id = $reservation_id)"
+RES_PASSENGERS = (
+    "(SELECT json_array_length(passengers) FROM reservations WHERE reservation_id = $reservation_id)"
+)
 _PM = "'/' || $payment_id"
 _SOURCE = f"json_extract_string(u.payment_methods, {_PM} || '/source')"
 _AMOUNT = f"CAST(json_extract_string(u.payment_methods, {_PM} || '/amount') AS DOUBLE)"
@@ -191,7 +197,7 @@ BOOK_TOTAL = (
 )
 _PAYMENTS = (
     "(SELECT struct_extract(p, 'payment_id') AS pid, struct_extract(p, 'amount') AS amount FROM (SELECT"
-    " unnest(from_json($payment_methods, '[{\"payment_id\": \"VARCHAR\", \"amount\": \"DOUBLE\"}]')) AS p))"
+    ' unnest(from_json($payment_methods, \'[{"payment_id": "VARCHAR", "amount": "DOUBLE"}]\')) AS p))'
 )
 _USER_PM = "json_extract(u.payment_methods, '/' || pay.pid)"
 # τ-bench picks the first free id of three (it assumes at most three bookings per task).
@@ -249,9 +255,7 @@ BOOK = _prog(
 )
 
 # -- update_reservation_flights ------------------------------------------------------------
-_OLD_FLIGHTS = (
-    "(SELECT unnest(from_json(r.flights, '[\"JSON\"]')) AS f, r.cabin FROM reservations r WHERE r.reservation_id = $reservation_id)"
-)
+_OLD_FLIGHTS = "(SELECT unnest(from_json(r.flights, '[\"JSON\"]')) AS f, r.cabin FROM reservations r WHERE r.reservation_id = $reservation_id)"
 # Each requested flight: kept at its old price when unchanged (same number, date and cabin), else new.
 _UPD_FLIGHTS = (
     f"(SELECT af.pos, af.flight_number, af.date, o.f AS old FROM {ARG_FLIGHTS} af LEFT JOIN {_OLD_FLIGHTS} o"
@@ -298,9 +302,7 @@ UPDATE_FLIGHTS = _prog(
 )
 
 # -- update_reservation_baggages -----------------------------------------------------------
-BAG_PRICE = (
-    "(SELECT 50 * greatest(0, $nonfree_baggages - nonfree_baggages) FROM reservations WHERE reservation_id = $reservation_id)"
-)
+BAG_PRICE = "(SELECT 50 * greatest(0, $nonfree_baggages - nonfree_baggages) FROM reservations WHERE reservation_id = $reservation_id)"
 UPDATE_BAGGAGES = _prog(
     "update_reservation_baggages",
     "write",
@@ -346,7 +348,9 @@ _FREE_CERT = (
 # After the write: the certificate just added is the last of the three ids present.
 _ADDED_CERT = (
     "CASE "
-    + " ".join(f"WHEN json_extract(payment_methods, '/{c}') IS NOT NULL THEN '{c}'" for c in reversed(_CERT_IDS))
+    + " ".join(
+        f"WHEN json_extract(payment_methods, '/{c}') IS NOT NULL THEN '{c}'" for c in reversed(_CERT_IDS)
+    )
     + " END"
 )
 

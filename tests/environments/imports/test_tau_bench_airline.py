@@ -48,7 +48,11 @@ def _direct(data, origin, destination, date):
     """τ-bench's search_direct_flight, in Python (reference)."""
     out = []
     for f in data["flights"].values():
-        if f["origin"] == origin and f["destination"] == destination and f["dates"].get(date, {}).get("status") == "available":
+        if (
+            f["origin"] == origin
+            and f["destination"] == destination
+            and f["dates"].get(date, {}).get("status") == "available"
+        ):
             out.append({k: v for k, v in f.items() if k != "dates"} | f["dates"][date])
     return out
 
@@ -56,14 +60,22 @@ def _direct(data, origin, destination, date):
 def test_semantics_follow_tau_bench(airline):
     manifest, directory, _, data = airline
     with open_episode(manifest, directory=directory) as ep:
-        assert ep.call("get_reservation_details", {"reservation_id": "nope"}).error == "Error: reservation not found"
+        assert (
+            ep.call("get_reservation_details", {"reservation_id": "nope"}).error
+            == "Error: reservation not found"
+        )
         got = ep.call("search_direct_flight", {"origin": "JFK", "destination": "SEA", "date": "2024-05-20"})
         assert got.ok and got.content == _direct(data, "JFK", "SEA", "2024-05-20") and got.content
 
         # Booking: price check, certificate used up, gift card charged, reservation id appended to the user.
         user_id = "mia_li_3668"
-        flights = [{"flight_number": "HAT136", "date": "2024-05-20"}, {"flight_number": "HAT039", "date": "2024-05-20"}]
-        price = sum(data["flights"][f["flight_number"]]["dates"][f["date"]]["prices"]["economy"] for f in flights)
+        flights = [
+            {"flight_number": "HAT136", "date": "2024-05-20"},
+            {"flight_number": "HAT039", "date": "2024-05-20"},
+        ]
+        price = sum(
+            data["flights"][f["flight_number"]]["dates"][f["date"]]["prices"]["economy"] for f in flights
+        )
         args = {
             "user_id": user_id, "origin": "JFK", "destination": "SEA", "flight_type": "one_way", "cabin": "economy",
             "flights": flights, "passengers": [{"first_name": "Mia", "last_name": "Li", "dob": "1990-04-05"}],
@@ -82,7 +94,9 @@ def test_semantics_follow_tau_bench(airline):
         assert [f["origin"] for f in booked.content["flights"]] == ["JFK", "ATL"]
         user = ep.call("get_user_details", {"user_id": user_id}).content
         assert "certificate_7504069" not in user["payment_methods"] and user["reservations"][-1] == "HATHAT"
-        assert ep.call("book_reservation", args).error == "Error: payment method not found"  # certificate gone
+        assert (
+            ep.call("book_reservation", args).error == "Error: payment method not found"
+        )  # certificate gone
 
         # Flight change paid by gift card: Σ new − Σ old prices × passengers, as τ-bench computes it.
         def day_of(flight):
@@ -93,7 +107,9 @@ def test_semantics_follow_tau_bench(airline):
             return next((k for k, v in sorted(pms.items()) if v["source"] == "gift_card"), None)
 
         def upgrade(r):
-            return (day_of(r["flights"][0])["prices"]["business"] - r["flights"][0]["price"]) * len(r["passengers"])
+            return (day_of(r["flights"][0])["prices"]["business"] - r["flights"][0]["price"]) * len(
+                r["passengers"]
+            )
 
         res_id, res = next(
             (k, r) for k, r in sorted(data["reservations"].items())
@@ -123,7 +139,9 @@ def test_semantics_follow_tau_bench(airline):
         history = cancelled.content["payment_history"]
         n = len(history) // 2
         assert cancelled.content["status"] == "cancelled"
-        assert [(h["payment_id"], -h["amount"]) for h in history[n:]] == [(h["payment_id"], h["amount"]) for h in history[:n]]
+        assert [(h["payment_id"], -h["amount"]) for h in history[n:]] == [
+            (h["payment_id"], h["amount"]) for h in history[:n]
+        ]
         cert = ep.call("send_certificate", {"user_id": user_id, "amount": 150})
         assert cert.content == f"Certificate certificate_3221322 added to user {user_id} with amount 150."
         tables = {(c.table, c.op) for c in ep.diff()}
