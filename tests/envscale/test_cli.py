@@ -8,10 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from envscale.flows.registry import STAGES
-
 ENVSCALE = str(Path(sys.executable).with_name("envscale"))
 
 
@@ -73,12 +69,3 @@ def test_config_show_masks_nothing_it_should_show(tmp_path):
 
 def test_unknown_option_is_usage_error(tmp_path):
     assert run(["status", "--bogus"], tmp_path / "h", tmp_path).returncode == 2
-
-
-@pytest.mark.parametrize(
-    "stage", [s for s in STAGES if not s.built and s.name != "ingest"], ids=lambda s: s.name
-)
-def test_unbuilt_stage_says_so_and_exits_1(tmp_path, stage):
-    result = run([stage.name], tmp_path / "h", tmp_path)
-    assert result.returncode == 1
-    assert "not built yet" in result.stderr and f"#{stage.issue}" in result.stderr
