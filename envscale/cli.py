@@ -98,9 +98,16 @@ def ingest(
 
 @app.command()
 def build(
-    max_environments: Annotated[int | None, typer.Option("--max-environments", help="Build at most this many (largest domains first).")] = None,
-    domains: Annotated[str | None, typer.Option("--domains", help="'graph' (embeddings + Louvain) or 'categories'.")] = None,
-    tau_bench: Annotated[bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")] = None,
+    max_environments: Annotated[
+        int | None,
+        typer.Option("--max-environments", help="Build at most this many (largest domains first)."),
+    ] = None,
+    domains: Annotated[
+        str | None, typer.Option("--domains", help="'graph' (embeddings + Louvain) or 'categories'.")
+    ] = None,
+    tau_bench: Annotated[
+        bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")
+    ] = None,
 ) -> None:
     """Build the tool graph, domains and one DuckDB environment per domain."""
     _run_stage("build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench)
@@ -108,17 +115,27 @@ def build(
 
 @app.command()
 def synthesize(
-    mode: Annotated[str | None, typer.Option("--mode", help="forward (simulated interplay) or reverse (from blueprints).")] = None,
-    blueprints: Annotated[int | None, typer.Option("--blueprints", help="Blueprints per environment.")] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="forward (simulated interplay) or reverse (from blueprints).")
+    ] = None,
+    blueprints: Annotated[
+        int | None, typer.Option("--blueprints", help="Blueprints per environment.")
+    ] = None,
     in_flight: Annotated[int | None, typer.Option("--in-flight", help="Episodes in flight at once.")] = None,
-    env: Annotated[list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
+    ] = None,
 ) -> None:
     """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
     if mode is not None and mode not in ("forward", "reverse"):
         err.print(f"[red]--mode must be forward or reverse, not {mode!r}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _run_stage(
-        "synthesize", mode=mode, blueprints_per_environment=blueprints, episodes_in_flight=in_flight, environments=env or None
+        "synthesize",
+        mode=mode,
+        blueprints_per_environment=blueprints,
+        episodes_in_flight=in_flight,
+        environments=env or None,
     )
 
 
@@ -139,7 +156,9 @@ def validate(
             "rejected": "rejected",
             "quarantined": "quarant.",
         }
-        table = Table(title="validation funnel (synthesized → valid → state-aligned → exact-match → contract-clean)")
+        table = Table(
+            title="validation funnel (synthesized → valid → state-aligned → exact-match → contract-clean)"
+        )
         table.add_column("domain")
         for label in columns.values():
             table.add_column(label, justify="right")
@@ -161,14 +180,21 @@ def validate(
 @app.command()
 def train(
     base_model: Annotated[
-        str | None, typer.Option("--base-model", help="'smollm2', a local HF dir, a .gguf file or models:/… URI.")
+        str | None,
+        typer.Option("--base-model", help="'smollm2', a local HF dir, a .gguf file or models:/… URI."),
     ] = None,
     vertical: Annotated[
         list[str] | None,
-        typer.Option("--vertical", help="Stage-2 selector (domain id, name/tag glob, imported env name); repeatable."),
+        typer.Option(
+            "--vertical", help="Stage-2 selector (domain id, name/tag glob, imported env name); repeatable."
+        ),
     ] = None,
-    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Steps per stage; -1 = full epochs.")] = None,
-    lora: Annotated[bool | None, typer.Option("--lora/--full", help="LoRA adapters or full fine-tuning.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option("--max-steps", help="Steps per stage; -1 = full epochs.")
+    ] = None,
+    lora: Annotated[
+        bool | None, typer.Option("--lora/--full", help="LoRA adapters or full fine-tuning.")
+    ] = None,
 ) -> None:
     """Fine-tune the agent model in two stages (general, then vertical) with TRL."""
     _run_stage("train", base_model=base_model, vertical=vertical or None, max_steps=max_steps, lora=lora)
@@ -177,16 +203,22 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[
-        str | None, typer.Option("--model", help="Model URI: models:/envscale-agent@challenger, models:/NAME/3, runs:/…")
+        str | None,
+        typer.Option("--model", help="Model URI: models:/envscale-agent@challenger, models:/NAME/3, runs:/…"),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Evaluate an OpenAI-compatible endpoint instead (…/v1).")
     ] = None,
-    model_name: Annotated[str | None, typer.Option("--model-name", help="Model name sent to --base-url.")] = None,
+    model_name: Annotated[
+        str | None, typer.Option("--model-name", help="Model name sent to --base-url.")
+    ] = None,
     k: Annotated[int | None, typer.Option("-k", help="Trials per task (pass^k).", min=1)] = None,
-    max_tasks: Annotated[int | None, typer.Option("--max-tasks", help="Held-out tasks to draw.", min=1)] = None,
+    max_tasks: Annotated[
+        int | None, typer.Option("--max-tasks", help="Held-out tasks to draw.", min=1)
+    ] = None,
     tau_bench: Annotated[
-        bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also evaluate on imported τ-bench tasks.")
+        bool | None,
+        typer.Option("--tau-bench/--no-tau-bench", help="Also evaluate on imported τ-bench tasks."),
     ] = None,
     compare_base: Annotated[
         bool | None, typer.Option("--compare-base/--no-compare-base", help="Also evaluate the base model.")
@@ -214,7 +246,8 @@ def evaluate(
 @app.command()
 def promote(
     challenger: Annotated[
-        str | None, typer.Option("--challenger", help="Model URI of the challenger (default: the newest version).")
+        str | None,
+        typer.Option("--challenger", help="Model URI of the challenger (default: the newest version)."),
     ] = None,
 ) -> None:
     """Promote the challenger model to champion in the MLflow registry when it wins."""

@@ -102,9 +102,15 @@ class IngestSettings(_Section):
     near_duplicate_threshold: float = Field(
         0.9, ge=0, le=1, description="Jaccard similarity above which tools are flagged as near-duplicates."
     )
-    max_description_chars: int = Field(100_000, gt=0, description="Longer descriptions (or schema strings) are rejected.")
-    max_schema_depth: int = Field(64, gt=0, description="Deeper parameter schemas are rejected (recursion bombs).")
-    max_schema_nodes: int = Field(50_000, gt=0, description="Schemas with more nodes (after $ref expansion) are rejected.")
+    max_description_chars: int = Field(
+        100_000, gt=0, description="Longer descriptions (or schema strings) are rejected."
+    )
+    max_schema_depth: int = Field(
+        64, gt=0, description="Deeper parameter schemas are rejected (recursion bombs)."
+    )
+    max_schema_nodes: int = Field(
+        50_000, gt=0, description="Schemas with more nodes (after $ref expansion) are rejected."
+    )
     max_file_mb: int = Field(512, gt=0, description="Larger files are rejected unread.")
     run_contract: bool = Field(True, description="Run the tool_catalog data contract after each ingest.")
 
@@ -141,9 +147,12 @@ class BuildSettings(_Section):
         description="'graph': embedding similarity + Louvain; 'categories': group tools by their source category (no model).",
     )
     batch_size: int = Field(25, gt=0, description="Domains built per mapped Prefect task.")
-    max_environments: int | None = Field(None, gt=0, description="Build at most this many environments (largest domains first).")
+    max_environments: int | None = Field(
+        None, gt=0, description="Build at most this many environments (largest domains first)."
+    )
     import_tau_bench: bool = Field(
-        False, description="Also import τ-bench airline/retail from shared_data as environments (aliases tau_bench_<domain>)."
+        False,
+        description="Also import τ-bench airline/retail from shared_data as environments (aliases tau_bench_<domain>).",
     )
 
 
@@ -175,7 +184,9 @@ class ValidateSettings(_Section):
     max_messages: int = Field(64, gt=0, description="Longest conversation kept (messages).")
     max_chars: int = Field(32_000, gt=0, description="Longest conversation kept (characters of content).")
     max_usage_tokens: int = Field(
-        1_000_000, gt=0, description="Trajectories contract: prompt/completion tokens per trajectory at most this."
+        1_000_000,
+        gt=0,
+        description="Trajectories contract: prompt/completion tokens per trajectory at most this.",
     )
     contracts: bool = Field(True, description="Run the Great Expectations contracts (quarantine on failure).")
     replay_memo: int = Field(
@@ -235,16 +246,24 @@ class TrainSettings(_Section):
 
 class EvaluateSettings(_Section):
     k: int = Field(2, gt=0, description="Trials per task for pass^k.")
-    max_tasks: int = Field(8, gt=0, description="Tasks drawn from held-out generated environments (spread over them).")
-    include_tau_bench: bool = Field(False, description="Also evaluate on imported τ-bench tasks (shared_data).")
+    max_tasks: int = Field(
+        8, gt=0, description="Tasks drawn from held-out generated environments (spread over them)."
+    )
+    include_tau_bench: bool = Field(
+        False, description="Also evaluate on imported τ-bench tasks (shared_data)."
+    )
     tau_bench_domains: list[str] = Field(
         default_factory=lambda: ["retail"], description="τ-bench v1 domains to evaluate on (retail, airline)."
     )
     tau_bench_split: str = Field("test", description="τ-bench task split: test, dev or train.")
     max_tau_bench_tasks: int = Field(8, gt=0, description="τ-bench tasks per domain (drawn by seed).")
-    seed: int = Field(0, description="Seed of task selection and of the agent's sampling (trial i uses seed+i).")
+    seed: int = Field(
+        0, description="Seed of task selection and of the agent's sampling (trial i uses seed+i)."
+    )
     max_turns: int = Field(12, gt=0, description="Agent turns per trial.")
-    max_failures: int = Field(3, gt=0, description="Consecutive failed calls / broken replies that end a trial.")
+    max_failures: int = Field(
+        3, gt=0, description="Consecutive failed calls / broken replies that end a trial."
+    )
     episodes_in_flight: int = Field(8, gt=0, description="Trials played at once.")
     model: str | None = Field(
         None,
@@ -252,7 +271,8 @@ class EvaluateSettings(_Section):
         "None = the challenger (alias 'challenger', else the newest version of train.registered_model).",
     )
     compare_base: bool = Field(
-        False, description="Also evaluate the base model (train.base_model) on the same tasks, for a base vs fine-tuned table."
+        False,
+        description="Also evaluate the base model (train.base_model) on the same tasks, for a base vs fine-tuned table.",
     )
     serving_url: str | None = Field(
         None,
@@ -276,8 +296,12 @@ class PromoteSettings(_Section):
 class ScaleSettings(_Section):
     """How flows map work over many items (environments, episodes, validations)."""
 
-    runner: Literal["threads", "dask", "ray"] = Field("threads", description="Prefect task runner for mapped work.")
-    address: str | None = Field(None, description="Dask scheduler or Ray cluster address; None starts a local cluster.")
+    runner: Literal["threads", "dask", "ray"] = Field(
+        "threads", description="Prefect task runner for mapped work."
+    )
+    address: str | None = Field(
+        None, description="Dask scheduler or Ray cluster address; None starts a local cluster."
+    )
     workers: int = Field(2, gt=0, description="Local worker processes (dask/ray) or threads.")
 
 

@@ -46,12 +46,18 @@ class StageNotBuilt(RuntimeError):
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", 3, "tool-schema ingestion into the catalog", "envscale.flows.ingest:ingest_tools"),
-    Stage("build", 4, "tool graph, domains and DuckDB environments", "envscale.flows.build:build_environments"),
-    Stage("synthesize", 5, "blueprints, intents and simulated interplay", "envscale.flows.synthesize:synthesize"),
+    Stage(
+        "build", 4, "tool graph, domains and DuckDB environments", "envscale.flows.build:build_environments"
+    ),
+    Stage(
+        "synthesize", 5, "blueprints, intents and simulated interplay", "envscale.flows.synthesize:synthesize"
+    ),
     Stage("validate", 6, "three-stage filter and data contracts", "envscale.flows.validate:validate"),
     Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", "envscale.flows.train:train"),
     Stage("evaluate", 8, "pass^k on held-out and imported environments", "envscale.flows.evaluate:evaluate"),
-    Stage("promote", 8, "champion/challenger promotion in the MLflow registry", "envscale.flows.promote:promote"),
+    Stage(
+        "promote", 8, "champion/challenger promotion in the MLflow registry", "envscale.flows.promote:promote"
+    ),
 )
 
 

@@ -48,7 +48,9 @@ def screenshot(chromium: str, url: str, out: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--home", default=os.environ.get("ENVSCALE_HOME", ".envscale"))
     parser.add_argument("--out", default="bench/out/ui", type=Path)
     args = parser.parse_args()
@@ -60,7 +62,16 @@ def main() -> int:
     prefect_port, mlflow_port = free_port(), free_port()
     envscale = str(Path(sys.executable).with_name("envscale"))
     ui = subprocess.Popen(
-        [envscale, "--home", args.home, "ui", "--prefect-port", str(prefect_port), "--mlflow-port", str(mlflow_port)],
+        [
+            envscale,
+            "--home",
+            args.home,
+            "ui",
+            "--prefect-port",
+            str(prefect_port),
+            "--mlflow-port",
+            str(mlflow_port),
+        ],
         start_new_session=True,
     )
     try:
@@ -68,8 +79,12 @@ def main() -> int:
         wait_http(f"http://127.0.0.1:{mlflow_port}/health", 300, ui)
         time.sleep(2)
         screenshot(chromium, f"http://127.0.0.1:{prefect_port}/runs", args.out / "prefect-runs.png")
-        screenshot(chromium, f"http://127.0.0.1:{prefect_port}/deployments", args.out / "prefect-deployments.png")
-        screenshot(chromium, f"http://127.0.0.1:{mlflow_port}/#/experiments", args.out / "mlflow-experiments.png")
+        screenshot(
+            chromium, f"http://127.0.0.1:{prefect_port}/deployments", args.out / "prefect-deployments.png"
+        )
+        screenshot(
+            chromium, f"http://127.0.0.1:{mlflow_port}/#/experiments", args.out / "mlflow-experiments.png"
+        )
         screenshot(chromium, f"http://127.0.0.1:{mlflow_port}/#/models", args.out / "mlflow-models.png")
     finally:
         os.killpg(ui.pid, signal.SIGINT)

@@ -22,7 +22,12 @@ def task_runner(scale: ScaleSettings) -> Any:
         if scale.address:
             return DaskTaskRunner(address=scale.address)
         return DaskTaskRunner(
-            cluster_kwargs={"n_workers": scale.workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+            cluster_kwargs={
+                "n_workers": scale.workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
         )
     try:
         from prefect_ray import RayTaskRunner

@@ -13,7 +13,10 @@ from envscale.services import LocalPrefectStack
 def test_deployment_run_completes_through_the_api(home, tmp_path, monkeypatch):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with LocalPrefectStack(logs=tmp_path / "logs") as stack, temporary_settings({PREFECT_API_URL: stack.api_url}):
+    with (
+        LocalPrefectStack(logs=tmp_path / "logs") as stack,
+        temporary_settings({PREFECT_API_URL: stack.api_url}),
+    ):
         # The session's Prefect test harness may be active: point this client at the stack.
 
         async def trigger():

@@ -47,7 +47,9 @@ def test_pipeline_runs_every_stage_end_to_end(prefect_harness, home, monkeypatch
     assert counts["tools"] == 62 and counts["environments"] >= 2
     assert counts["trajectories"] > 0 and counts["validations"] == counts["trajectories"]
     with wh.connect(read_only=True) as con:
-        statuses = dict(con.execute("SELECT flow, count(*) FROM runs WHERE status = 'completed' GROUP BY flow").fetchall())
+        statuses = dict(
+            con.execute("SELECT flow, count(*) FROM runs WHERE status = 'completed' GROUP BY flow").fetchall()
+        )
         splits = {row[0] for row in con.execute("SELECT split FROM datasets").fetchall()}
     for flow in ("ingest", "build", "synthesize", "validate", "train"):
         assert statuses.get(flow, 0) >= 1, statuses

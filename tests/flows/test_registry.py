@@ -6,7 +6,15 @@ from envscale.flows.registry import STAGES, Stage, StageNotBuilt, stage
 
 
 def test_stages_are_in_pipeline_order_and_all_built():
-    assert [s.name for s in STAGES] == ["ingest", "build", "synthesize", "validate", "train", "evaluate", "promote"]
+    assert [s.name for s in STAGES] == [
+        "ingest",
+        "build",
+        "synthesize",
+        "validate",
+        "train",
+        "evaluate",
+        "promote",
+    ]
     assert all(s.built for s in STAGES)
 
 
