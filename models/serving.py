@@ -10,7 +10,6 @@ so ``transformers serve`` returns parsed ``tool_calls``).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -44,13 +43,12 @@ def free_port() -> int:
 
 
 def _transformers_cli() -> list[str]:
-    exe = Path(sys.executable).with_name("transformers")
-    if exe.is_file():
-        return [str(exe)]
-    found = shutil.which("transformers")
-    if found:
-        return [found]
-    raise ServingError("the `transformers` CLI is not installed next to this Python (transformers>=5)")
+    """`transformers serve` through envscale's entry, which keeps broken tool calls from becoming HTTP 500s."""
+    try:
+        import transformers.cli.serving.utils  # noqa: F401  (transformers>=5 with serving extras)
+    except ImportError as exc:
+        raise ServingError(f"`transformers serve` is not available in this Python: {exc}") from None
+    return [sys.executable, "-m", "envscale.models.serve_entry"]
 
 
 @contextmanager
