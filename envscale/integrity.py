@@ -17,6 +17,8 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envscale.warehouse import TABLES
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -33,18 +35,9 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("validations", "trajectory_id", "trajectories", "trajectory_id"),
     ("environments", "domain_id", "domains", "domain_id"),
 )
-# Rows of these tables name the run that wrote them.
-RUN_TABLES = (
-    "tools",
-    "rejected_tools",
-    "domains",
-    "environments",
-    "blueprints",
-    "tasks",
-    "trajectories",
-    "validations",
-    "datasets",
-)
+# Rows of these stage-output tables name the run that wrote them (the
+# warehouse's tables less its bookkeeping ones).
+RUN_TABLES = tuple(t for t in TABLES if t not in ("contract_results", "runs"))
 
 
 # -- run owners ------------------------------------------------------------------
