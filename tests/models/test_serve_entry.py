@@ -17,4 +17,8 @@ def test_a_broken_tool_call_comes_back_as_text_not_an_error():
 
     lenient = _lenient(strict)
     assert lenient(_Tok(), None, ['{"name": "get_or'], [], "") == ('{"name": "get_or', None, None)
-    assert lenient(_Tok(), None, ['{"name": "x"}'], [], "") == ("", None, [{"name": "x"}])  # good calls untouched
+    assert lenient(_Tok(), None, ['{"name": "x"}'], [], "") == (
+        "",
+        None,
+        [{"name": "x"}],
+    )  # good calls untouched
