@@ -1,13 +1,17 @@
 """Synthesis throughput: the interplay engine vs a local OpenAI-compatible server with fixed latency.
 
-    python bench/synthesis.py                     # 256 episodes in flight, 200 ms latency, both transports
+    python bench/synthesis.py                     # 8 and 256 episodes in flight, 200 ms latency, both transports
     python bench/synthesis.py --in-flight 512 --smollm2   # + tokens/s of the embedded SmolLM2 endpoint
 
-The stand-in server runs in its own process (as a real endpoint would), so the
-numbers are the engine's own: achieved requests/s against the ideal
-(episodes in flight / latency), and the engine's overhead per LLM call (latency
-seen by the episode minus the server's fixed latency; CPU per call).
-Episodes run on a real environment (the sample shop, real runtime).
+The stand-in server runs in its own process (as a real endpoint would). Each
+configuration runs an endless stream of episodes and is measured over a
+steady-state window after the ramp-up: achieved requests/s against the ideal
+(episodes in flight / latency), the engine's own CPU per LLM call, the latency
+seen by the episode beyond the server's fixed latency (engine, stand-in and
+loopback together; the 8-in-flight row is that path unloaded), and the
+stand-in's CPU per call (it shares the two cores). Episodes run either on an
+in-memory episode (the engine alone) or on a real environment (the sample
+shop on the real DuckDB runtime).
 """
 
 from __future__ import annotations
@@ -68,9 +72,24 @@ class MemoryEpisode:
         self.close()
 
 
+def _process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_engine(
-    url: str, *, in_flight: int, episodes: int, latency: float, transport: str, env: str = "memory"
+    url: str,
+    *,
+    in_flight: int,
+    latency: float,
+    transport: str,
+    env: str = "memory",
+    seconds: float = 10.0,
+    server_pid: int | None = None,
 ) -> dict:
+    """Steady state: an endless job stream, measured over a ``seconds`` window after the ramp-up."""
+    import itertools
+
     from envscale.config import EndpointSettings, SynthesizeSettings
     from envscale.environments.runtime import open_episode
     from envscale.environments.synthesis.intents import template_task
@@ -83,43 +102,68 @@ def run_engine(
     directory = Path(tempfile.mkdtemp()) / "environments"
     manifest = build_sample_env(directory)
     kept, _ = sample_environment(manifest, directory, SynthesizeSettings(blueprints_per_environment=8))
-    jobs = [Job(template_task(kept[i % len(kept)]), kept[i % len(kept)], attempt=i) for i in range(episodes)]
+    tasks = [(template_task(bp), bp) for bp in kept]
     config = EngineConfig()
     settings = EndpointSettings(base_url=url, concurrency=in_flight, transport=transport, timeout_s=60)
+    stop = False
+
+    def jobs():
+        for attempt in itertools.count():
+            if stop:
+                return
+            task, bp = tasks[attempt % len(tasks)]
+            yield Job(task, bp, attempt=attempt)
 
     async def main() -> dict:
+        nonlocal stop
         async with LLMClient(settings) as agent:
+            done = 0
 
             async def play(job):
+                nonlocal done
                 opened = (
                     MemoryEpisode(manifest.env_id, manifest.tools)
                     if env == "memory"
                     else open_episode(manifest, directory=directory)
                 )
                 with opened as ep:
-                    return await play_forward(job, ep, agent, ScriptedUser(job.task, job.blueprint), config)
+                    trajectory = await play_forward(
+                        job, ep, agent, ScriptedUser(job.task, job.blueprint), config
+                    )
+                done += 1
+                return trajectory
 
-            # Warm-up: connections, imports, the environment's first episode.
-            await run_jobs(jobs[:in_flight], play, in_flight=in_flight)
-            before = agent.usage.requests
-            busy_before = agent.usage.busy_s
-            t0, c0 = time.perf_counter(), time.process_time()
-            stats = await run_jobs(jobs, play, in_flight=in_flight)
-            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            requests = agent.usage.requests - before
-            mean_latency = (agent.usage.busy_s - busy_before) / requests
+            def snapshot() -> tuple:
+                server = _process_cpu_s(server_pid) if server_pid else 0.0
+                u = agent.usage
+                return time.perf_counter(), time.process_time(), server, u.requests, u.busy_s, done
+
+            async def window() -> tuple:
+                nonlocal stop
+                await asyncio.sleep(min(0.002 * in_flight, 1.0) + 3 * latency + 1.0)  # ramp-up + warm-up
+                first = snapshot()
+                await asyncio.sleep(seconds)
+                last = snapshot()
+                stop = True
+                return first, last
+
+            measure = asyncio.create_task(window())
+            stats = await run_jobs(jobs(), play, in_flight=in_flight)
+            (t0, c0, s0, r0, b0, d0), (t1, c1, s1, r1, b1, d1) = await measure
+        requests, wall = r1 - r0, t1 - t0
         ideal = in_flight / latency
         return {
             "env": env,
             "transport": transport,
             "in_flight": stats["peak_in_flight"],
-            "episodes": stats["done"],
+            "episodes": d1 - d0,
             "requests": requests,
             "req_s": requests / wall,
             "ideal_req_s": ideal,
             "utilisation": requests / wall / ideal,
-            "overhead_ms": (mean_latency - latency) * 1000,
-            "cpu_ms_per_call": cpu / requests * 1000,
+            "overhead_ms": ((b1 - b0) / requests - latency) * 1000,
+            "cpu_ms_per_call": (c1 - c0) / requests * 1000,
+            "server_cpu_ms_per_call": (s1 - s0) / requests * 1000,
         }
 
     return asyncio.run(main())
@@ -167,9 +211,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--in-flight", type=int, default=256)
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        nargs="+",
+        default=[8, 256],
+        help="episodes in flight; the small figure shows the stand-in's own latency excess",
+    )
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--waves", type=int, default=4, help="episodes = waves x in-flight")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured steady-state window")
     parser.add_argument("--transport", choices=["openai", "aiohttp", "both"], default="both")
     parser.add_argument(
         "--env",
@@ -190,14 +240,16 @@ def main() -> None:
         rows = [
             run_engine(
                 url,
-                in_flight=args.in_flight,
-                episodes=args.waves * args.in_flight,
+                in_flight=n,
                 latency=args.latency,
                 transport=t,
                 env=e,
+                seconds=args.seconds,
+                server_pid=proc.pid,
             )
             for e in envs
             for t in transports
+            for n in args.in_flight
         ]
     finally:
         proc.terminate()
@@ -214,8 +266,9 @@ def main() -> None:
         "req/s",
         "ideal req/s",
         "utilisation",
-        "overhead ms/call",
-        "CPU ms/call",
+        "latency excess ms",
+        "engine CPU ms/call",
+        "stand-in CPU ms/call",
     ):
         table.add_column(col, justify="right")
     for r in rows:
@@ -230,6 +283,7 @@ def main() -> None:
             f"{r['utilisation']:.1%}",
             f"{r['overhead_ms']:.2f}",
             f"{r['cpu_ms_per_call']:.2f}",
+            f"{r['server_cpu_ms_per_call']:.2f}",
         )
     console.print(table)
     if args.smollm2:

@@ -118,6 +118,13 @@ def synthesize(
     mode: Annotated[
         str | None, typer.Option("--mode", help="forward (simulated interplay) or reverse (from blueprints).")
     ] = None,
+    reverse_wording: Annotated[
+        str | None,
+        typer.Option(
+            "--reverse-wording",
+            help="Reverse mode: the assistant's final reply from the 'template' or the agent 'llm' (checked).",
+        ),
+    ] = None,
     blueprints: Annotated[
         int | None, typer.Option("--blueprints", help="Blueprints per environment.")
     ] = None,
@@ -130,9 +137,13 @@ def synthesize(
     if mode is not None and mode not in ("forward", "reverse"):
         err.print(f"[red]--mode must be forward or reverse, not {mode!r}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    if reverse_wording is not None and reverse_wording not in ("template", "llm"):
+        err.print(f"[red]--reverse-wording must be template or llm, not {reverse_wording!r}[/red]")
+        raise typer.Exit(EXIT_USAGE)
     _run_stage(
         "synthesize",
         mode=mode,
+        reverse_wording=reverse_wording,
         blueprints_per_environment=blueprints,
         episodes_in_flight=in_flight,
         environments=env or None,

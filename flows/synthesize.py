@@ -17,6 +17,7 @@ from envscale.tasks.synthesize import load_environments_task, synthesize_task
 @flow(name="synthesize", log_prints=True)
 def synthesize(
     mode: Literal["forward", "reverse"] | None = None,
+    reverse_wording: Literal["template", "llm"] | None = None,
     blueprints_per_environment: int | None = None,
     episodes_in_flight: int | None = None,
     environments: list[str] | None = None,
@@ -30,6 +31,7 @@ def synthesize(
     logger = get_run_logger()
     params = {
         "mode": mode,
+        "reverse_wording": reverse_wording,
         "blueprints_per_environment": blueprints_per_environment,
         "episodes_in_flight": episodes_in_flight,
         "environments": environments,

@@ -207,9 +207,18 @@ async def play_forward(
 
 
 def build_reverse(
-    job: Job, tools: list[dict[str, Any]], *, system_prompt: str = AGENT_SYSTEM, final_text: str | None = None
+    job: Job,
+    tools: list[dict[str, Any]],
+    *,
+    system_prompt: str = AGENT_SYSTEM,
+    final_text: str | None = None,
+    issues: tuple[Issue, ...] = (),
+    usage: Usage | None = None,
 ) -> Trajectory:
-    """The trajectory straight from the blueprint: gold calls and results, user turn from the intent."""
+    """The trajectory straight from the blueprint: gold calls and results, user turn from the intent.
+
+    ``final_text`` is the assistant's closing reply (an LLM's, see ``wording``); the template's otherwise.
+    """
     bp = job.blueprint
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": system_prompt},
@@ -252,6 +261,8 @@ def build_reverse(
         tools=tuple(tools),
         termination="reverse",
         final_state_hash=bp.gold_state_hash,
+        issues=issues,
+        usage=usage or Usage(),
     )
 
 
@@ -273,19 +284,30 @@ async def run_jobs(
     *,
     in_flight: int,
     on_done: Callable[[Trajectory], Any] | None = None,
+    ramp_up_s: float | None = None,
 ) -> dict[str, Any]:
     """Play jobs with at most ``in_flight`` at once; ``on_done`` sees each trajectory as it finishes.
 
     A fixed pool of workers pulls from one iterator (no task per job, so a
     million jobs cost no memory up front). The first ``EndpointDead`` (or any
     bug) cancels the rest and propagates, after the finished ones were handed on.
+
+    Workers enter one by one over ``ramp_up_s`` (default: 2 ms apart, at most
+    1 s in all). Started together, hundreds of episodes move in lockstep: every
+    request of a turn hits the endpoint and the event loop in one burst, and the
+    burst's queueing, not the work, sets the latency. Staggered, they stay spread.
     """
     iterator = iter(jobs)
     stats = {"done": 0, "peak_in_flight": 0}
     active = 0
+    workers_n = max(1, in_flight)
+    ramp = min(0.002 * workers_n, 1.0) if ramp_up_s is None else ramp_up_s
+    spacing = ramp / workers_n
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
         nonlocal active
+        if index and spacing > 0:
+            await asyncio.sleep(index * spacing)
         for job in iterator:
             active += 1
             stats["peak_in_flight"] = max(stats["peak_in_flight"], active)
@@ -299,7 +321,7 @@ async def run_jobs(
                 if asyncio.iscoroutine(outcome):
                     await outcome
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, in_flight))]
+    workers = [asyncio.create_task(worker(i)) for i in range(workers_n)]
     try:
         await asyncio.gather(*workers)
     except BaseException:

@@ -131,6 +131,7 @@ class Issue(_Record):
     turn: int = Field(description="Agent turn index (0-based).")
     code: str = Field(
         description="invalid_reply | empty_reply | invalid_json_arguments | unknown_tool | tool_error | repetition"
+        " | user_invalid_reply | reverse_wording_fallback"
     )
     detail: str = Field(description="Readable detail (truncated).")
 

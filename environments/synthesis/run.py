@@ -23,8 +23,9 @@ from envscale.environments.synthesis import store
 from envscale.environments.synthesis.blueprints import SamplerConfig, probe_rows, sample_blueprint
 from envscale.environments.synthesis.intents import llm_task, template_task
 from envscale.environments.synthesis.interplay import EngineConfig, Job, build_reverse, play_forward, run_jobs
-from envscale.environments.synthesis.records import Blueprint, Task, Trajectory
+from envscale.environments.synthesis.records import Blueprint, Issue, Task, Trajectory, Usage
 from envscale.environments.synthesis.users import LLMUser, ScriptedUser
+from envscale.environments.synthesis.wording import llm_wording
 from envscale.warehouse import Warehouse
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -39,6 +40,7 @@ class SynthesisReport:
     drop_reasons: Counter = field(default_factory=Counter)
     tasks: int = 0
     task_fallbacks: int = 0
+    wording_fallbacks: int = 0  # reverse mode with LLM wording: template replies used instead
     planned: int = 0
     skipped_existing: int = 0
     played: int = 0
@@ -54,6 +56,7 @@ class SynthesisReport:
             "drop_reasons": dict(self.drop_reasons),
             "tasks": self.tasks,
             "task_fallbacks": self.task_fallbacks,
+            "wording_fallbacks": self.wording_fallbacks,
             "trajectories_planned": self.planned,
             "trajectories_skipped_existing": self.skipped_existing,
             "trajectories_written": self.played,
@@ -114,11 +117,12 @@ def sample_environment(
 class _Roles:
     """The LLM clients of one run (created inside the event loop)."""
 
-    def __init__(self, llm: LLMSettings, overrides: dict[str, dict[str, str]], *, forward: bool) -> None:
+    def __init__(
+        self, llm: LLMSettings, overrides: dict[str, dict[str, str]], *, used: tuple[str, ...]
+    ) -> None:
         from envscale.llm import LLMClient
 
         self.clients: dict[str, Any] = {}
-        used = ("agent", "user_simulator", "task_writer") if forward else ("task_writer",)
         for role in used:
             s: EndpointSettings = getattr(llm, role)
             if s.mode == "llm":
@@ -133,16 +137,20 @@ class _Roles:
         return {role: c.usage.as_dict() for role, c in self.clients.items()}
 
 
+def roles_used(settings: SynthesizeSettings) -> tuple[str, ...]:
+    """The LLM roles a run may call (each still only when its mode is 'llm')."""
+    if settings.mode == "forward":
+        return ("agent", "user_simulator", "task_writer")
+    return ("agent", "task_writer") if settings.reverse_wording == "llm" else ("task_writer",)
+
+
 def needs_embedded(llm: LLMSettings, settings: SynthesizeSettings) -> list[str]:
     """Roles that would call the embedded local server (mode llm, no base_url, and actually used)."""
-    roles = []
-    if settings.mode == "forward" and llm.agent.mode == "llm" and not llm.agent.base_url:
-        roles.append("agent")
-    if settings.mode == "forward" and llm.user_simulator.mode == "llm" and not llm.user_simulator.base_url:
-        roles.append("user_simulator")
-    if llm.task_writer.mode == "llm" and not llm.task_writer.base_url:
-        roles.append("task_writer")
-    return roles
+    return [
+        role
+        for role in roles_used(settings)
+        if getattr(llm, role).mode == "llm" and not getattr(llm, role).base_url
+    ]
 
 
 def synthesize_environments(
@@ -201,7 +209,7 @@ async def _play_all(
     report: SynthesisReport,
     mapper: Mapper | None = None,
 ) -> SynthesisReport:
-    roles = _Roles(llm, overrides, forward=settings.mode == "forward")
+    roles = _Roles(llm, overrides, used=roles_used(settings))
     writer: store.TrajectoryWriter | None = None
     try:
         # Tasks: reuse stored ones; write the missing ones (LLM writer checked, template fallback marked).
@@ -242,6 +250,7 @@ async def _play_all(
         def on_done(trajectory: Trajectory) -> None:
             writer.put(trajectory)  # type: ignore[union-attr]
             report.played += 1
+            report.wording_fallbacks += any(i.code == "reverse_wording_fallback" for i in trajectory.issues)
             report.by_domain_termination[(domain_of[trajectory.env_id], trajectory.termination)] += 1
             if progress:
                 progress(report.played, total)
@@ -281,7 +290,22 @@ def _player(
 
     async def play(job: Job) -> Trajectory:
         if mode == "reverse":
-            return build_reverse(job, tools_of[job.blueprint.env_id])
+            if "agent" not in roles.clients:
+                return build_reverse(job, tools_of[job.blueprint.env_id])
+            wording = await llm_wording(roles.clients["agent"], job.task, job.blueprint, seed=llm.agent.seed)
+            issues = ()
+            if wording.fallback_reason:
+                turn = len(job.blueprint.calls)
+                issues = (Issue(turn=turn, code="reverse_wording_fallback", detail=wording.fallback_reason),)
+            usage = Usage(
+                prompt_tokens=wording.prompt_tokens,
+                completion_tokens=wording.completion_tokens,
+                requests=wording.requests,
+                invalid_replies=int(wording.fallback_reason is not None),
+            )
+            return build_reverse(
+                job, tools_of[job.blueprint.env_id], final_text=wording.text, issues=issues, usage=usage
+            )
         episode = open_episode(manifests[job.blueprint.env_id], directory=directory)
         try:
             if "user_simulator" in roles.clients:
@@ -312,7 +336,7 @@ def play_jobs(
     done: list[Trajectory] = []
 
     async def main() -> str | None:
-        roles = _Roles(llm, endpoint_overrides or {}, forward=settings.mode == "forward")
+        roles = _Roles(llm, endpoint_overrides or {}, used=roles_used(settings))
         try:
             play = _player(manifests, directory, settings, llm, roles)
             await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=done.append)
