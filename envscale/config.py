@@ -84,7 +84,20 @@ class EmbeddingSettings(_Section):
     )
     base_url: str | None = Field(None, description="For backend='openai': an OpenAI-compatible /v1 URL.")
     api_key_env: str | None = None
-    batch_size: int = Field(256, gt=0)
+    batch_size: int = Field(
+        32,
+        gt=0,
+        description="Texts per forward pass (local model) or per request (openai). Locally, small batches "
+        "pad less: 32 ran 110 texts/s on 2 cores where 256 ran 73.",
+    )
+    threads: int | None = Field(
+        None, gt=0, description="Torch threads while embedding with the local model (default: every core)."
+    )
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="Local model precision; 'auto' = bfloat16 on CPUs with native bf16 (1.8x faster, "
+        "cosine to float32 ≥ 0.998), else float32. Part of the cache key.",
+    )
     text: Literal["parameters", "full"] = Field(
         "full",
         description="What represents a tool: 'full' = name + description + parameter list (measured best, "

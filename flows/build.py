@@ -85,6 +85,7 @@ def build_environments(
             "contract_success": contract_ok,
             "domain_method": stats.get("method"),
             "registered": registered,
+            "graph": stats,  # communities, edges, modularity, seconds per phase (embed, similarity, …)
         }
         print(_table(rows))
         print(", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))

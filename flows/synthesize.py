@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import ExitStack
 from typing import Any, Literal
 
@@ -10,6 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from envscale.environments.synthesis.run import needs_embedded
+from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.synthesize import load_environments_task, synthesize_task
 
@@ -59,7 +59,7 @@ def synthesize(
                     r: {"base_url": endpoint.base_url, "model": endpoint.model} for r in roles
                 }
                 ctx.summary["embedded_endpoint"] = endpoint.base_url
-            bar = stack.enter_context(_ProgressBar())
+            bar = stack.enter_context(ProgressBar("trajectories", unit="ep"))
             # Threads: one in-process event loop streams episodes (hundreds in flight); Dask/Ray:
             # chunks of episodes are mapped over worker processes and come back to be written here.
             scale = ctx.settings.scale
@@ -98,26 +98,3 @@ def synthesize(
             "skipped": summary["trajectories_skipped_existing"],
             "run_id": ctx.run_id,
         }
-
-
-class _ProgressBar:
-    """A tqdm bar on stderr when it is a terminal (the CLI); silent otherwise."""
-
-    def __enter__(self) -> _ProgressBar:
-        self._bar: Any = None
-        return self
-
-    def update(self, done: int, total: int) -> None:
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total, desc="trajectories", unit="ep", file=sys.stderr, disable=None, leave=True
-            )
-        self._bar.total = total
-        self._bar.n = done
-        self._bar.refresh()
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()

@@ -14,6 +14,7 @@ from envscale.environments.builder import build_environment
 from envscale.environments.catalog.records import ToolRecord
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.hashing import content_hash
+from envscale.tasks.progress import ProgressBar
 from envscale.warehouse import Warehouse
 
 
@@ -35,7 +36,10 @@ def detect_domains_task(
     from envscale.environments.graph.dependencies import domain_dependencies, make_refiner
     from envscale.environments.graph.embedding import make_embedder
 
-    graph = detect_domains(tools, settings.build, make_embedder(settings.embedding, cache_dir / "embeddings"))
+    embedder = make_embedder(settings.embedding, cache_dir / "embeddings")
+    with ProgressBar("embedding tools", unit="tool") as bar:
+        embedder.progress = bar.update
+        graph = detect_domains(tools, settings.build, embedder)
     by_id = {t.tool_id: t for t in tools}
     refiner = make_refiner(settings.llm.graph_refiner)
     out = []

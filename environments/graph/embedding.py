@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -117,9 +117,11 @@ class SentenceTransformerBackend:
         self,
         model: str = DEFAULT_MODEL,
         *,
-        batch_size: int = 256,
+        batch_size: int = 32,
         device: str = "cpu",
         max_seq_length: int | None = 128,
+        threads: int | None = None,
+        dtype: Literal["auto", "float32", "bfloat16"] = "auto",
     ) -> None:
         if model == DEFAULT_MODEL or model.endswith("/" + DEFAULT_MODEL):
             self.path = default_model_path()
@@ -130,13 +132,14 @@ class SentenceTransformerBackend:
             raise EmbeddingError(
                 f"embedding model {model!r} is neither {DEFAULT_MODEL!r} (shipped) nor a local model folder"
             )
-        # Truncation changes the vectors of long texts, so it is part of the vector space's name.
-        self.model_id = (
-            f"st:{self.path.name if self.path.name != 'model' else DEFAULT_MODEL}:msl{max_seq_length}"
-        )
+        self.dtype = _resolve_dtype(dtype)
+        # Truncation and precision change the vectors, so both are part of the vector space's name.
+        name = self.path.name if self.path.name != "model" else DEFAULT_MODEL
+        self.model_id = f"st:{name}:msl{max_seq_length}" + (":bf16" if self.dtype == "bfloat16" else "")
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.device = device
+        self.threads = threads
         self._model: Any = None
 
     def _load(self) -> Any:
@@ -145,16 +148,46 @@ class SentenceTransformerBackend:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            if self.dtype == "bfloat16":
+                import torch
+
+                self._model = self._model.to(torch.bfloat16)
             if self.max_seq_length:
                 self._model.max_seq_length = self.max_seq_length
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        # Embedding is the one CPU-bound step of a build with nothing else running:
+        # every core helps (1 → 2 threads: 60 → 110 texts/s here), unlike busy training.
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads or os.cpu_count() or 1)
+        try:
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
+        finally:
+            torch.set_num_threads(before)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _resolve_dtype(dtype: str) -> str:
+    """'auto' = bfloat16 where the CPU has native bf16 arithmetic (AVX512-BF16 or AMX), else float32.
+
+    Measured on 2 AVX512-BF16 cores: 189 vs 103 texts/s, cosine to the float32
+    vectors ≥ 0.998 (mean 1.000). Without native support bf16 is emulated and slower.
+    """
+    if dtype != "auto":
+        return dtype
+    import torch
+
+    native = (
+        getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+        or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    )
+    return "bfloat16" if native else "float32"
 
 
 class OpenAIBackend:
@@ -284,9 +317,15 @@ class ToolEmbedder:
     cache: EmbeddingCache | None = None
     text_mode: TextMode = "full"
     stats: EmbedStats = field(default_factory=EmbedStats)
+    chunk: int = 2048  # texts per backend call; each chunk is cached as soon as it is done
+    progress: Callable[[int, int], None] | None = None  # (embedded, to embed)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalized float32 vectors, one row per text; only texts not in the cache reach the backend."""
+        """Normalized float32 vectors, one row per text; only texts not in the cache reach the backend.
+
+        Missing texts go to the backend in chunks, each cached when done: a cold
+        30k-tool catalog takes minutes, and a crash or kill loses one chunk at most.
+        """
         keys = [EmbeddingCache.key(t) for t in texts]
         known = self.cache.get(keys) if self.cache is not None else {}
         missing: dict[str, str] = {}
@@ -295,14 +334,19 @@ class ToolEmbedder:
                 missing[k] = t
         self.stats.hits += len(texts) - sum(1 for k in keys if k in missing)
         self.stats.misses += len(missing)
-        if missing:
-            fresh = normalize(self.backend.encode(list(missing.values())))
-            if fresh.shape[0] != len(missing):
-                raise EmbeddingError(f"backend returned {fresh.shape[0]} vectors for {len(missing)} texts")
-            new = dict(zip(missing, fresh, strict=True))
+        todo = list(missing.items())
+        known = dict(known)
+        for start in range(0, len(todo), self.chunk):
+            part = todo[start : start + self.chunk]
+            fresh = normalize(self.backend.encode([t for _, t in part]))
+            if fresh.shape[0] != len(part):
+                raise EmbeddingError(f"backend returned {fresh.shape[0]} vectors for {len(part)} texts")
+            part_keys = [k for k, _ in part]
             if self.cache is not None:
-                self.cache.put(list(new), fresh)
-            known = {**known, **new}
+                self.cache.put(part_keys, fresh)
+            known.update(zip(part_keys, fresh, strict=True))
+            if self.progress is not None:
+                self.progress(start + len(part), len(todo))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
@@ -329,7 +373,11 @@ def make_embedder(settings: EmbeddingSettings, cache_dir: Path | None = None) ->
         )
     else:
         backend = SentenceTransformerBackend(
-            settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
+            settings.model,
+            batch_size=settings.batch_size,
+            max_seq_length=settings.max_seq_length,
+            threads=settings.threads,
+            dtype=settings.dtype,
         )
     cache = EmbeddingCache(cache_dir, backend.model_id) if cache_dir is not None else None
     return ToolEmbedder(backend=backend, cache=cache, text_mode=settings.text)

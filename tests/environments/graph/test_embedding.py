@@ -26,13 +26,19 @@ class EmbeddingsStandIn:
     and returned out of order, as some servers do, to check the client sorts by index.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fail_after: int | None = None) -> None:
         self.inputs: list[str] = []
+        self.fail_after = fail_after  # requests answered before every later one gets HTTP 500
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if stand_in.fail_after is not None and len(stand_in.inputs) >= stand_in.fail_after:
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 stand_in.inputs.extend(texts)
                 data = [
@@ -116,6 +122,24 @@ def test_openai_backend_through_local_endpoint_embeds_only_new_tools(tmp_path, t
         other = make_embedder(settings.model_copy(update={"model": "other"}), tmp_path / "emb")
         other.embed_tools(tools[:1])
         assert other.stats.misses == 1
+
+
+def test_cold_embedding_is_cached_chunk_by_chunk_so_a_failure_loses_one_chunk_at_most(tmp_path, tool_factory):
+    tools = [tool_factory(f"tool_{i}", {f"param_{i}": "string"}) for i in range(7)]
+    with EmbeddingsStandIn(fail_after=4) as server:  # dies after two 2-text chunks
+        settings = EmbeddingSettings(backend="openai", base_url=server.base_url, model="s", batch_size=2)
+        embedder = make_embedder(settings, tmp_path)
+        embedder.chunk = 2
+        seen: list[tuple[int, int]] = []
+        embedder.progress = lambda done, total: seen.append((done, total))
+        with pytest.raises(Exception, match="500"):
+            embedder.embed_tools(tools)
+        assert seen == [(2, 7), (4, 7)]
+        server.fail_after = None  # the endpoint is back; a new process resumes from the cache
+        again = make_embedder(settings, tmp_path)
+        vectors = again.embed_tools(tools)
+        assert (again.stats.hits, again.stats.misses) == (4, 3) and len(server.inputs) == 7
+    assert vectors.shape[0] == 7
 
 
 def test_duplicate_texts_are_embedded_once(tmp_path, tool_factory):
