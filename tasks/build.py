@@ -183,6 +183,7 @@ def register_task(
                     "tags": d.get("tags", []),
                     "lineage_hash": lineage_hash,
                     "run_id": run_id,
+                    "build_error": r.get("error"),
                 }
             )
         m: EnvironmentManifest | None = r.get("manifest")

@@ -223,7 +223,9 @@ def _split(graph: nx.Graph, members: list[int], settings: BuildSettings) -> list
     limit = settings.max_domain_size
     if len(members) <= limit:
         return [(members, [])]
-    sub = graph.subgraph(members)
+    # A real copy, not a view: Louvain walks it many times, and a view filters every neighbour
+    # through the parent (30k tools: 45 s of size bounds → see docs/notes/graph.md).
+    sub = graph.subgraph(members).copy()
     resolution = settings.resolution
     pieces: list[list[int]] = [members]
     for _ in range(_MAX_SPLIT_ROUNDS):

@@ -84,20 +84,58 @@ def json_type(schema: dict[str, Any]) -> ColumnType:
 def _column(name: str, spec: dict[str, Any]) -> Column:
     typ = json_type(spec)
     enum = spec.get("enum")
-    if enum is not None:
-        enum = tuple(v for v in enum if v is not None) or None
-        if enum and typ == "VARCHAR":
-            enum = tuple(str(v) for v in enum)
     fmt = spec.get("format") or _hint(name)
     return Column(
         name=name,
         type=typ,
-        enum=enum,
+        enum=fit_enum(enum if isinstance(enum, list | tuple) else None, typ),
         minimum=_num(spec.get("minimum", spec.get("exclusiveMinimum"))),
         maximum=_num(spec.get("maximum", spec.get("exclusiveMaximum"))),
         format=fmt,
         description=str(spec.get("description", ""))[:200],
     )
+
+
+def fit_enum(values: Any, typ: ColumnType) -> tuple[Any, ...] | None:
+    """The enum members that are values of the column's type (coerced where exact), or None.
+
+    Real schemas declare enums that contradict their type (an ``integer`` with
+    ``["2011", ...]``, a ``boolean`` with ``["dontcare"]``); seeding from them would
+    put text into typed columns. JSON, date and time columns take no enum.
+    """
+    if not values:
+        return None
+    out: list[Any] = []
+    for v in values:
+        if v is None:
+            continue
+        if typ == "VARCHAR":
+            out.append(str(v))
+        elif typ == "BIGINT":
+            n = _as_number(v)
+            if n is not None and float(n).is_integer():
+                out.append(int(n))
+        elif typ == "DOUBLE":
+            n = _as_number(v)
+            if n is not None:
+                out.append(float(n))
+        elif typ == "BOOLEAN":
+            if isinstance(v, bool):
+                out.append(v)
+            elif str(v).lower() in ("true", "false"):
+                out.append(str(v).lower() == "true")
+    return tuple(dict.fromkeys(out)) or None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
 
 
 def _num(value: Any) -> float | None:
@@ -152,13 +190,15 @@ def _merge(a: Column, b: Column) -> Column:
         typ = "VARCHAR"
     enum = None
     if a.enum and b.enum:
-        enum = tuple(dict.fromkeys(a.enum + b.enum))
+        merged = a.enum + b.enum
+        # Text enums stay enums only when both sides were text (a number column merged into text is open).
+        enum = fit_enum(merged, typ) if typ != "VARCHAR" or all(isinstance(v, str) for v in merged) else None
     lo = [x for x in (a.minimum, b.minimum) if x is not None]
     hi = [x for x in (a.maximum, b.maximum) if x is not None]
     return a.model_copy(
         update={
             "type": typ,
-            "enum": enum if typ != "VARCHAR" or all(isinstance(v, str) for v in enum or ()) else None,
+            "enum": enum,
             "minimum": max(lo) if lo else None,
             "maximum": min(hi) if hi else None,
             "description": a.description or b.description,

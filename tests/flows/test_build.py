@@ -45,3 +45,17 @@ def test_build_flow_from_sample_catalog(home, prefect_harness) -> None:
     again = build_environments(domains="categories")
     assert again["reused"] == again["environments"] == out["environments"]
     assert open_warehouse(home.warehouse).counts()["environments"] == len(envs)
+
+
+def test_a_domain_that_fails_to_build_keeps_its_reason_in_the_warehouse(home) -> None:
+    from envscale.tasks.build import register_task
+
+    wh = open_warehouse(home.warehouse)
+    domain = {"domain_id": "d-broken", "name": "broken", "tool_ids": ["t1", "t2"], "tags": []}
+    register_task.fn(wh, [{"domain": domain, "error": "ConversionException: bad value"}], "run-x", "lh")
+    with wh.connect(read_only=True) as con:
+        row = con.execute(
+            "SELECT name, n_tools, build_error FROM domains WHERE domain_id = 'd-broken'"
+        ).fetchone()
+        n_envs = con.execute("SELECT count(*) FROM environments").fetchone()[0]
+    assert row == ("broken", 2, "ConversionException: bad value") and n_envs == 0

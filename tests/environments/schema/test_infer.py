@@ -87,6 +87,30 @@ def test_seeding_respects_keys_fks_enums_bounds_and_is_deterministic():
     assert len({r["note"] for r in orders}) > 5  # diverse
 
 
+def test_enums_that_contradict_their_type_are_fitted_so_seeded_rows_load(tmp_path):
+    """Real schemas (found in BFCL/ToolBench at scale) declare enums their type cannot hold."""
+    from envscale.environments.builder import build_environment
+
+    tool = _tool(
+        "update_reading",
+        {
+            "reading_id": {"type": "string"},
+            "year": {"type": "integer", "enum": ["2011", "2012", "recent"]},
+            "exact": {"type": "boolean", "enum": ["dontcare", "true"]},
+            "details": {"type": "object", "enum": ["temperature", "humidity"]},
+            "ratio": {"type": "number", "enum": [0.5, "1.5", "n/a"]},
+        },
+        ["reading_id"],
+    )
+    readings = infer_schema([tool]).schema.table("readings")
+    assert readings.column("year").enum == (2011, 2012)
+    assert readings.column("exact").enum == (True,)
+    assert readings.column("details").type == "JSON" and readings.column("details").enum is None
+    assert readings.column("ratio").enum == (0.5, 1.5)
+    result = build_environment([tool], name="readings", environments_dir=tmp_path, min_working_tools=1)
+    assert result.manifest.table_counts["readings"] > 0  # the rows went into the typed table
+
+
 def _fake_llm(reply: str):
     calls = []
 
