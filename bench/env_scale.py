@@ -90,7 +90,8 @@ def main() -> int:
         ("domains found", summary.get("domains")),
         ("environments accepted", summary.get("environments")),
         ("working tools", summary.get("working_tools")),
-        ("dropped tools (self-test/compile)", summary.get("dropped_tools")),
+        ("dropped tools (schema/compile/self-test)", summary.get("dropped_tools")),
+        ("tools left out of every domain", summary.get("graph_dropped_tools")),
         ("graph edges", summary.get("n_edges")),
         ("embedding (s, cold)", _s(summary.get("embed_s"))),
         ("similarity + Louvain + bounds (s)", _s(_sum(summary, "similarity_s", "louvain_s", "bounds_s"))),
@@ -115,7 +116,8 @@ def _last_run_summary(home: Path) -> dict:
             "SELECT summary FROM runs WHERE flow = 'build' ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
     summary = json.loads(row[0]) if row and row[0] else {}
-    return {**summary, **(summary.get("graph") or {})}
+    graph = {f"graph_{k}" if k in summary else k: v for k, v in (summary.get("graph") or {}).items()}
+    return {**summary, **graph}
 
 
 def _sum(d: dict, *keys: str) -> float | None:

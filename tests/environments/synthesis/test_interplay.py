@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -191,7 +192,9 @@ def test_hundreds_of_episodes_in_flight_and_a_dead_endpoint(shop, job, server):
             )
 
     stats = asyncio.run(go(300, 300))
-    assert stats["peak_in_flight"] == 300 and server.max_in_flight >= 256
+    # Workers enter 2 ms apart (0.6 s for 300) and these episodes last 0.6 s: the first ones may finish
+    # before the last ones start, so "hundreds at once" is what is asserted, not all 300.
+    assert stats["peak_in_flight"] >= 256 and server.max_in_flight >= 256
     assert len(done) == 300 and {t.termination for t in done} == {"user_stop"}
     # A dead endpoint: EndpointDead propagates; nothing finished is lost (on_done saw them first).
     server.latency_s = 0.0
@@ -199,3 +202,18 @@ def test_hundreds_of_episodes_in_flight_and_a_dead_endpoint(shop, job, server):
     done.clear()
     with pytest.raises(EndpointDead, match="http 503"):
         asyncio.run(go(5, 2))
+
+
+def test_workers_enter_staggered_so_episodes_do_not_move_in_lockstep():
+    async def go(ramp):
+        starts = []
+
+        async def play(j):
+            starts.append(time.perf_counter())
+            await asyncio.sleep(0.3)  # longer than the ramp: every worker holds its job
+
+        await run_jobs(range(40), play, in_flight=40, ramp_up_s=ramp)
+        return max(starts) - min(starts)
+
+    assert asyncio.run(go(0.2)) >= 0.15  # spread over the ramp
+    assert asyncio.run(go(0.0)) < 0.05  # all at once when asked
