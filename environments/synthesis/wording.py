@@ -3,7 +3,7 @@
 Reverse mode takes tool calls and results from the gold execution; only the
 words the assistant says are free. An LLM (the agent endpoint) writes the final
 reply from the request and the results. A reply that is empty, calls a tool,
-runs too long, loops, or (for a read-only task) reports none of the values the
+runs too long or was cut off at max_tokens, loops, or (for a read-only task) reports none of the values the
 tools returned is not used: the template reply takes its place and the reason
 is kept on the trajectory as an issue (``reverse_wording_fallback``).
 """
@@ -82,6 +82,8 @@ async def llm_wording(client: Any, task: Task, blueprint: Blueprint, *, seed: in
         return Wording(None, f"invalid_reply: {result.error}", **usage)
     if result.tool_calls:
         return Wording(None, "reply is a tool call or JSON, not words", **usage)
+    if result.finish_reason == "length":
+        return Wording(None, "reply cut off at max_tokens", **usage)
     text = result.content.strip()
     reason = check_reply(text, blueprint)
     return Wording(None if reason else text, reason, **usage)

@@ -55,11 +55,9 @@ def test_check_reply(text, read_only, reason):
     assert (got is None) if reason is None else (reason in got)
 
 
-def _wording_responder(request):
-    """Writes a faithful reply, except for requests whose content length is odd (a looping reply)."""
+def _faithful_reply(request):
+    """Reports the values of the last result, as a good final reply does."""
     prompt = request["messages"][-1]["content"]
-    if len(prompt) % 2:
-        return s.text("done done done done done done done done done done done done", completion_tokens=12)
     results = json.loads(prompt.split("Results:\n", 1)[1])
     values = [str(v) for v in scalars(results[-1]["result"]) if not isinstance(v, bool)]
     return s.text("All set. Found: " + ", ".join(values[:6]), completion_tokens=9)
@@ -70,7 +68,11 @@ def test_reverse_mode_with_llm_wording_uses_checked_replies_and_marks_fallbacks(
     manifest = register_sample_env(wh, home.environments)
     settings = SynthesizeSettings(blueprints_per_environment=6, mode="reverse", reverse_wording="llm")
     assert needs_embedded(LLMSettings(), settings) == ["agent"]
-    with s.StandInServer(_wording_responder) as srv:
+    with s.StandInServer(_faithful_reply) as srv:
+        srv.enqueue(  # the first two requests get broken replies, whichever trajectories they belong to
+            s.text("done done done done done done done done done done done done", completion_tokens=12),
+            s.text("Your order O-1 has", finish_reason="length", completion_tokens=4),
+        )
         llm = LLMSettings(agent=EndpointSettings(base_url=srv.base_url))
         report = synthesize_environments(
             wh, [manifest], home.environments, settings=settings, llm=llm, run_id="r"
@@ -81,12 +83,15 @@ def test_reverse_mode_with_llm_wording_uses_checked_replies_and_marks_fallbacks(
     assert all("Customer request:" in p and "Results:" in p for p in prompts)
     fallbacks = [t for t in trajectories if any(i.code == "reverse_wording_fallback" for i in t.issues)]
     llm_written = [t for t in trajectories if t not in fallbacks]
-    assert fallbacks and llm_written, "the responder's parity split should give both kinds"
+    assert len(fallbacks) == 2 and len(llm_written) == 4
     assert report.wording_fallbacks == len(fallbacks)
     for t in llm_written:
         assert t.messages[-1]["content"].startswith("All set. Found:") and t.usage.completion_tokens == 9
+    reasons = {t.issues[0].detail for t in fallbacks}
+    assert reasons == {"reply repeats itself", "reply cut off at max_tokens"}
     for t in fallbacks:
-        assert "done done" not in t.messages[-1]["content"]  # the template reply, not the looping one
-        assert "repeats itself" in t.issues[0].detail and t.usage.invalid_replies == 1
+        text = t.messages[-1]["content"]
+        assert "done done" not in text and text != "Your order O-1 has"  # the template reply instead
+        assert t.usage.invalid_replies == 1
     # The gold calls and the state are the blueprint's, whoever wrote the words.
     assert all(t.mode == "reverse" and t.termination == "reverse" for t in trajectories)
