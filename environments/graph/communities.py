@@ -410,7 +410,8 @@ def _domain(
     # "movies-movies-database" says less than "movies-database".
     category_words = {_singular(c.lower()) for c in categories}
     words_for_name = [w for w in top_words if _singular(w) not in category_words]
-    name = "-".join(head + words_for_name[:2]) or "domain"
+    # When every frequent word is also a (minority) category, the words still name it better than "domain".
+    name = "-".join(head + words_for_name[:2]) or "-".join(top_words[:2]) or "domain"
     domain_edges = [
         DomainEdge(
             source=min(tools[a].tool_id, tools[b].tool_id),

@@ -177,3 +177,14 @@ def test_minilm_separates_unrelated_tool_families(tmp_path, tool_factory):
     names = sorted(sorted(t.name for t in tools if t.tool_id in d.tool_ids) for d in graph.domains)
     assert ["cancel_order", "get_order", "return_order_items", "track_order_shipment"] in names
     assert ["get_air_quality", "get_current_weather", "get_weather_forecast"] in names
+
+
+def test_a_domain_without_a_majority_category_is_named_after_its_words(tool_factory):
+    # "orders" is a category of two of the six tools: no category holds half, and the only name word
+    # is a category word; the words still name the domain better than the generic fallback.
+    categories = ["Orders", "Orders", "Shop", "Shop", "Retail", "Retail"]
+    tools = [
+        tool_factory(f"orders_{i}", {"orders_id": "string"}, category=c) for i, c in enumerate(categories)
+    ]
+    graph = detect_domains(tools, _settings(), PlantedEmbedder(_centres(["orders"])))
+    assert [d.name for d in graph.domains] == ["orders"]
