@@ -179,25 +179,6 @@ def test_a_broken_task_writer_falls_back_to_the_template_with_the_reason(home):
     assert all(t.writer == "template" and t.fallback_reason.startswith("invalid_reply") for t in tasks)
 
 
-@pytest.fixture
-def shop_tasks(tmp_path):
-    from envscale.environments.evaluation.records import EvalTask
-    from envscale.environments.evaluation.tasks import TaskSet
-    from envscale.environments.runtime import forget_environments
-    from envscale.environments.synthesis.intents import template_task
-    from envscale.environments.synthesis.run import sample_environment
-    from envscale.environments.synthesis.sample_env import build_sample_env
-
-    directory = tmp_path / "environments"
-    manifest = build_sample_env(directory)
-    kept, _ = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=4, max_calls=3)
-    )
-    tasks = [EvalTask(task=template_task(bp), blueprint=bp, domain="shop", source="heldout") for bp in kept]
-    yield TaskSet(tasks=tasks, envs={manifest.env_id: (manifest, manifest.db_path(directory))})
-    forget_environments()
-
-
 def _evaluate(task_set, server, **agent):
     from envscale.environments.evaluation.run import evaluate_task_set
 
