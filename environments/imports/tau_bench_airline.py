@@ -16,15 +16,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from envscale.environments.imports.tau_bench_retail import _prog
+from envscale.environments.imports.tau_bench_retail import _c, _prog
 from envscale.environments.programs.model import Precondition as P
 from envscale.environments.programs.model import ToolProgram
-from envscale.environments.schema.model import Column, ForeignKey, SchemaModel, Table
-
-
-def _c(name: str, typ: str = "VARCHAR", nullable: bool = True) -> Column:
-    return Column(name=name, type=typ, nullable=nullable)  # type: ignore[arg-type]
-
+from envscale.environments.schema.model import ForeignKey, SchemaModel, Table
 
 SCHEMA = SchemaModel(
     origin="imported",
