@@ -243,19 +243,30 @@ def load_registered(uri: str, home: Home) -> Path:
     return _model_dir(target)
 
 
+def newest_version(mlflow_client: Any, name: str) -> str | None:
+    """The highest version number of a registered model, or None when it has none."""
+    versions = mlflow_client.search_model_versions(f"name = '{name}'")
+    return str(max(int(v.version) for v in versions)) if versions else None
+
+
+def alias_version(mlflow_client: Any, name: str, alias: str) -> str:
+    """The version an alias points at (MlflowException when the alias is not set)."""
+    return str(mlflow_client.get_model_version_by_alias(name, alias).version)
+
+
 def _resolve_model_uri(mlflow_client: Any, uri: str) -> tuple[str, str]:
     rest = uri.removeprefix("models:/").strip("/")
     if "@" in rest:
         name, alias = rest.split("@", 1)
-        return name, str(mlflow_client.get_model_version_by_alias(name, alias).version)
+        return name, alias_version(mlflow_client, name, alias)
     name, _, version = rest.partition("/")
     if not version:
         raise ValueError(f"{uri!r} names no version or alias (models:/name/3 or models:/name@champion)")
     if version.lower() == "latest":
-        versions = mlflow_client.search_model_versions(f"name = '{name}'")
-        if not versions:
+        newest = newest_version(mlflow_client, name)
+        if newest is None:
             raise ValueError(f"no versions of registered model {name!r}")
-        version = str(max(int(v.version) for v in versions))
+        version = newest
     return name, version
 
 

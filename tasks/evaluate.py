@@ -29,6 +29,8 @@ from envscale.environments.evaluation.tasks import (
     import_tau_bench_tasks,
 )
 from envscale.home import Home
+from envscale.models import registry
+from envscale.models.registry import client as mlflow_client
 from envscale.tasks.run_context import RunContext
 
 CHAMPION = "champion"
@@ -58,27 +60,20 @@ class AgentSpec:
 
 
 # -- resolving models ----------------------------------------------------------
-def mlflow_client(home: Home) -> Any:
-    from envscale.models.registry import client
-
-    return client(home)
-
-
 def newest_version(home: Home, name: str) -> str | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        versions = mlflow_client(home).search_model_versions(f"name = '{name}'")
+        return registry.newest_version(mlflow_client(home), name)
     except MlflowException:
         return None
-    return str(max(int(v.version) for v in versions)) if versions else None
 
 
 def alias_version(home: Home, name: str, alias: str) -> str | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(mlflow_client(home).get_model_version_by_alias(name, alias).version)
+        return registry.alias_version(mlflow_client(home), name, alias)
     except MlflowException:
         return None
 
