@@ -226,14 +226,20 @@ class Warehouse:
             )
 
     def last_completed_run(self, flow: str, input_hash: str) -> dict[str, Any] | None:
-        """The newest completed run of ``flow`` over the same inputs (for skip-if-unchanged)."""
+        """The newest completed run of ``flow``, when it ran over the same inputs (for skip-if-unchanged).
+
+        Only the newest counts: a later run over other inputs may have changed what
+        the stage produced (e.g. moved an alias), so an older identical run is no reason to skip.
+        """
         with self.connect() as con:
             row = con.execute(
-                "SELECT run_id, summary FROM runs WHERE flow = ? AND input_hash = ? AND status = 'completed'"
+                "SELECT run_id, summary, input_hash FROM runs WHERE flow = ? AND status = 'completed'"
                 " ORDER BY started_at DESC LIMIT 1",
-                [flow, input_hash],
+                [flow],
             ).fetchone()
-        return None if row is None else {"run_id": row[0], "summary": json.loads(row[1] or "{}")}
+        if row is None or row[2] != input_hash:
+            return None
+        return {"run_id": row[0], "summary": json.loads(row[1] or "{}")}
 
     # -- reads -------------------------------------------------------------
     def counts(self, *, read_only: bool = True) -> dict[str, int]:

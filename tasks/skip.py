@@ -14,23 +14,11 @@ from envscale.tasks.run_context import RunContext
 
 
 def skip_unchanged(ctx: RunContext, flow: str, input_hash: str) -> dict[str, Any] | None:
-    """Record ``input_hash`` on this run; the previous summary when the newest completed run had the same one.
-
-    Only the newest completed run counts: a later run over other inputs may
-    have changed what the stage produced (e.g. moved an alias), so an older
-    identical run is no reason to skip.
-    """
+    """Record ``input_hash`` on this run; the previous summary when the newest completed run had the same one."""
     wh = ctx.warehouse
     with wh.transaction() as con:
         con.execute("UPDATE runs SET input_hash = ? WHERE run_id = ?", [input_hash, ctx.run_id])
     previous = wh.last_completed_run(flow, input_hash)
     if previous is None:
-        return None
-    with wh.connect() as con:
-        newest = con.execute(
-            "SELECT run_id FROM runs WHERE flow = ? AND status = 'completed' ORDER BY started_at DESC LIMIT 1",
-            [flow],
-        ).fetchone()
-    if newest is None or newest[0] != previous["run_id"]:
         return None
     return {**previous["summary"], "skipped": True, "same_as_run": previous["run_id"]}

@@ -57,6 +57,10 @@ def test_run_bookkeeping_and_skip_lookup(tmp_path):
     wh.finish_run(run, "completed", {"environments": 3})
     assert wh.last_completed_run("build", "abc") == {"run_id": run, "summary": {"environments": 3}}
     assert wh.recent_runs(1)[0]["status"] == "completed"
+    # A newer completed run over other inputs: the older identical one is no reason to skip any more.
+    other = wh.start_run("build", {"seed": 2}, input_hash="xyz")
+    wh.finish_run(other, "completed", {"environments": 4})
+    assert wh.last_completed_run("build", "abc") is None
 
 
 def _hold_lock_script(path, seconds):
