@@ -74,14 +74,7 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             ctx.summary.update(previous)
             return {"run_id": ctx.run_id, **{k2: previous[k2] for k2 in _BRIEF if k2 in previous}}
 
-        champion_spec = None
-        if champion_version is not None:
-            champion_spec = AgentSpec(
-                label=f"models:/{name}/{champion_version}",
-                model_uri=f"models:/{name}/{champion_version}",
-                name=name,
-                version=champion_version,
-            )
+        champion_spec = None if champion_version is None else AgentSpec.registered(name, champion_version)
         with user_endpoint(ctx) as user:
             mine, mine_run, _ = evaluate_agent(ctx, spec, task_set, k, user)
             theirs = evaluate_agent(ctx, champion_spec, task_set, k, user)[0] if champion_spec else None

@@ -58,6 +58,12 @@ class AgentSpec:
     def model_version(self) -> str | None:
         return f"{self.name}/{self.version}" if self.name and self.version else None
 
+    @classmethod
+    def registered(cls, name: str, version: str) -> AgentSpec:
+        """A version of a registered model, served from ``models:/name/version``."""
+        uri = f"models:/{name}/{version}"
+        return cls(label=uri, model_uri=uri, name=name, version=version)
+
 
 # -- resolving models ----------------------------------------------------------
 def newest_version(home: Home, name: str) -> str | None:
@@ -100,9 +106,7 @@ def resolve_model(home: Home, uri: str | None, registered_model: str) -> AgentSp
             version = newest_version(home, name)
             if version is None:
                 raise NoModel(f"no versions of registered model {name!r}: run `envscale train`")
-    return AgentSpec(
-        label=f"models:/{name}/{version}", model_uri=f"models:/{name}/{version}", name=name, version=version
-    )
+    return AgentSpec.registered(name, version)
 
 
 # -- task set ------------------------------------------------------------------
