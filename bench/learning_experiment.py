@@ -10,8 +10,13 @@ the final stage-1+2 model are each served and evaluated on the SAME task set
 k trials per task. Writes ``bench/results/learning_<date>.md`` and prints it.
 
     python bench/learning_experiment.py --budget tiny            # CPU smoke (~3 min; a 2-layer toy model)
+    python bench/learning_experiment.py --budget cpu --threads 2  # SmolLM2 on 2 quiet cores (~1 h)
     python bench/learning_experiment.py --budget small --device cuda
     python bench/learning_experiment.py --budget full --device cuda --home /data/envscale-learning
+
+On a bare GPU machine (no Prefect, MLflow or DuckDB there; see bench/learning_bundle.py
+and bench/device_learning.sh), split it: ``--phase data --bundle B`` here, then
+``--phase device --bundle B --device cuda --base-model SmolLM2.gguf`` there.
 
 What it shows is what it shows: the file reports the numbers, the number of
 training trajectories, and what was skipped, without interpretation beyond deltas.
@@ -47,7 +52,25 @@ BUDGETS: dict[str, dict[str, Any]] = {
         max_tokens=16,
         epochs=1.0,
     ),
-    # SmolLM2-135M, one epoch over a few hundred verified trajectories (a GPU makes it minutes).
+    # SmolLM2-135M sized for 2 CPU cores (~1 h): ~70 training rows, 12 tasks x k=2 per model.
+    "cpu": dict(
+        base_model="smollm2",
+        max_environments=12,
+        blueprints=8,
+        max_calls=3,
+        max_steps=-1,
+        k=2,
+        max_tasks=8,
+        tau_tasks=4,
+        max_turns=6,
+        max_length=2048,
+        max_tokens=160,
+        epochs=1.0,
+        learning_rate=1e-4,
+    ),
+    # SmolLM2-135M, a few epochs over the verified trajectories (a GPU makes it minutes). A small
+    # packed batch and lr 1e-4: ~150 rows are only ~6 packed steps of 16 per epoch, too few to move
+    # the weights at 2e-5 (the cpu budget's 40 steps at 1e-4 took the loss from 1.2 to ~0.02).
     "small": dict(
         base_model="smollm2",
         max_environments=12,
@@ -60,7 +83,9 @@ BUDGETS: dict[str, dict[str, Any]] = {
         max_turns=10,
         max_length=2048,
         max_tokens=256,
-        epochs=2.0,
+        epochs=3.0,
+        learning_rate=1e-4,
+        gpu_batch_size=4,
     ),
     # More environments and trajectories, more trials.
     "full": dict(
@@ -76,6 +101,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
         max_length=2048,
         max_tokens=384,
         epochs=3.0,
+        learning_rate=1e-4,
+        gpu_batch_size=8,
     ),
 }
 DEFAULT_VERTICAL = ["*retail*", "*shop*", "*order*", "*commerce*", "*store*"]
@@ -98,6 +125,16 @@ def main() -> int:
     parser.add_argument("--vertical", nargs="*", default=DEFAULT_VERTICAL, help="stage-2 selectors (globs)")
     parser.add_argument("--k", type=int, default=None, help="trials per task")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads for training and the served model (cpu only)"
+    )
+    parser.add_argument(
+        "--phase",
+        choices=["all", "data", "device"],
+        default="all",
+        help="all: everything here; data: pipeline + export, write --bundle; device: train + evaluate from it",
+    )
+    parser.add_argument("--bundle", type=Path, default=None, help="bundle folder (phases data and device)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--shared-data", type=Path, default=REPO.parent / "shared" / "data")
     args = parser.parse_args()
@@ -121,15 +158,82 @@ def main() -> int:
         budget["base_model"] = str(tiny)
         os.environ["ENVSCALE_TRAIN__BASE_MODEL"] = str(tiny)
 
+    if args.phase == "device":
+        return _device_phase(args, budget, k, home, t0)
+    if args.phase == "data":
+        return _data_phase(args, budget, k, home)
     train_summary = _pipeline(budget, args.vertical)
     models = _models(home, budget["base_model"], train_summary)
-    reports, task_info = _evaluate(home, models, budget, k, args)
-    text = _markdown(args, budget, k, train_summary, models, reports, task_info, time.perf_counter() - t0)
+    sets = _task_sets(home, budget, args)
+    reports = _evaluate(models, sets, budget, k, args, home.runs / "learning-experiment")
+    _write(args, _markdown(args, budget, k, train_summary, reports, sets, time.perf_counter() - t0))
+    return 0
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"learning_{dt.date.today():%Y-%m-%d}_{args.budget}.md"
     path.write_text(text)
     print(text)
     print(f"\nwritten: {path}")
+
+
+def _data_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: Any) -> int:
+    """Pipeline up to the exported splits, then the bundle the device phase trains and evaluates from."""
+    from learning_bundle import write_bundle
+
+    from envscale.config import load_settings
+    from envscale.models.dataset_export import export_datasets
+    from envscale.warehouse import open_warehouse
+
+    if args.bundle is None:
+        raise SystemExit("--phase data needs --bundle DIR")
+    _data_pipeline()
+    settings = load_settings().train.model_copy(update={"vertical": list(args.vertical)})
+    wh = open_warehouse(home.warehouse)
+    export = export_datasets(wh, home.runs / "learning-export", settings, run_id="learning-bundle")
+    sets = _task_sets(home, budget, args)
+    meta = {
+        "budget_name": args.budget,
+        "budget": budget,
+        "seed": args.seed,
+        "k": k,
+        "vertical": args.vertical,
+    }
+    path = write_bundle(args.bundle, export, sets, meta=meta, repo=REPO)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    print(
+        f"bundle: {path} ({size / 2**20:.1f} MiB); rows {json.loads((path / 'bundle.json').read_text())['rows']}"
+    )
+    return 0
+
+
+def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: Any, t0: float) -> int:
+    """Train both stages and evaluate from a bundle: no Prefect, MLflow or warehouse needed."""
+    from learning_bundle import read_meta, read_task_sets, train_two_stages
+
+    from envscale.config import load_settings
+    from envscale.models.base_model import ensure_base_model
+
+    if args.bundle is None:
+        raise SystemExit("--phase device needs --bundle DIR")
+    meta = read_meta(args.bundle)
+    base_dir = ensure_base_model(budget["base_model"], home)
+    settings = load_settings().train
+    device = "cuda" if args.device != "cpu" else "cpu"
+    stages = train_two_stages(args.bundle, base_dir, home.cache / "learning-train", settings, device)
+    labels = {"stage1": "stage 1", "stage2": "stage 1+2"}
+    models = [("base", base_dir)] + [(labels[s], Path(r.model_dir)) for s, r in stages.items()]
+    sets = read_task_sets(args.bundle, home.runs / "learning-envs")
+    reports = _evaluate(models, sets, budget, k, args, home.runs / "learning-experiment")
+    summary = {
+        "rows": meta["rows"],
+        "registered": "no (device phase: trained from a bundle, not tracked in MLflow)",
+        "training_key": None,
+        "stages": {s: r.model_dump(mode="json", exclude={"plan"}) for s, r in stages.items()},
+        "bundle": {key: meta.get(key) for key in ("created", "code_version")},
+    }
+    _write(args, _markdown(args, budget, k, summary, reports, sets, time.perf_counter() - t0))
     return 0
 
 
@@ -156,23 +260,31 @@ def _configure(budget: dict[str, Any], args: argparse.Namespace, home_dir: Path)
         "ENVSCALE_LLM__USER_SIMULATOR__MODE": "scripted",
         "ENVSCALE_LLM__TASK_WRITER__MODE": "template",
     }
-    if args.device != "cpu":
-        env["ENVSCALE_TRAIN__CPU_THREADS"] = "4"
+    for key in ("learning_rate", "gpu_batch_size"):
+        if key in budget:
+            env[f"ENVSCALE_TRAIN__{key.upper()}"] = str(budget[key])
+    env["ENVSCALE_TRAIN__CPU_THREADS"] = "4" if args.device != "cpu" else str(args.threads)
     os.environ.update(env)
 
 
-def _pipeline(budget: dict[str, Any], vertical: list[str]) -> dict[str, Any]:
-    """ingest → build → synthesize → validate → train, as the Prefect flows (ephemeral API)."""
+def _data_pipeline() -> None:
+    """ingest → build → synthesize → validate, as the Prefect flows (ephemeral API)."""
     from envscale.flows.build import build_environments
     from envscale.flows.ingest import ingest_tools
     from envscale.flows.synthesize import synthesize
-    from envscale.flows.train import train
     from envscale.flows.validate import validate
 
     ingest_tools()
     build_environments()
     synthesize()
     validate()
+
+
+def _pipeline(budget: dict[str, Any], vertical: list[str]) -> dict[str, Any]:
+    """The data pipeline, then the train flow (two stages, registered in MLflow)."""
+    from envscale.flows.train import train
+
+    _data_pipeline()
     return train(vertical=vertical)
 
 
@@ -191,16 +303,11 @@ def _models(home: Any, base_spec: str, summary: dict[str, Any]) -> list[tuple[st
     return out
 
 
-def _evaluate(
-    home: Any, models: list[tuple[str, Path]], budget: dict[str, Any], k: int, args: argparse.Namespace
-):
-    from envscale.config import EndpointSettings, load_settings
-    from envscale.environments.evaluation.run import evaluate_task_set
+def _task_sets(home: Any, budget: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Held-out generated tasks and τ-bench retail tasks, drawn by the seed."""
     from envscale.environments.evaluation.tasks import heldout_env_ids, heldout_tasks, import_tau_bench_tasks
-    from envscale.models.serving import serve_model
     from envscale.warehouse import open_warehouse
 
-    settings = load_settings()
     wh = open_warehouse(home.warehouse)
     held = heldout_tasks(wh, heldout_env_ids(wh), max_tasks=budget["max_tasks"], seed=args.seed)
     tau = import_tau_bench_tasks(
@@ -211,11 +318,26 @@ def _evaluate(
         limit=budget["tau_tasks"],
         seed=args.seed,
     )
-    sets = {"held-out generated": held, "τ-bench retail": tau}
-    log_dir = home.runs / "learning-experiment"
+    return {"held-out generated": held, "τ-bench retail": tau}
+
+
+def _evaluate(
+    models: list[tuple[str, Path]],
+    sets: dict[str, Any],
+    budget: dict[str, Any],
+    k: int,
+    args: argparse.Namespace,
+    log_dir: Path,
+) -> dict[tuple[str, str], Any]:
+    """Each model served in turn and played on every task set, same seeds."""
+    from envscale.config import EndpointSettings, load_settings
+    from envscale.environments.evaluation.run import evaluate_task_set
+    from envscale.models.serving import serve_model
+
+    settings = load_settings()
     reports: dict[tuple[str, str], Any] = {}
     for label, model_dir in models:
-        with serve_model(model_dir, log_dir=log_dir, device=args.device) as endpoint:
+        with serve_model(model_dir, log_dir=log_dir, device=args.device, threads=args.threads) as endpoint:
             agent = settings.llm.agent.model_copy(
                 update={"mode": "llm", "base_url": endpoint.base_url, "model": endpoint.model}
             )
@@ -234,8 +356,7 @@ def _evaluate(
                 )
                 m = reports[(label, name)].overall
                 print(f"{label:<10} {name:<20} pass^1 {m.pass_1:.3f}  pass^{k} {m.pass_k:.3f}", flush=True)
-    info = {name: (len(ts.tasks), len(ts.skipped)) for name, ts in sets.items()}
-    return reports, info
+    return reports
 
 
 def _device_name(device: str) -> str:
@@ -249,7 +370,10 @@ def _device_name(device: str) -> str:
         return device
 
 
-def _markdown(args, budget, k, train_summary, models, reports, task_info, wall_s) -> str:
+def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
+    from envscale.config import load_settings
+
+    train = load_settings().train
     rows = train_summary.get("rows", {})
     trajectories = {
         "base": 0,
@@ -260,14 +384,23 @@ def _markdown(args, budget, k, train_summary, models, reports, task_info, wall_s
         f"# Learning experiment ({args.budget}) — {dt.date.today():%Y-%m-%d}",
         "",
         f"- device: {_device_name(args.device)}; wall time {wall_s / 60:.1f} min",
-        f"- base model: `{budget['base_model']}`; seed {args.seed}; k = {k}; max turns {budget['max_turns']}",
+        f"- base model: `{budget['base_model']}`; seed {args.seed}; k = {k}; max turns {budget['max_turns']}; "
+        f"agent max tokens {budget['max_tokens']}",
+        f"- training: {budget['epochs']} epoch(s) per stage, learning rate {train.learning_rate}, "
+        f"batch {train.batch_size} (CPU) / {train.gpu_batch_size} (GPU, packed), max length {train.max_length}",
         f"- training rows: stage 1 (general) {rows.get('stage1', 0)}, stage 2 (vertical) {rows.get('stage2', 0)}, "
         f"held out {rows.get('heldout', 0)}; vertical selectors {args.vertical}",
         f"- registered: {train_summary.get('registered')} (training key `{train_summary.get('training_key')}`)",
     ]
-    for name, (n, skipped) in task_info.items():
+    for name, task_set in sets.items():
         lines.append(
-            f"- {name}: {n} tasks ({skipped} skipped: no blueprints, or gold actions that do not replay)"
+            f"- {name}: {len(task_set.tasks)} tasks ({len(task_set.skipped)} skipped: no blueprints, "
+            "or gold actions that do not replay)"
+        )
+    for stage, result in train_summary.get("stages", {}).items():
+        lines.append(
+            f"- {stage}: {result['global_step']} steps, {result['tokens_seen']} tokens, "
+            f"train loss {result['train_loss']}, {result['runtime_s']:.0f} s"
         )
     lines += [
         "",

@@ -13,6 +13,10 @@ assistant-only loss in every configuration, so only the speed settings differ:
 - ``envscale-padded``: the same as ``envscale`` without packing.
 - ``envscale``: what ``envscale.models.training.sft_config`` sets on a GPU — BFD packing (padding-free),
   bf16, no gradient checkpointing, fused AdamW, a larger batch.
+- candidates not (yet) in envscale's settings, to measure on a GPU: ``envscale-liger`` (Liger's fused
+  kernels through TRL's ``use_liger_kernel``: RMSNorm, RoPE, SwiGLU, and a linear + cross-entropy that
+  never materialises the logits; needs the ``liger-kernel`` package and triton) and a ``-2x`` suffix on
+  any envscale setting (twice the per-device batch).
 
 Needs only torch, transformers, trl and datasets (no envscale install), so it runs on a bare GPU box.
 tokens/s counts non-padding tokens per second of optimizer steps after warm-up; MFU uses
@@ -191,9 +195,11 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         pad_token_id=tokenizer.pad_token_id,
         **MODELS[model_name],
     )
+    envscale = setting.startswith("envscale")
+    packing = envscale and on_gpu and not setting.startswith("envscale-padded")  # device_plan: GPU only
     attn = args.attn
     if attn == "auto":  # as envscale.models.training.device_plan: flex for packed rows on a GPU
-        attn = "flex_attention" if setting == "envscale" and on_gpu else "sdpa"
+        attn = "flex_attention" if packing else "sdpa"
     config._attn_implementation = attn
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
@@ -218,11 +224,12 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
     else:  # envscale (mirrors envscale.models.training.sft_config on a GPU); -padded: the same without packing
         cfg = SFTConfig(
             **common,
-            packing=setting == "envscale" and on_gpu,  # device_plan: packing only on a GPU
+            packing=packing,
             bf16=on_gpu,
             gradient_checkpointing=False,
-            per_device_train_batch_size=args.batch[model_name],
+            per_device_train_batch_size=args.batch[model_name] * (2 if setting.endswith("-2x") else 1),
             optim="adamw_torch_fused" if on_gpu else "adamw_torch",
+            use_liger_kernel="liger" in setting,
         )
 
     marks: list[tuple[float, int]] = []
@@ -241,6 +248,7 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         "bf16": bool(cfg.bf16),
         "grad_ckpt": cfg.gradient_checkpointing,
         "attn": attn,
+        "liger": bool(cfg.use_liger_kernel),
     }
     try:
         if on_gpu:
@@ -251,6 +259,9 @@ def run_one(name: str, model_name: str, setting: str, args, tokenizer, dataset, 
         trainer.train()
     except torch.OutOfMemoryError:
         row.update(tokens_per_s=None, mfu=None, note="OOM")
+        return row
+    except (ImportError, RuntimeError, ValueError) as exc:  # e.g. liger-kernel missing: report, go on
+        row.update(tokens_per_s=None, mfu=None, note=f"{type(exc).__name__}: {exc}"[:200])
         return row
     finally:
         del model
@@ -338,7 +349,7 @@ def main() -> None:
             print(json.dumps(row), flush=True)
     print()
     header = (
-        f"{'model':<14}{'setting':<17}{'attn':<16}{'batch':>6}{'pack':>6}{'bf16':>6}{'ckpt':>6}"
+        f"{'model':<14}{'setting':<19}{'attn':<16}{'batch':>6}{'pack':>6}{'bf16':>6}{'ckpt':>6}"
         f"{'tok/s':>10}{'MFU':>8}{'mem GB':>8}{'vs TRL':>8}"
     )
     print(header)
@@ -349,8 +360,8 @@ def main() -> None:
         speedup = f"{tps / base[r['model']]:.2f}x" if tps and base.get(r["model"]) else "-"
         mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-"
         print(
-            f"{r['model']:<14}{r['setting']:<17}{r['attn']:<16}{r['batch']:>6}{r['packing']!s:>6}{r['bf16']!s:>6}"
-            f"{r['grad_ckpt']!s:>6}{tps or r.get('note', '-'):>10}{mfu:>8}{r.get('peak_mem_gb') or '-':>8}{speedup:>8}"
+            f"{r['model']:<14}{r['setting']:<19}{r['attn']:<16}{r['batch']:>6}{r['packing']!s:>6}{r['bf16']!s:>6}"
+            f"{r['grad_ckpt']!s:>6}{str(tps or r.get('note', '-'))[:10]:>10}{mfu:>8}{r.get('peak_mem_gb') or '-':>8}{speedup:>8}"
         )
     if args.json:
         Path(args.json).write_text(json.dumps({"gpu": gpu, "device": args.device, "rows": results}, indent=2))

@@ -61,6 +61,7 @@ def serve_model(
     port: int | None = None,
     device: str = "cpu",
     cb_num_blocks: int = 128,
+    threads: int = 1,
 ) -> Iterator[Endpoint]:
     """Start ``transformers serve`` on ``model_dir``; yields the endpoint; stops the server on exit."""
     import httpx
@@ -69,7 +70,7 @@ def serve_model(
     if not (model_dir / "config.json").is_file():
         raise ServingError(f"{model_dir} is not a model directory (no config.json)")
     port = port or free_port()
-    log_dir = Path(log_dir) if log_dir is not None else model_dir.parent
+    log_dir = Path(log_dir).resolve() if log_dir is not None else model_dir.parent
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"embedded-server-{port}.log"
     cmd = [
@@ -90,14 +91,19 @@ def serve_model(
         cmd += ["--cb-max-batch-tokens", "2048"]
     env = dict(
         os.environ,
-        OMP_NUM_THREADS="1",
+        # One thread unless told: beside training or tests on 2 cores, more threads thrash.
+        OMP_NUM_THREADS=str(threads),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
     )
     log = log_path.open("ab")
     # Own session: stopping the server stops whatever it spawned, and nothing else.
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    # cwd: not the caller's. `python -m` puts the cwd first on sys.path, and in a source checkout
+    # its envscale/ folder would shadow an installed (non-editable) envscale.
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=log_dir
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout_s
