@@ -5,14 +5,16 @@
 # cannot reach a package index, and each call carries at most 64 MiB. So:
 #
 #   here:   bash bench/device_learning.sh prep [BUDGET]   # bundle + cp312 wheels + GGUF halves under .device/
-#   there, three calls back to back (the machine stays warm ~30 s between them):
+#   there, the throughput bench (#7) in one call (random-init models: no GGUF needed):
+#     carry [.device/whl]  bash bench/device_learning.sh install && bash bench/device_learning.sh throughput
+#   there, the learning experiment (#8) in three calls back to back (warm ~30 s between them):
 #     1. carry [.device/whl, .device/bundle]  bash bench/device_learning.sh install
 #     2. carry [.device/gguf-a]               bash bench/device_learning.sh stash a
-#     3. carry [.device/gguf-b]               bash bench/device_learning.sh run [BUDGET] [throughput]
+#     3. carry [.device/gguf-b]               bash bench/device_learning.sh stash b && bash bench/device_learning.sh run small
 #
 # `run` joins the GGUF halves (checked against the sha256 from prep), trains stage 1 and 2 from the
 # bundle, evaluates base / stage 1 / stage 1+2 on the bundle's tasks, and writes the results file
-# under $OUT; with `throughput` it first runs bench/train_throughput.py (also to $OUT).
+# under $OUT. `throughput` writes throughput.txt/.json there (STEPS, SETTINGS and extra flags adjust it).
 # Everything lands under /root/envscale-device (not in the working tree, which each call replaces).
 # Rehearse the device half on CPU with `bash bench/device_learning.sh rehearse`: a venv holding only
 # what the GPU image has (Python 3.11 here, where torch's CPU wheel lies on disk; the image's is 3.12),
@@ -60,35 +62,43 @@ install() {
   mkdir -p "$STATE"
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$STATE/site" \
     "$DEV"/whl/*.whl
-  rm -rf "$STATE/bundle" && cp -r "$DEV/bundle" "$STATE/bundle"
+  if [ -d "$DEV/bundle" ]; then rm -rf "$STATE/bundle" && cp -r "$DEV/bundle" "$STATE/bundle"; fi
   # From /tmp: in the repo root, its envscale/ folder would shadow the installed package.
   (cd /tmp && PYTHONPATH=$STATE/site $PY -c "import duckdb, trl, datasets, envscale.models.training, envscale.environments.evaluation.run; print('install: ok')")
 }
 
 stash() { cp "$DEV/gguf-$1"/gguf-part-* "$STATE/"; ls -la "$STATE"; }
 
-run() {
-  local budget=${1:-small} what=${2:-}
+gpu_or_cpu() {
+  if $PY -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader >&2 || true
+    echo cuda
+  else
+    echo cpu
+  fi
+}
+
+throughput() { # #7: envscale's settings and the candidates for >= 2x (Liger's fused kernels, a doubled batch)
   export PYTHONPATH=$STATE/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-  local out=${OUT:-$STATE/out}
+  local out=${OUT:-$STATE/out} device
   mkdir -p "$out"
-  local base=tiny
+  device=$(gpu_or_cpu)
+  $PY bench/train_throughput.py --device "$device" --steps "${STEPS:-15}" --json "$out/throughput.json" \
+    --settings "${SETTINGS:-trl-defaults,envscale,envscale-liger,envscale-liger-2x}" "$@" 2>&1 |
+    grep -v "it/s\]" | tee "$out/throughput.txt"
+}
+
+run() { # #8: train stage 1 and 2 from the bundle, evaluate base / stage 1 / stage 1+2
+  local budget=${1:-small}
+  export PYTHONPATH=$STATE/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+  local out=${OUT:-$STATE/out} base=tiny device
+  mkdir -p "$out"
   if [ "$budget" != tiny ]; then
     cat "$STATE"/gguf-part-* >"$STATE/SmolLM2-135M-Instruct.Q4_1.gguf"
     echo "$(cat "$STATE/bundle/gguf.sha256")  $STATE/SmolLM2-135M-Instruct.Q4_1.gguf" | sha256sum -c -
     base=$STATE/SmolLM2-135M-Instruct.Q4_1.gguf
   fi
-  local device=cpu
-  if $PY -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-    device=cuda
-    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-  fi
-  if [ "$what" = throughput ] && [ "$device" = cuda ]; then
-    # envscale's settings and the candidates for #7's >= 2x (Liger's fused kernels, a doubled batch).
-    $PY bench/train_throughput.py --device cuda --steps 15 --json "$out/throughput.json" \
-      --settings trl-defaults,envscale,envscale-liger,envscale-liger-2x 2>&1 |
-      grep -v "it/s\]" | tee "$out/throughput.txt"
-  fi
+  device=$(gpu_or_cpu)
   $PY bench/learning_experiment.py --budget "$budget" --phase device --bundle "$STATE/bundle" \
     --device "$device" --base-model "$base" --home "$STATE/home-$budget" --out "$out" 2>&1 |
     grep -v "it/s\]" | tee "$out/learning.log"
