@@ -52,7 +52,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
         max_tokens=16,
         epochs=1.0,
     ),
-    # SmolLM2-135M sized for 2 CPU cores (~1 h): ~70 training rows, 12 tasks x k=2 per model.
+    # SmolLM2-135M sized for 2 CPU cores (~1.5 h): ~50 training rows, 12 tasks x k=2 per model.
     "cpu": dict(
         base_model="smollm2",
         max_environments=12,
@@ -218,6 +218,8 @@ def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home
     if args.bundle is None:
         raise SystemExit("--phase device needs --bundle DIR")
     meta = read_meta(args.bundle)
+    if meta.get("budget_name") != args.budget:
+        raise SystemExit(f"the bundle was made for --budget {meta.get('budget_name')}, not {args.budget}")
     base_dir = ensure_base_model(budget["base_model"], home)
     settings = load_settings().train
     device = "cuda" if args.device != "cpu" else "cpu"
@@ -359,6 +361,21 @@ def _evaluate(
     return reports
 
 
+def composition(task_set: Any) -> str:
+    """What the tasks ask: how many environments, gold calls per task, read-only share, one instruction."""
+    tasks = task_set.tasks
+    if not tasks:
+        return "no tasks"
+    calls = [t.blueprint.n_calls for t in tasks]
+    read_only = sum(t.blueprint.read_only for t in tasks) / len(tasks)
+    example = tasks[0].task.instruction.replace("\n", " ")
+    example = example if len(example) <= 160 else example[:157] + "..."
+    return (
+        f"{len(task_set.envs)} environment(s), {sum(calls) / len(calls):.1f} gold calls per task "
+        f'(max {max(calls)}), {read_only:.0%} read-only; e.g. "{example}"'
+    )
+
+
 def _device_name(device: str) -> str:
     if device == "cpu":
         return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
@@ -395,7 +412,7 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
     for name, task_set in sets.items():
         lines.append(
             f"- {name}: {len(task_set.tasks)} tasks ({len(task_set.skipped)} skipped: no blueprints, "
-            "or gold actions that do not replay)"
+            f"or gold actions that do not replay); {composition(task_set)}"
         )
     for stage, result in train_summary.get("stages", {}).items():
         lines.append(
