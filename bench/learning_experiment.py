@@ -105,6 +105,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
         gpu_batch_size=8,
     ),
 }
+HELDOUT_FRACTION = 0.25
 DEFAULT_VERTICAL = ["*retail*", "*shop*", "*order*", "*commerce*", "*store*"]
 
 
@@ -125,6 +126,15 @@ def main() -> int:
     parser.add_argument("--vertical", nargs="*", default=DEFAULT_VERTICAL, help="stage-2 selectors (globs)")
     parser.add_argument("--k", type=int, default=None, help="trials per task")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--heldout-fraction",
+        type=float,
+        default=HELDOUT_FRACTION,
+        help="share of environments held out of training (split by environment hash)",
+    )
+    parser.add_argument(
+        "--split-seed", type=int, default=0, help="seed of the environment split (which envs are held out)"
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="CPU threads for training and the served model (cpu only)"
     )
@@ -172,7 +182,9 @@ def main() -> int:
 
 def _write(args: argparse.Namespace, text: str) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"learning_{dt.date.today():%Y-%m-%d}_{args.budget}.md"
+    suffix = "" if args.heldout_fraction == HELDOUT_FRACTION else f"_heldout{args.heldout_fraction:g}"
+    suffix += f"_split{args.split_seed}" if args.split_seed else ""
+    path = args.out / f"learning_{dt.date.today():%Y-%m-%d}_{args.budget}{suffix}.md"
     path.write_text(text)
     print(text)
     print(f"\nwritten: {path}")
@@ -256,7 +268,8 @@ def _configure(budget: dict[str, Any], args: argparse.Namespace, home_dir: Path)
         # Tools are rendered into the prompt: longer rows are dropped by the trainer, not truncated.
         "ENVSCALE_TRAIN__MAX_LENGTH": str(budget["max_length"]),
         "ENVSCALE_TRAIN__SEED": str(args.seed),
-        "ENVSCALE_TRAIN__HELDOUT_FRACTION": "0.25",
+        "ENVSCALE_TRAIN__HELDOUT_FRACTION": str(args.heldout_fraction),
+        "ENVSCALE_TRAIN__SPLIT_SEED": str(args.split_seed),
         "ENVSCALE_LLM__AGENT__MAX_TOKENS": str(budget["max_tokens"]),
         "ENVSCALE_LLM__AGENT__TEMPERATURE": "0.7",
         "ENVSCALE_LLM__USER_SIMULATOR__MODE": "scripted",
@@ -406,7 +419,9 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
         f"- training: {budget['epochs']} epoch(s) per stage, learning rate {train.learning_rate}, "
         f"batch {train.batch_size} (CPU) / {train.gpu_batch_size} (GPU, packed), max length {train.max_length}",
         f"- training rows: stage 1 (general) {rows.get('stage1', 0)}, stage 2 (vertical) {rows.get('stage2', 0)}, "
-        f"held out {rows.get('heldout', 0)}; vertical selectors {args.vertical}",
+        f"held out {rows.get('heldout', 0)} (held-out fraction {args.heldout_fraction:g}, split seed "
+        f"{args.split_seed}); "
+        f"vertical selectors {args.vertical}",
         f"- registered: {train_summary.get('registered')} (training key `{train_summary.get('training_key')}`)",
     ]
     for name, task_set in sets.items():
