@@ -244,7 +244,15 @@ def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home
         "rows": meta["rows"],
         "registered": "no (device phase: trained from a bundle, not tracked in MLflow)",
         "training_key": None,
-        "stages": {s: r.model_dump(mode="json", exclude={"plan"}) for s, r in stages.items()},
+        "stages": {  # the train flow's shape, plus the wall time
+            s: {
+                "steps": r.global_step,
+                "loss": r.train_loss,
+                "tokens": r.tokens_seen,
+                "runtime_s": r.runtime_s,
+            }
+            for s, r in stages.items()
+        },
         "bundle": {key: meta.get(key) for key in ("created", "code_version")},
     }
     _write(args, _markdown(args, budget, k, summary, reports, sets, time.perf_counter() - t0))
@@ -346,20 +354,35 @@ def _evaluate(
 ) -> dict[tuple[str, str], Any]:
     """Each model served in turn and played on every task set, same seeds."""
     from envscale.config import EndpointSettings, load_settings
+    from envscale.environments.evaluation.records import EvalReport
     from envscale.environments.evaluation.run import evaluate_task_set
     from envscale.models.serving import serve_model
 
     settings = load_settings()
     reports: dict[tuple[str, str], Any] = {}
+    # Each finished report is kept on disk: a crash later (another model, the write-up) loses no
+    # evaluation, and a rerun plays only what is missing.
+    done_dir = log_dir / "reports"
+    done_dir.mkdir(parents=True, exist_ok=True)
     for label, model_dir in models:
+        pending = {}
+        for name, task_set in sets.items():
+            if not task_set.tasks:
+                continue
+            path = done_dir / f"{_report_key(model_dir, task_set, k, args, budget)}.json"
+            if path.is_file():
+                reports[(label, name)] = EvalReport.model_validate_json(path.read_text())
+                _print_report(label, name, reports[(label, name)], k, "(kept from an earlier run)")
+            else:
+                pending[name] = (task_set, path)
+        if not pending:
+            continue
         with serve_model(model_dir, log_dir=log_dir, device=args.device, threads=args.threads) as endpoint:
             agent = settings.llm.agent.model_copy(
                 update={"mode": "llm", "base_url": endpoint.base_url, "model": endpoint.model}
             )
-            for name, task_set in sets.items():
-                if not task_set.tasks:
-                    continue
-                reports[(label, name)] = evaluate_task_set(
+            for name, (task_set, path) in pending.items():
+                report = evaluate_task_set(
                     task_set,
                     agent=agent,
                     user=EndpointSettings(mode="scripted"),
@@ -369,9 +392,34 @@ def _evaluate(
                     max_turns=budget["max_turns"],
                     in_flight=8 if args.device != "cpu" else 2,
                 )
-                m = reports[(label, name)].overall
-                print(f"{label:<10} {name:<20} pass^1 {m.pass_1:.3f}  pass^{k} {m.pass_k:.3f}", flush=True)
+                path.write_text(report.model_dump_json())
+                reports[(label, name)] = report
+                _print_report(label, name, report, k)
     return reports
+
+
+def _report_key(model_dir: Path, task_set: Any, k: int, args: argparse.Namespace, budget: dict) -> str:
+    from envscale.environments.evaluation.metrics import task_set_hash
+    from envscale.hashing import content_hash
+
+    weights = Path(model_dir) / "model.safetensors"
+    return content_hash(
+        {
+            "model": [
+                str(Path(model_dir).resolve()),
+                weights.stat().st_mtime_ns if weights.exists() else None,
+            ],
+            "tasks": task_set_hash(task_set.task_ids, k, args.seed),
+            "play": [budget["max_turns"], budget["max_tokens"], args.device],
+        }
+    )
+
+
+def _print_report(label: str, name: str, report: Any, k: int, note: str = "") -> None:
+    m = report.overall
+    print(
+        f"{label:<10} {name:<20} pass^1 {m.pass_1:.3f}  pass^{k} {m.pass_k:.3f} {note}".rstrip(), flush=True
+    )
 
 
 def composition(task_set: Any) -> str:
@@ -430,9 +478,10 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
             f"or gold actions that do not replay); {composition(task_set)}"
         )
     for stage, result in train_summary.get("stages", {}).items():
+        loss = f"{result['loss']:.4f}" if result.get("loss") is not None else "-"
+        wall = f", {result['runtime_s']:.0f} s" if result.get("runtime_s") is not None else ""
         lines.append(
-            f"- {stage}: {result['global_step']} steps, {result['tokens_seen']} tokens, "
-            f"train loss {result['train_loss']}, {result['runtime_s']:.0f} s"
+            f"- {stage}: {result['steps']} steps, {result['tokens']} tokens, train loss {loss}{wall}"
         )
     lines += [
         "",

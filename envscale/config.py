@@ -260,6 +260,11 @@ class TrainSettings(_Section):
     log_checkpoints: bool = Field(
         True, description="Log each stage's last checkpoint (weights, no optimizer) to MLflow."
     )
+    keep_checkpoints: bool = Field(
+        False,
+        description="Keep a finished stage's Trainer checkpoint (weights + optimizer state, ~3x the model) on "
+        "disk; by default it is deleted once the stage's model is final and the checkpoint logged.",
+    )
     experiment: str = Field("envscale-train", description="MLflow experiment of training runs.")
 
 

@@ -10,6 +10,7 @@ returns the finished stage without training again.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,7 +52,9 @@ class StageResult(BaseModel):
         description="Plain HF directory of the trained model (LoRA merged), with tokenizer."
     )
     checkpoint_dir: str | None = Field(
-        None, description="Last Trainer checkpoint (for resuming and lineage)."
+        None,
+        description="Last Trainer checkpoint (for resuming and lineage); deleted once the stage is finished "
+        "unless train.keep_checkpoints (its weights stay in MLflow when train.log_checkpoints).",
     )
     global_step: int = Field(description="Optimizer steps taken in total.")
     train_loss: float | None = Field(None, description="Mean training loss reported by the Trainer.")
@@ -116,6 +119,21 @@ def sft_config(settings: TrainSettings, output_dir: Path, plan: DevicePlan, *, l
         optim="adamw_torch_fused" if plan.device == "cuda" else "adamw_torch",
         disable_tqdm=True,
     )
+
+
+def prune_finished_checkpoints(out_dir: Path) -> int:
+    """Delete a *finished* stage's Trainer checkpoints; returns the bytes freed.
+
+    They hold the weights again plus optimizer state (~3x the model per stage) and only
+    an unfinished stage resumes from them: ``model/`` has the final weights. A stage
+    without its done marker keeps them.
+    """
+    checkpoints = Path(out_dir) / "checkpoints"
+    if not (Path(out_dir) / "model" / DONE_MARKER).is_file() or not checkpoints.is_dir():
+        return 0
+    freed = sum(f.stat().st_size for f in checkpoints.rglob("*") if f.is_file())
+    shutil.rmtree(checkpoints)
+    return freed
 
 
 def train_stage(

@@ -18,10 +18,18 @@ from envscale.hashing import content_hash
 from envscale.home import Home
 from envscale.models.dataset_export import ExportedSplit, ExportResult
 from envscale.models.registry import TrainingTracker, code_version
-from envscale.models.training import DONE_MARKER, StageResult, train_stage
+from envscale.models.training import DONE_MARKER, StageResult, prune_finished_checkpoints, train_stage
 
 # Settings that do not change the trained weights stay out of the key.
-_KEY_EXCLUDED = {"registered_model", "experiment", "log_checkpoints", "cpu_threads", "base_model", "vertical"}
+_KEY_EXCLUDED = {
+    "registered_model",
+    "experiment",
+    "log_checkpoints",
+    "keep_checkpoints",
+    "cpu_threads",
+    "base_model",
+    "vertical",
+}
 
 
 class Lineage(BaseModel):
@@ -156,4 +164,6 @@ def run_stage(
     if settings.log_checkpoints and result.checkpoint_dir:
         tracker.log_checkpoint(child, result.checkpoint_dir)
     tracker.finish(child)
+    if not settings.keep_checkpoints:  # after logging: a crash before this point re-logs from them
+        prune_finished_checkpoints(root / stage)
     return result

@@ -9,7 +9,7 @@ import pytest
 from envscale.config import TrainSettings
 from envscale.models.dataset_export import export_datasets
 from envscale.models.registry import TrainingTracker, load_registered
-from envscale.models.training import train_stage
+from envscale.models.training import DONE_MARKER, prune_finished_checkpoints, train_stage
 from envscale.models.two_stage import lineage, run_stage, start_parent, training_key, training_root
 
 
@@ -82,6 +82,9 @@ def test_stage_resumes_into_same_mlflow_run_and_registers(
     artifacts = [a.path for a in tracker.client.list_artifacts(child.info.run_id, "checkpoints/checkpoint-4")]
     assert "checkpoints/checkpoint-4/model.safetensors" in artifacts
     assert not any(a.endswith("optimizer.pt") for a in artifacts)
+    # logged, the finished stage's local checkpoints (optimizer state included) are gone; its model stays
+    assert not (root / "stage1" / "checkpoints").exists()
+    assert (Path(result.model_dir) / "model.safetensors").is_file()
     # running the finished stage again trains nothing
     assert (
         run_stage(tracker, parent, info, "stage1", tiny_model_dir, split, root, settings, learning_rate=1e-3)
@@ -159,3 +162,18 @@ def test_empty_split_is_a_clear_error(home, tiny_model_dir, tmp_path) -> None:
     export = export_datasets(open_warehouse(home.warehouse), tmp_path / "ds", settings)
     with pytest.raises(ValueError, match="empty"):
         train_stage("stage1", tiny_model_dir, Path(export.splits["stage1"].path), tmp_path / "s1", settings)
+
+
+def test_only_a_finished_stage_loses_its_checkpoints(tmp_path) -> None:
+    stage = tmp_path / "stage1"
+    checkpoint = stage / "checkpoints" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "optimizer.pt").write_bytes(b"x" * 1000)
+    (checkpoint / "model.safetensors").write_bytes(b"y" * 24)
+    assert prune_finished_checkpoints(stage) == 0  # unfinished: a rerun resumes from it
+    assert checkpoint.is_dir()
+    (stage / "model").mkdir()
+    (stage / "model" / DONE_MARKER).write_text("{}")
+    assert prune_finished_checkpoints(stage) == 1024
+    assert not (stage / "checkpoints").exists() and (stage / "model" / DONE_MARKER).is_file()
+    assert prune_finished_checkpoints(stage) == 0
