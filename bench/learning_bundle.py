@@ -38,6 +38,9 @@ def write_bundle(
     """Copy the export's splits, the task sets and their DuckDB files into ``bundle``."""
     bundle = Path(bundle)
     if bundle.exists():
+        if not (bundle / BUNDLE_FILE).is_file() and any(bundle.iterdir()):
+            # Replacing is for an older bundle only: never wipe a folder that is something else.
+            raise SystemExit(f"{bundle} exists and is not a learning bundle; pick an empty or new folder")
         shutil.rmtree(bundle)
     (bundle / "splits").mkdir(parents=True)
     (bundle / "envs").mkdir()

@@ -72,3 +72,19 @@ def test_a_folder_without_bundle_json_is_refused_with_the_fix(tmp_path):
         lb.read_meta(tmp_path)
     (tmp_path / "bundle.json").write_text(json.dumps({"rows": {}}))
     assert lb.read_meta(tmp_path) == {"rows": {}}
+
+
+def test_writing_a_bundle_never_wipes_a_folder_that_is_not_one(shop_tasks, tmp_path):
+    lb = _bundle_module()
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="not a learning bundle"):
+        lb.write_bundle(precious, _export(tmp_path), {"held-out": shop_tasks}, meta={}, repo=REPO)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    # an older bundle is replaced
+    bundle = lb.write_bundle(
+        tmp_path / "b", _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 1}, repo=REPO
+    )
+    lb.write_bundle(bundle, _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 2}, repo=REPO)
+    assert lb.read_meta(bundle)["n"] == 2
