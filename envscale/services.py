@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -83,15 +84,20 @@ def start_mlflow_server(port: int, log: Path) -> subprocess.Popen:
     )
 
 
-def stop(proc: subprocess.Popen, timeout_s: float = 15) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+def stop(*procs: subprocess.Popen, timeout_s: float = 15) -> None:
+    """SIGTERM every process group at once, wait up to ``timeout_s`` in all, SIGKILL what is left."""
+    live = [p for p in procs if p.poll() is None]
+    for proc in live:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for proc in live:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = print) -> int:
@@ -117,8 +123,7 @@ def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = p
         echo(f"could not start the UIs: {exc} (logs in {logs})")
         return 1
     finally:
-        stop(prefect)
-        stop(mlflow)
+        stop(prefect, mlflow)  # together: one shutdown wait, not one per server
 
 
 def repo_root() -> Path:
@@ -178,8 +183,7 @@ class LocalPrefectStack:
         return self
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            stop(proc)
+        stop(*reversed(self.procs))
         self.procs.clear()
 
     def __enter__(self) -> LocalPrefectStack:
