@@ -100,8 +100,23 @@ def stop(*procs: subprocess.Popen, timeout_s: float = 15) -> None:
             proc.wait()
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (and SIGTERM) end the wait even when started with SIGINT ignored.
+
+    A script's background job (`cmd &`) inherits SIGINT ignored, and Python then leaves it
+    so: Ctrl-C did nothing and `kill` left the servers (in their own sessions) running.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = print) -> int:
     """Start both UIs, print their URLs, block until Ctrl-C, stop both."""
+    _stop_on_signals()
     home = resolve_home()
     logs = home.root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -195,6 +210,7 @@ class LocalPrefectStack:
 
 def run_deployments(port: int, echo: Callable[[str], None] = print) -> int:
     """`envscale deploy`: server + pool + deployments + worker until Ctrl-C."""
+    _stop_on_signals()
     stack = LocalPrefectStack(port)
     try:
         stack.start()

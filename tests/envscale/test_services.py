@@ -37,6 +37,8 @@ def test_ui_serves_prefect_and_mlflow_then_stops_on_ctrl_c(tmp_path):
         text=True,
         env=env,
         start_new_session=True,
+        # As a script's background job (`envscale ui &`) starts: SIGINT ignored. Ctrl-C must still stop it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         seen = ""
