@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,10 @@ BUNDLE_FILE = "bundle.json"
 SPLITS = ("stage1", "stage2", "heldout")
 
 
-def write_bundle(
-    bundle: Path, export: Any, sets: dict[str, Any], *, meta: dict[str, Any], repo: Path
-) -> Path:
+def write_bundle(bundle: Path, export: Any, sets: dict[str, Any], *, meta: dict[str, Any]) -> Path:
     """Copy the export's splits, the task sets and their DuckDB files into ``bundle``."""
+    from envscale.models.registry import code_version
+
     bundle = Path(bundle)
     if bundle.exists():
         if not (bundle / BUNDLE_FILE).is_file() and any(bundle.iterdir()):
@@ -68,7 +67,7 @@ def write_bundle(
         **meta,
         "rows": rows,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "code_version": _git_sha(repo),
+        "code_version": code_version(),
     }
     (bundle / BUNDLE_FILE).write_text(json.dumps(meta, indent=2))
     return bundle
@@ -133,16 +132,3 @@ def _rows(parquet: Path) -> int:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(parquet).metadata.num_rows
-
-
-def _git_sha(repo: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip() or None

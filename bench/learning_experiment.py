@@ -212,7 +212,7 @@ def _data_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: 
         "k": k,
         "vertical": args.vertical,
     }
-    path = write_bundle(args.bundle, export, sets, meta=meta, repo=REPO)
+    path = write_bundle(args.bundle, export, sets, meta=meta)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(
         f"bundle: {path} ({size / 2**20:.1f} MiB); rows {json.loads((path / 'bundle.json').read_text())['rows']}"

@@ -36,9 +36,7 @@ def _export(tmp_path: Path) -> SimpleNamespace:
 
 def test_a_bundled_task_set_plays_like_the_original(shop_tasks, tmp_path):
     lb = _bundle_module()
-    bundle = lb.write_bundle(
-        tmp_path / "bundle", _export(tmp_path), {"held-out": shop_tasks}, meta={"k": 2}, repo=REPO
-    )
+    bundle = lb.write_bundle(tmp_path / "bundle", _export(tmp_path), {"held-out": shop_tasks}, meta={"k": 2})
     meta = lb.read_meta(bundle)
     assert meta["rows"] == {"stage1": 2} and meta["k"] == 2
     assert pq.ParquetFile(bundle / "splits" / "stage1.parquet").metadata.num_rows == 2
@@ -80,11 +78,9 @@ def test_writing_a_bundle_never_wipes_a_folder_that_is_not_one(shop_tasks, tmp_p
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     with pytest.raises(SystemExit, match="not a learning bundle"):
-        lb.write_bundle(precious, _export(tmp_path), {"held-out": shop_tasks}, meta={}, repo=REPO)
+        lb.write_bundle(precious, _export(tmp_path), {"held-out": shop_tasks}, meta={})
     assert (precious / "notes.txt").read_text() == "keep me"
     # an older bundle is replaced
-    bundle = lb.write_bundle(
-        tmp_path / "b", _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 1}, repo=REPO
-    )
-    lb.write_bundle(bundle, _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 2}, repo=REPO)
+    bundle = lb.write_bundle(tmp_path / "b", _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 1})
+    lb.write_bundle(bundle, _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 2})
     assert lb.read_meta(bundle)["n"] == 2
