@@ -84,7 +84,7 @@ throughput() { # #7: envscale's settings and the candidates for >= 2x (Liger's f
   mkdir -p "$out"
   device=$(gpu_or_cpu)
   $PY bench/train_throughput.py --device "$device" --steps "${STEPS:-15}" --json "$out/throughput.json" \
-    --settings "${SETTINGS:-trl-defaults,envscale,envscale-liger,envscale-liger-2x}" "$@" 2>&1 |
+    --settings "${SETTINGS:-trl-defaults,envscale,envscale-2x,envscale-liger,envscale-liger-2x}" "$@" 2>&1 |
     grep -v "it/s\]" | tee "$out/throughput.txt"
 }
 

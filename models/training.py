@@ -77,7 +77,7 @@ def device_plan(settings: TrainSettings, device: str | None = None) -> DevicePla
     packing = {"auto": on_gpu, "on": True, "off": False}[settings.packing]
     # Padding-free packing concatenates a batch into one row; with sdpa that row gets a dense
     # block-diagonal mask (quadratic in the whole batch), flex_attention skips the empty blocks.
-    # Measured on an H200 (bench/train_throughput.py): 135M 0.76x TRL's defaults with sdpa, 3.5x with flex.
+    # Measured on an H200 (bench/train_throughput.py, 135M packed): ~12k tokens/s with sdpa, ~105k with flex.
     attn = "flex_attention" if packing and on_gpu else "sdpa"
     return DevicePlan(
         device=device,
