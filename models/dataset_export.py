@@ -3,9 +3,11 @@
 Rows carry ``messages`` (OpenAI chat format, tool calls included) and ``tools``;
 ``tools`` and every tool-call ``arguments`` are JSON strings, because Arrow would
 otherwise merge the keys of different dicts into one struct. Environments, never
-trajectories, are split: an environment's place is a pure function of its id and
-the seed, so it never moves between train and held-out as new environments arrive.
-Imported environments (e.g. τ-bench) are evaluation sets unless picked as vertical.
+trajectories, are split: an environment's place is a function of its id and the
+seed, and the ``datasets`` table's history of the same seed and fraction keeps it
+there — once held out, held out (unless its group would otherwise train on
+nothing); once trained on, never the fallback test set. Imported environments (e.g. τ-bench) are evaluation sets unless
+picked as vertical.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.config import TrainSettings
+from envscale.environments.evaluation.tasks import SplitHistory, split_history
 from envscale.hashing import content_hash
 from envscale.warehouse import Warehouse
 
@@ -106,8 +109,18 @@ def matches_vertical(env: EnvInfo, selectors: list[str] | tuple[str, ...]) -> bo
     return False
 
 
-def split_environments(envs: list[EnvInfo], settings: TrainSettings) -> EnvSplit:
-    """Deterministic split: vertical vs general by selector, then a hash-based held-out share per group."""
+def split_environments(
+    envs: list[EnvInfo], settings: TrainSettings, history: SplitHistory | None = None
+) -> EnvSplit:
+    """Deterministic split: vertical vs general by selector, then a held-out share per group.
+
+    An environment is held out when its hash score is below ``heldout_fraction`` or an
+    earlier export (``history``) held it out, so adding environments or changing the
+    selectors never moves a test environment into training. A group of >= 2 with none
+    held out holds out its lowest-scoring environment never trained on; a group is
+    never held out whole (the vertical pick is what the user asked to train on).
+    """
+    history = history or SplitHistory()
     vertical = [e for e in envs if settings.vertical and matches_vertical(e, settings.vertical)]
     picked = {e.env_id for e in vertical}
     # Imported environments are benchmarks: evaluated, never trained on, unless chosen as vertical.
@@ -115,14 +128,21 @@ def split_environments(envs: list[EnvInfo], settings: TrainSettings) -> EnvSplit
     imported = [e.env_id for e in envs if e.env_id not in picked and e.origin == "imported"]
     heldout: list[str] = list(imported)
     train: dict[str, list[str]] = {}
+
+    def score(env_id: str) -> float:
+        return _score(env_id, settings.split_seed)
+
     for group, members in (("general", general), ("vertical", vertical)):
         ids = sorted(e.env_id for e in members)
-        held = [i for i in ids if _score(i, settings.split_seed) < settings.heldout_fraction]
-        if not held and len(ids) >= 2 and settings.heldout_fraction > 0:
-            held = [
-                min(ids, key=lambda i: _score(i, settings.split_seed))
-            ]  # small catalogs still get a test set
-        heldout += held
+        held = {i for i in ids if settings.heldout_fraction > 0 and score(i) < settings.heldout_fraction}
+        held |= set(ids) & set(history.heldout)
+        fresh = [i for i in ids if i not in history.trained]
+        if not held and len(ids) >= 2 and settings.heldout_fraction > 0 and fresh:
+            held = {min(fresh, key=score)}  # small catalogs still get a test set
+        if ids and held >= set(ids):  # keep the group trainable: release new ones first, else the top score
+            released = set(ids) - set(history.heldout) or {max(ids, key=score)}
+            held -= released
+        heldout += sorted(held)
         train[group] = [i for i in ids if i not in held]
     return EnvSplit(
         seed=settings.split_seed,
@@ -132,6 +152,11 @@ def split_environments(envs: list[EnvInfo], settings: TrainSettings) -> EnvSplit
         vertical_envs=tuple(train["vertical"]),
         heldout=tuple(sorted(heldout)),
     )
+
+
+def split_key(settings: TrainSettings) -> str:
+    """The split family: exports that share it keep their held-out environments held out."""
+    return f"seed={settings.split_seed};heldout_fraction={settings.heldout_fraction}"
 
 
 def _score(env_id: str, seed: int) -> float:
@@ -282,7 +307,8 @@ def export_datasets(
     """Write stage1/stage2/heldout Parquet files under ``out_dir`` and register them in `datasets`."""
     from datasets import Dataset
 
-    split = split_environments(load_environments(wh), settings)
+    family = split_key(settings)
+    split = split_environments(load_environments(wh), settings, split_history(wh, family))
     where = {"stage1": set(split.general), "stage2": set(split.vertical_envs), "heldout": set(split.heldout)}
     with wh.connect(read_only=False) as con:
         rows = con.execute(
@@ -304,7 +330,9 @@ def export_datasets(
     (out_dir / "split.json").write_text(json.dumps(split.model_dump(mode="json"), indent=2))
     exported: dict[str, ExportedSplit] = {}
     for name in SPLITS:
-        dataset_id = content_hash({"split": name, "rows": examples[name]})
+        # The env list is part of the id: two empty held-out splits of different envs are different datasets.
+        env_ids = sorted(where[name])
+        dataset_id = content_hash({"split": name, "env_ids": env_ids, "rows": examples[name]})
         path = out_dir / f"{name}.parquet"
         schema = features()
         if examples[name]:
@@ -317,35 +345,31 @@ def export_datasets(
             dataset_id=dataset_id,
             path=str(path),
             n_rows=len(examples[name]),
-            env_ids=tuple(sorted(where[name])),
+            env_ids=tuple(env_ids),
         )
-    wh.insert(
-        "datasets",
-        [
-            {
-                "dataset_id": s.dataset_id,
-                "name": f"envscale-{s.split}",
-                "split": s.split,
-                "path": s.path,
-                "n_rows": s.n_rows,
-                "env_ids": list(s.env_ids),
-                "lineage_hash": split.digest,
-                "run_id": run_id,
-            }
-            for s in exported.values()
-        ],
-        on_conflict="ignore",
-    )
+    rows = [
+        {
+            "dataset_id": s.dataset_id,
+            "name": f"envscale-{s.split}",
+            "split": s.split,
+            "path": s.path,
+            "n_rows": s.n_rows,
+            "env_ids": list(s.env_ids),
+            "lineage_hash": split.digest,
+            "run_id": run_id,
+            "split_key": family,
+        }
+        for s in exported.values()
+    ]
+    with wh.transaction() as con:
+        wh.insert("datasets", rows, on_conflict="ignore", con=con)
+        # Re-exporting an earlier split makes it the latest again (evaluation reads the newest held-out row).
+        con.execute(
+            "UPDATE datasets SET created_at = current_timestamp, run_id = coalesce(?, run_id)"
+            f" WHERE dataset_id IN ({','.join('?' * len(rows))})",
+            [run_id, *(r["dataset_id"] for r in rows)],
+        )
     return ExportResult(split=split, splits=exported, skipped=tuple(skipped))
-
-
-def heldout_env_ids(wh: Warehouse) -> list[str]:
-    """Environments held out by the most recent export (for evaluation); empty before any export."""
-    with wh.connect(read_only=False) as con:
-        row = con.execute(
-            "SELECT env_ids FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-    return json.loads(row[0]) if row else []
 
 
 def load_split(path: str | Path) -> Any:

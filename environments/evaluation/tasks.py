@@ -1,8 +1,9 @@
 """The task set under test: held-out generated environments, and imported τ-bench tasks.
 
 Held-out environments are the ones the latest training export held out (the
-``datasets`` table); before any export, every accepted environment that no
-training split used. Their tasks are the blueprints and instructions synthesis
+``datasets`` table) less any that an export of the same split family trained on —
+a model trained on an earlier export must not be evaluated on its own training
+environments; before any export, every accepted environment. Their tasks are the blueprints and instructions synthesis
 stored. τ-bench tasks are replayed once on a fresh episode to get their gold
 state; a task whose gold actions do not replay is skipped with the reason.
 Selection is deterministic in the seed, so two models see the same tasks.
@@ -55,25 +56,42 @@ class TaskSet:
         ]
 
 
-def heldout_env_ids(wh: Warehouse) -> list[str]:
-    """Held out by the latest export; before any export, accepted environments no training split used."""
+@dataclass(frozen=True)
+class SplitHistory:
+    """What earlier training exports of one split family held out and trained on (``datasets`` rows)."""
+
+    heldout: frozenset[str] = frozenset()
+    trained: frozenset[str] = frozenset()
+
+
+def split_history(wh: Warehouse, split_key: str | None) -> SplitHistory:
+    """Union of the env lists of every export with this ``split_key`` (None: rows from before keys)."""
     with wh.connect() as con:
-        row = con.execute(
-            "SELECT env_ids FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
+        rows = con.execute(
+            "SELECT split, env_ids FROM datasets WHERE split_key IS NOT DISTINCT FROM ?", [split_key]
+        ).fetchall()
+    ids: dict[str, set[str]] = {"heldout": set(), "trained": set()}
+    for split, env_ids in rows:
+        ids["heldout" if split == "heldout" else "trained"].update(json.loads(env_ids))
+    return SplitHistory(frozenset(ids["heldout"]), frozenset(ids["trained"]))
+
+
+def heldout_env_ids(wh: Warehouse) -> list[str]:
+    """The latest export's held-out set less anything its split family trained on; without a held-out
+    record, the accepted environments no training split used."""
+    with wh.connect() as con:
+        latest = con.execute(
+            "SELECT env_ids, split_key FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
-        if row is not None:
-            return sorted(json.loads(row[0]))
-        trained = {
-            e
-            for (ids,) in con.execute(
-                "SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')"
-            ).fetchall()
-            for e in json.loads(ids)
-        }
         accepted = [
             r[0] for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()
         ]
-    return sorted(e for e in accepted if e not in trained)
+        if latest is None:  # no held-out record: whatever no training split used
+            used = con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
+            trained = {e for (ids,) in used for e in json.loads(ids)}
+            return sorted(e for e in accepted if e not in trained)
+    trained = split_history(wh, latest[1]).trained
+    return sorted(e for e in json.loads(latest[0]) if e not in trained)
 
 
 def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: int) -> TaskSet:

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 from envscale.config import TrainSettings
+from envscale.environments.evaluation.tasks import SplitHistory, heldout_env_ids
 from envscale.models.chat_template import render
 from envscale.models.dataset_export import (
     EnvInfo,
+    _score,
     export_datasets,
-    heldout_env_ids,
     load_split,
     matches_vertical,
     split_environments,
@@ -78,6 +79,61 @@ def test_split_is_stable_when_environments_are_added() -> None:
     assert set(before.heldout) <= set(after.heldout)
     assert set(before.general) <= set(after.general)
     assert 0.1 < len(after.heldout) / 40 < 0.5
+
+
+def test_evaluation_never_uses_an_environment_any_export_trained_on(seeded_warehouse, tmp_path: Path) -> None:
+    # Changing the vertical pick moves environments between stage 1 and 2 and back; a model
+    # trained on an earlier export must not be evaluated on its own training environments.
+    trained: set[str] = set()
+    for i, vertical in enumerate([[], ["retail"], []]):
+        result = export_datasets(seeded_warehouse, tmp_path / f"ds{i}", TrainSettings(vertical=vertical))
+        trained |= set(result.split.general + result.split.vertical_envs)
+        held = heldout_env_ids(seeded_warehouse)
+        assert held and set(held) <= set(result.split.heldout)  # the latest export's held-out set
+        assert not set(held) & trained
+    # another seed is a deliberate re-split: a new family, evaluated on its own held-out set
+    resplit = export_datasets(seeded_warehouse, tmp_path / "seed2", TrainSettings(split_seed=2))
+    assert heldout_env_ids(seeded_warehouse) == sorted(resplit.split.heldout)
+    assert set(resplit.split.heldout) & trained  # it may hold out what seed 0 trained on
+
+
+def _env(env_id: str, origin: str = "generated") -> EnvInfo:
+    return EnvInfo(env_id=env_id, name=env_id, origin=origin)
+
+
+def test_held_out_environments_stay_held_out_when_environments_are_added() -> None:
+    settings = TrainSettings()
+    above = sorted(
+        (
+            f"env-{i}"
+            for i in range(200)
+            if _score(f"env-{i}", settings.split_seed) >= settings.heldout_fraction
+        ),
+        key=lambda e: _score(e, settings.split_seed),
+    )
+    a, b, newcomer = above[5], above[6], above[0]  # the newcomer scores lowest: the fallback's pick
+    first = split_environments([_env(a), _env(b)], settings)
+    assert first.heldout == (a,) and first.general == (b,)  # two envs: the lower score is the test set
+    history = SplitHistory(heldout=frozenset(first.heldout), trained=frozenset(first.general))
+    second = split_environments([_env(a), _env(b), _env(newcomer)], settings, history)
+    assert a in second.heldout and b in second.general  # nothing moved
+    assert newcomer in second.general  # the group already has its test set
+    # without the history the fallback would have swapped the test environment
+    assert a in split_environments([_env(a), _env(b), _env(newcomer)], settings).general
+
+
+def test_a_group_is_never_held_out_whole() -> None:
+    settings = TrainSettings(vertical=["tau-*"])
+    tau = _env("tau-bench-retail", origin="imported")
+    # held out as a benchmark by an earlier export, then picked as vertical: stage 2 trains on it
+    history = SplitHistory(heldout=frozenset({tau.env_id}))
+    split = split_environments([tau, _env("g1"), _env("g2")], settings, history)
+    assert split.vertical_envs == (tau.env_id,) and tau.env_id not in split.heldout
+    # a lone general environment whose score falls under the fraction is trained on, not held out
+    low = next(
+        f"e{i}" for i in range(100) if _score(f"e{i}", settings.split_seed) < settings.heldout_fraction
+    )
+    assert split_environments([_env(low)], TrainSettings()).general == (low,)
 
 
 def test_vertical_selectors() -> None:

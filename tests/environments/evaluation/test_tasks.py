@@ -33,6 +33,7 @@ def test_heldout_follows_the_datasets_table(home):
         ],
     )
     assert heldout_env_ids(wh) == [b.env_id]
+    c = register_sample_env(wh, home.environments, name="shop_c")
     wh.insert(
         "datasets",
         [
@@ -42,12 +43,13 @@ def test_heldout_follows_the_datasets_table(home):
                 "split": "heldout",
                 "path": "x",
                 "n_rows": 1,
-                "env_ids": [a.env_id],
+                "env_ids": [a.env_id, b.env_id],
                 "lineage_hash": "x",
             }
         ],
     )
-    assert heldout_env_ids(wh) == [a.env_id]  # the recorded split wins
+    # the recorded split wins (c is untrained but was not held out), less what an export trained on (a)
+    assert c.env_id not in (a.env_id, b.env_id) and heldout_env_ids(wh) == [b.env_id]
 
 
 def test_heldout_tasks_are_stored_tasks_spread_over_envs_and_deterministic(home):
