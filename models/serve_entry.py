@@ -1,4 +1,5 @@
-"""`transformers serve`, with one fix: an unparseable tool call is a reply, not an HTTP 500.
+"""`transformers serve`, with two fixes: an unparseable tool call is a reply, not an HTTP 500,
+and tool calls are read by envscale's rule (``chat_template.tool_call_function``).
 
 transformers 5.x parses tool calls with the tokenizer's response template and
 raises when the model's `<tool_call>` JSON is broken (e.g. cut off by
@@ -38,12 +39,30 @@ def _lenient(parse: Any) -> Any:
     return parse_assistant_message
 
 
+def _tool_call(value: Any) -> Any:
+    """transformers' ``_normalize_tool_call`` with envscale's rule (``tool_call_function``).
+
+    Upstream raises KeyError on a call without ``arguments`` (the call was then lost
+    to the text fallback) and escapes non-ASCII, unlike the training template.
+    """
+    from transformers.cli.serving.utils import ToolCall
+
+    from envscale.models.chat_template import tool_call_function
+
+    function = tool_call_function((value or {}).get("function"))
+    if function is None:  # no name: unparseable, the caller returns the text
+        raise ValueError(f"tool call without a name: {value!r}")
+    return ToolCall(**function)
+
+
 def patch() -> None:
     from transformers.cli.serving import chat_completion, response, utils
 
     lenient = _lenient(utils.parse_assistant_message)
     for module in (utils, chat_completion, response):
         module.parse_assistant_message = lenient
+    # read as a global by both the full-message and the streaming parsers in utils
+    utils._normalize_tool_call = _tool_call
 
 
 def main() -> int:

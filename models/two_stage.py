@@ -161,7 +161,9 @@ def run_stage(
     tracker.set_tags(
         child, {"envscale.resumed_from": result.resumed_from or "", "envscale.model_dir": result.model_dir}
     )
-    if settings.log_checkpoints and result.checkpoint_dir:
+    # A rerun of a finished stage whose child run was not found (e.g. another experiment)
+    # gets the recorded result back, its checkpoint already pruned: nothing left to log.
+    if settings.log_checkpoints and result.checkpoint_dir and Path(result.checkpoint_dir).is_dir():
         tracker.log_checkpoint(child, result.checkpoint_dir)
     tracker.finish(child)
     if not settings.keep_checkpoints:  # after logging: a crash before this point re-logs from them

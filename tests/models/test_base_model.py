@@ -64,3 +64,35 @@ def test_smollm2_gguf_converts_once_and_generates(home) -> None:
     out = model.generate(**inputs, max_new_tokens=16, do_sample=False)
     answer = tokenizer.decode(out[0][inputs["input_ids"].shape[1] :])
     assert "Paris" in answer
+
+
+def test_linked_weights_get_configs_that_stop_at_im_end(home, tiny_model_dir: Path, tmp_path: Path) -> None:
+    # a source whose eos is <|endoftext|> and whose template is not envscale's: the vocabulary stays the same
+    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+    source = tmp_path / "other-eos"
+    source.mkdir()
+    for item in tiny_model_dir.iterdir():
+        if item.name != "chat_template.jinja":
+            (source / item.name).write_bytes(item.read_bytes())
+    tok_config = json.loads((source / "tokenizer_config.json").read_text())
+    tok_config.pop("response_template", None)
+    tok_config["eos_token"] = "<|endoftext|>"
+    (source / "tokenizer_config.json").write_text(json.dumps(tok_config))
+    old_eos = AutoTokenizer.from_pretrained(source).eos_token_id
+    for name in ("config.json", "generation_config.json"):
+        data = json.loads((source / name).read_text())
+        data["eos_token_id"] = old_eos
+        (source / name).write_text(json.dumps(data))
+    source_configs = {n: (source / n).read_text() for n in ("config.json", "generation_config.json")}
+
+    resolved = ensure_base_model(str(source), home)
+    im_end = AutoTokenizer.from_pretrained(resolved).convert_tokens_to_ids("<|im_end|>")
+    assert AutoTokenizer.from_pretrained(resolved).eos_token_id == im_end != old_eos
+    for eos in (
+        AutoConfig.from_pretrained(resolved).eos_token_id,
+        GenerationConfig.from_pretrained(resolved).eos_token_id,
+    ):
+        assert im_end in (eos if isinstance(eos, list) else [eos])
+    assert {n: (source / n).read_text() for n in source_configs} == source_configs  # the source is untouched
+    assert (resolved / "model.safetensors").is_symlink()  # weights still linked

@@ -177,3 +177,55 @@ def test_only_a_finished_stage_loses_its_checkpoints(tmp_path) -> None:
     assert prune_finished_checkpoints(stage) == 1024
     assert not (stage / "checkpoints").exists() and (stage / "model" / DONE_MARKER).is_file()
     assert prune_finished_checkpoints(stage) == 0
+
+
+def test_finished_stage_reruns_when_its_mlflow_run_is_gone(
+    home, seeded_warehouse, tiny_model_dir, tmp_path
+) -> None:
+    # e.g. train.experiment changed: the child run is not found, the pruned checkpoint must not be re-logged
+    settings = TrainSettings(max_steps=2, save_steps=2, batch_size=2, max_length=512)
+    export = export_datasets(seeded_warehouse, tmp_path / "ds", settings)
+    key = training_key(tiny_model_dir, export, settings)
+    root = training_root(home, key)
+    info = lineage("tiny", tiny_model_dir, export, key, None)
+
+    def run(experiment: str):
+        tracker = TrainingTracker(home, experiment)
+        parent = start_parent(tracker, info, settings, export)
+        split = export.splits["stage1"]
+        return run_stage(
+            tracker, parent, info, "stage1", tiny_model_dir, split, root, settings, learning_rate=1e-3
+        )
+
+    first = run("train-a")
+    assert first.checkpoint_dir and not Path(first.checkpoint_dir).exists()  # pruned after logging
+    again = run("train-b")
+    assert again.model_dir == first.model_dir and again.global_step == first.global_step
+
+
+def _log_tiny(home, tiny_model_dir, experiment: str) -> tuple[str, str]:
+    tracker = TrainingTracker(home, experiment)
+    run = tracker.client.create_run(tracker.experiment_id, run_name="tiny").info.run_id
+    version = tracker.log_and_register(run, tiny_model_dir, "envscale-agent", {"envscale.base_model": "tiny"})
+    tracker.finish(run)
+    return run, version
+
+
+def test_a_runs_uri_loads_the_logged_model(home, tiny_model_dir) -> None:
+    run, _ = _log_tiny(home, tiny_model_dir, "test-runs-uri")
+    local = load_registered(f"runs:/{run}/model", home)
+    assert local.is_relative_to(home.cache)
+    loaded, logged = _weights(local), _weights(tiny_model_dir)
+    assert loaded.keys() == logged.keys() and all((loaded[k] == logged[k]).all() for k in loaded)
+    assert load_registered(f"runs:/{run}/model", home) == local  # cached
+
+
+def test_models_are_downloaded_from_the_tracking_uri_the_user_exported(
+    home, tiny_model_dir, tmp_path, monkeypatch
+) -> None:
+    other = tmp_path / "other-mlflow"
+    other.mkdir()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{other / 'mlflow.db'}")
+    run, version = _log_tiny(home, tiny_model_dir, "test-exported-uri")
+    assert (load_registered(f"models:/envscale-agent/{version}", home) / "config.json").is_file()
+    assert (load_registered(f"runs:/{run}/model", home) / "config.json").is_file()
