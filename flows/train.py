@@ -51,8 +51,9 @@ def train(
 
         previous = tracker.find_run(key, "parent")
         if previous is not None and previous.info.status == "FINISHED":
-            version = previous.data.tags.get("envscale.registered_version")
-            if version:  # same base, data and settings: nothing new to train or register
+            version = previous.data.tags.get("envscale.registered_version", "")
+            # same base, data and settings, registered under this name: nothing new to train or register
+            if version.startswith(f"{settings.registered_model}/"):
                 logger.info("training %s already done: %s", key, version)
                 ctx.summary.update(skipped=True, training_key=key, registered=version, rows=rows)
                 return dict(ctx.summary)

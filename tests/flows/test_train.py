@@ -64,3 +64,9 @@ def test_train_flow_two_stages_registers_and_skips_rerun(
     again = train(base_model=str(base), vertical=["retail"], max_steps=3)
     assert again["skipped"] is True and again["registered"] == "envscale-agent/1"
     assert len(tracker.client.search_model_versions("name = 'envscale-agent'")) == 1
+
+    # another registered name: the finished stages are reused, the model is registered under it
+    monkeypatch.setenv("ENVSCALE_TRAIN__REGISTERED_MODEL", "other-agent")
+    renamed = train(base_model=str(base), vertical=["retail"], max_steps=3)
+    assert not renamed.get("skipped") and renamed["registered"] == "other-agent/1"
+    assert renamed["training_key"] == again["training_key"]
