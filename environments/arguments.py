@@ -12,6 +12,7 @@ from typing import Any
 
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
+from envscale.environments.schema.infer import number_bounds
 from envscale.environments.schema.model import SchemaModel
 from envscale.environments.seeding import _faker, fake_value
 
@@ -98,12 +99,16 @@ def value_for_schema(spec: dict[str, Any], rng: random.Random) -> Any:
     if "default" in spec and spec["default"] is not None:
         return spec["default"]
     t = _type(spec)
-    if t == "integer":
-        lo = int(spec.get("minimum", 1))
-        return rng.randint(lo, max(lo, int(spec.get("maximum", lo + 9))))
-    if t == "number":
-        lo = float(spec.get("minimum", 1))
-        return round(rng.uniform(lo, float(spec.get("maximum", lo + 99))), 2)
+    if t in ("integer", "number"):
+        # Exclusive bounds honoured; integers clamped to BIGINT (a uint64 maximum overflows int64).
+        lo, hi = number_bounds(spec, "BIGINT" if t == "integer" else "DOUBLE")
+        if lo is None:
+            lo = 1 if hi is None or hi >= 1 else hi - (9 if t == "integer" else 99)
+        if t == "integer":
+            return rng.randint(lo, max(lo, hi if hi is not None else lo + 9))
+        hi = hi if hi is not None else lo + 99
+        value = rng.uniform(lo, hi)
+        return round(value, 2) if lo <= round(value, 2) <= hi else value
     if t == "boolean":
         return rng.random() < 0.5
     if t == "array":

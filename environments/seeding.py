@@ -8,11 +8,13 @@ always point at existing rows.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import random
 import threading
 from typing import Any
 
-from envscale.environments.schema.model import Column, SchemaModel, Table
+from envscale.environments.schema.model import INT64_MAX, Column, SchemaModel, Table
 
 # Dates are drawn around a fixed day (the runtime's default clock), never around
 # today: the same env_id must always hold the same rows.
@@ -33,7 +35,8 @@ def _faker():
 
 
 def seed_rows(schema: SchemaModel, rows_per_table: int, seed: int) -> dict[str, list[dict[str, Any]]]:
-    """``rows_per_table`` rows per table (composite-key tables skipped: only imports have them)."""
+    """``rows_per_table`` rows per table (fewer for a composite-key table whose parents cannot make that
+    many distinct keys)."""
     rng = random.Random(seed)
     fake = _faker()
     fake.seed_instance(seed)
@@ -49,12 +52,17 @@ def _table_rows(
     refs = {
         fk.columns[0]: (fk.ref_table, fk.ref_columns[0]) for fk in table.foreign_keys if len(fk.columns) == 1
     }
-    keys = _keys(table, n, rng)
+    composite = len(table.primary_key) > 1
+    # Composite keys: distinct tuples drawn up front (random parts would repeat a key).
+    keys = _composite_keys(table, n, rng, fake, done, refs) if composite else _keys(table, n, rng)
+    n = len(keys)
     rows = []
     for i in range(n):
         row: dict[str, Any] = {}
         for col in table.columns:
-            if len(table.primary_key) == 1 and col.name == table.primary_key[0]:
+            if composite and col.name in table.primary_key:
+                row[col.name] = keys[i][table.primary_key.index(col.name)]
+            elif not composite and col.name == table.primary_key[0]:
                 row[col.name] = keys[i]
             elif col.name in refs:
                 parent_table, parent_col = refs[col.name]
@@ -82,6 +90,41 @@ def _keys(table: Table, n: int, rng: random.Random) -> list[Any]:
     return out
 
 
+def _composite_keys(
+    table: Table, n: int, rng: random.Random, fake, done: dict, refs: dict[str, tuple[str, str]]
+) -> list[tuple]:
+    """Up to ``n`` distinct primary-key tuples: foreign-key parts from the parents, others fresh values."""
+    pools: list[list[Any] | None] = []
+    for name in table.primary_key:
+        if name in refs:
+            parent_table, parent_col = refs[name]
+            pool = [r[parent_col] for r in done.get(parent_table) or [] if r[parent_col] is not None]
+            pools.append(list(dict.fromkeys(pool)))
+        else:
+            pools.append(None)
+    if any(p == [] for p in pools):
+        return []  # a key part has no parent to point at
+    if all(p is not None for p in pools):
+        total = math.prod(len(p) for p in pools)  # type: ignore[arg-type]
+        n = min(n, total)
+        if total <= 4 * n:  # dense: sample the full product without replacement
+            return rng.sample(list(itertools.product(*pools)), n)  # type: ignore[arg-type]
+    columns = [table.column(name) for name in table.primary_key]
+    seen: set[tuple] = set()
+    out: list[tuple] = []
+    for _ in range(20 * n + 100):
+        if len(out) >= n:
+            break
+        key = tuple(
+            rng.choice(pool) if pool is not None else fake_value(col, rng, fake)
+            for pool, col in zip(pools, columns, strict=True)
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
 _STATUS = ("active", "pending", "completed", "cancelled", "on_hold")
 
 
@@ -101,9 +144,13 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
         )
         hi = col.maximum if col.maximum is not None else max(lo + 1, _default_max(name))
         if t == "BIGINT":
-            lo_i, hi_i = int(-(-lo // 1)), int(hi // 1)
+            # Clamped to BIGINT: a uint64 maximum would overflow the int64 column and lose the domain.
+            lo_i = min(max(int(-(-lo // 1)), -INT64_MAX), INT64_MAX)
+            hi_i = min(max(int(hi // 1), -INT64_MAX), INT64_MAX)
             return rng.randint(lo_i, max(lo_i, hi_i))
-        return round(rng.uniform(lo, hi), 2)
+        value = rng.uniform(lo, hi)
+        # Rounding must not push a value past a bound (exclusive bounds sit a hair inside).
+        return round(value, 2) if lo <= round(value, 2) <= hi else value
     if t == "JSON":
         return "[]" if name.endswith("s") else "{}"
     if t == "DATE":

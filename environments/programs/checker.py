@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import sqlglot
 from sqlglot import exp
 
-from envscale.environments.programs.model import IMPLICIT_PARAMS, ToolProgram, sql_param
+from envscale.environments.programs.model import IMPLICIT_PARAMS, ToolProgram, sql_params
 
 _ALLOWED_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Insert, exp.Update, exp.Delete)
 _WRITE_ROOTS = (exp.Insert, exp.Update, exp.Delete)
@@ -88,7 +88,7 @@ def written_table(tree: exp.Expression) -> str:
 def check_program(program: ToolProgram, tables: Iterable[str], parameters: dict) -> None:
     """Raise ProgramError unless every statement of the program is allowed."""
     tables = list(tables)
-    props = {sql_param(p) for p in (parameters or {}).get("properties", {})}
+    props = set(sql_params((parameters or {}).get("properties", {})).values())
     known = props | set(IMPLICIT_PARAMS)
     if program.kind == "read" and program.writes:
         raise ProgramError(f"{program.name}: a read program must not write")

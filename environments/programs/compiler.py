@@ -25,14 +25,19 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
     refs = [b for b in plan.bindings if b.role == "ref"]
     values = [b for b in plan.bindings if b.role == "column" and b.column in table.column_names]
     types = {c.name: c.type for c in table.columns}
+
+    def par(argument: str) -> str:
+        # The tool-wide unique $name (plan.params), so colliding spellings keep separate values.
+        return plan.params.get(argument) or sql_param(argument)
+
     pre: list[Precondition] = []
     for ref in refs:
         ref_table = schema.table(ref.table)  # type: ignore[arg-type]
         optional = ref.param not in plan.required
-        cond = f"{q(ref_table.primary_key[0])} = ${sql_param(ref.param)}"
+        cond = f"{q(ref_table.primary_key[0])} = ${par(ref.param)}"
         sql = f"SELECT 1 FROM {q(ref_table.name)} WHERE {cond}"
         if optional:
-            sql = f"SELECT 1 WHERE ${sql_param(ref.param)} IS NULL UNION ALL {sql}"
+            sql = f"SELECT 1 WHERE ${par(ref.param)} IS NULL UNION ALL {sql}"
         noun = ref_table.name.rstrip("s").replace("_", " ")
         pre.append(Precondition(sql=sql, expect="row", error=f"{noun} '{{{ref.param}}}' not found"))
 
@@ -43,7 +48,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         for b in bindings:
             if skip_json and types.get(b.column) == "JSON":
                 continue
-            p = f"${sql_param(b.param)}"
+            p = f"${par(b.param)}"
             if b.param in plan.required:
                 out.append(f"{q(b.column)} = {p}")
             else:
@@ -74,7 +79,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
 
     if plan.action == "create":
         if key is not None:
-            pk_value = f"${sql_param(key.param)}"
+            pk_value = f"${par(key.param)}"
             if key.param not in plan.required:
                 pk_value = (
                     f"coalesce({pk_value}, $_new_id)"
@@ -84,7 +89,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
             pre.insert(
                 0,
                 Precondition(
-                    sql=f"SELECT 1 FROM {t} WHERE {pk} = ${sql_param(key.param)}",
+                    sql=f"SELECT 1 FROM {t} WHERE {pk} = ${par(key.param)}",
                     expect="no_row",
                     error=f"{entity} '{{{key.param}}}' already exists",
                 ),
@@ -94,7 +99,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         else:
             pk_value = "$_new_id"
         cols = [pk] + [q(b.column) for b in refs + values]
-        vals = [pk_value] + [f"${sql_param(b.param)}" for b in refs + values]
+        vals = [pk_value] + [f"${par(b.param)}" for b in refs + values]
         cols, vals = _dedupe(cols, vals)
         sql = f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
         return ToolProgram(
@@ -108,7 +113,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
 
     # update / delete need to find their row: by key, else by the other required arguments.
     if key is not None:
-        where = [f"{pk} = ${sql_param(key.param)}"]
+        where = [f"{pk} = ${par(key.param)}"]
         missing = f"{entity} '{{{key.param}}}' not found"
     else:
         where = filters([b for b in refs + values if b.param in plan.required])
@@ -123,12 +128,25 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         # Deleting a row other rows still reference would break the foreign keys.
         for child in schema.tables:
             for fk in child.foreign_keys:
-                if fk.ref_table == table.name and key is not None:
+                if fk.ref_table != table.name:
+                    continue
+                children = child.name.replace("_", " ")
+                if key is not None:
                     pre.append(
                         Precondition(
-                            sql=f"SELECT 1 FROM {q(child.name)} WHERE {q(fk.columns[0])} = ${sql_param(key.param)}",
+                            sql=f"SELECT 1 FROM {q(child.name)} WHERE {q(fk.columns[0])} = ${par(key.param)}",
                             expect="no_row",
-                            error=f"cannot delete {entity} '{{{key.param}}}': {child.name.replace('_', ' ')} still refer to it",
+                            error=f"cannot delete {entity} '{{{key.param}}}': {children} still refer to it",
+                        )
+                    )
+                else:
+                    # Key-less delete (delete_customer(email)): reach the children through the row's condition.
+                    parents = f"SELECT {q(fk.ref_columns[0])} FROM {t} WHERE {cond}"
+                    pre.append(
+                        Precondition(
+                            sql=f"SELECT 1 FROM {q(child.name)} WHERE {q(fk.columns[0])} IN ({parents})",
+                            expect="no_row",
+                            error=f"cannot delete the {entity}: {children} still refer to it",
                         )
                     )
         sql = f"DELETE FROM {t} WHERE {cond}"
@@ -143,7 +161,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
     sets = []
     setters = refs + values if key is not None else [b for b in refs + values if b.param not in plan.required]
     for b in setters:
-        p = f"${sql_param(b.param)}"
+        p = f"${par(b.param)}"
         sets.append(
             f"{q(b.column)} = {p}"
             if b.param in plan.required

@@ -7,6 +7,7 @@ statement may use the runtime's implicit parameters (see ``IMPLICIT_PARAMS``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,7 +91,37 @@ class ToolProgram(_Model):
 
 def sql_param(argument: str) -> str:
     """The bound-parameter name of a tool argument ($name needs an identifier)."""
-    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in argument)
-    if not out or out[0].isdigit():
+    # ASCII only: the checker's $name pattern (and DuckDB) stop at a non-ASCII letter ('prénom').
+    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in argument)
+    if not out.strip("_"):
+        out = "arg"  # nothing ASCII left ('名前'); sql_params() makes it unique within the tool
+    if out[0].isdigit():
         out = "p_" + out
     return out
+
+
+def sql_params(arguments: Iterable[str]) -> dict[str, str]:
+    """Bound-parameter names of one tool's arguments (argument → name), unique within the tool.
+
+    Arguments that normalise alike ('ship-to' and 'ship_to'; DuckDB's $names also ignore case) would
+    share one $name and one value would silently replace the other. An argument spelled as its own
+    parameter name keeps it; the others take a numeric suffix on collision. Implicit names are reserved.
+    """
+    names = list(dict.fromkeys(arguments))
+    out: dict[str, str] = {}
+    taken = {k.lower() for k in IMPLICIT_PARAMS}
+    for name in names:
+        if sql_param(name) == name and name.lower() not in taken:
+            out[name] = name
+            taken.add(name.lower())
+    for name in names:
+        if name in out:
+            continue
+        base = candidate = sql_param(name)
+        i = 2
+        while candidate.lower() in taken:
+            candidate = f"{base}_{i}"
+            i += 1
+        out[name] = candidate
+        taken.add(candidate.lower())
+    return {name: out[name] for name in names}

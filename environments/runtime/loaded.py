@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from envscale.environments import sandbox
 from envscale.environments.programs.checker import statement_params
-from envscale.environments.programs.model import ToolProgram, sql_param
+from envscale.environments.programs.model import ToolProgram, sql_params
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.runtime.values import HASH_MOD, normalize_row, row_hash
 from envscale.environments.schema.ddl import table_ddl
@@ -78,7 +78,8 @@ def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
         program=program,
         tool=tool,
         validator=Draft202012Validator(tool.parameters),
-        arguments=tuple((name, sql_param(name)) for name in props),
+        # Unique per tool: 'ship-to' and 'ship_to' must not bind one $name (one value would be lost).
+        arguments=tuple(sql_params(props).items()),
         preconditions=pre,
         checks=tuple(checks),
         writes=tuple(writes),

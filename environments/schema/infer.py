@@ -9,13 +9,21 @@ argument means; the program compiler turns plans into SQL.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from envscale.environments.programs.model import ParamBinding
+from envscale.environments.programs.model import ParamBinding, sql_params
 from envscale.environments.schema import naming
-from envscale.environments.schema.model import Column, ColumnType, ForeignKey, SchemaModel, Table
+from envscale.environments.schema.model import (
+    INT64_MAX,
+    Column,
+    ColumnType,
+    ForeignKey,
+    SchemaModel,
+    Table,
+)
 
 Action = Literal["read", "create", "update", "delete"]
 MAX_COLUMNS = 32
@@ -41,6 +49,7 @@ class ToolPlan:
     required: set[str] = field(default_factory=set)
     status_value: str | None = None
     verb: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # argument → its unique $name (sql_params)
 
 
 @dataclass
@@ -59,6 +68,7 @@ class _TableDraft:
     columns: dict[str, Column] = field(default_factory=dict)
     fks: dict[str, str] = field(default_factory=dict)  # column → referenced table
     description: str = ""
+    pinned: set[str] = field(default_factory=set)  # ref/status columns plans rely on: kept when truncating
 
 
 def json_type(schema: dict[str, Any]) -> ColumnType:
@@ -89,8 +99,8 @@ def _column(name: str, spec: dict[str, Any]) -> Column:
         name=name,
         type=typ,
         enum=fit_enum(enum if isinstance(enum, list | tuple) else None, typ),
-        minimum=_num(spec.get("minimum", spec.get("exclusiveMinimum"))),
-        maximum=_num(spec.get("maximum", spec.get("exclusiveMaximum"))),
+        minimum=number_bounds(spec, typ)[0],
+        maximum=number_bounds(spec, typ)[1],
         format=fmt,
         description=str(spec.get("description", ""))[:200],
     )
@@ -138,8 +148,43 @@ def _as_number(value: Any) -> float | None:
         return None
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _raw(value: Any) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int):
+        return max(min(value, 2**1000), -(2**1000))  # float()-able (10**400 would overflow)
+    return value if math.isfinite(value) else None
+
+
+def number_bounds(spec: dict[str, Any], typ: ColumnType) -> tuple[Any, Any]:
+    """Inclusive (low, high) bounds of a JSON Schema number; None where unbounded.
+
+    Exclusive bounds stay exclusive: moved inward by 1 for integers, to the next double for
+    numbers, so values drawn between them satisfy the tool's schema. Integer bounds are ints
+    clamped to BIGINT's range (a uint64 maximum would overflow the seeded column).
+    """
+    lows = [(_raw(spec.get("minimum")), False), (_raw(spec.get("exclusiveMinimum")), True)]
+    highs = [(_raw(spec.get("maximum")), False), (_raw(spec.get("exclusiveMaximum")), True)]
+    integer = typ == "BIGINT"
+    lo_vals, hi_vals = [], []
+    for v, exclusive in lows:
+        if v is not None:
+            if integer:
+                lo_vals.append(math.floor(v) + 1 if exclusive else math.ceil(v))
+            else:
+                lo_vals.append(math.nextafter(float(v), math.inf) if exclusive else float(v))
+    for v, exclusive in highs:
+        if v is not None:
+            if integer:
+                hi_vals.append(math.ceil(v) - 1 if exclusive else math.floor(v))
+            else:
+                hi_vals.append(math.nextafter(float(v), -math.inf) if exclusive else float(v))
+    lo = max(lo_vals) if lo_vals else None
+    hi = min(hi_vals) if hi_vals else None
+    if integer:
+        lo = None if lo is None else min(max(lo, -INT64_MAX), INT64_MAX)
+        hi = None if hi is None else min(max(hi, -INT64_MAX), INT64_MAX)
+    return lo, hi
 
 
 _HINTS = (
@@ -270,7 +315,12 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             key_param=key_param,
             required=required,
             verb=verb,
+            params=sql_params(props),
         )
+        # Column names unique within the tool: 'ship-to' and 'ship_to' both snake to 'ship_to' and one
+        # value would be lost. A parameter already spelled as its column keeps it; others get a suffix.
+        exact = {p for p in props if naming.snake(p) == p}
+        used: set[str] = set()
         for param, spec in props.items():
             spec = spec if isinstance(spec, dict) else {}
             if param == key_param:
@@ -282,6 +332,8 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                 col = naming.snake(param) if naming.snake(param).endswith(("_id", "_uuid")) else ref.pk
                 if col == draft.pk:
                     col = f"ref_{col}"[:60]
+                col = _unique_column(col, param, used, exact)
+                draft.pinned.add(col)
                 if ref.name != draft.name:
                     draft.fks[col] = ref.name
                 draft.columns.setdefault(
@@ -296,6 +348,9 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                 continue
             if col == draft.pk:
                 col = f"{col}_value"
+            col = _unique_column(col, param, used, exact)
+            if col == "status":
+                draft.pinned.add(col)
             new = _column(col, spec)
             draft.columns[col] = _merge(draft.columns[col], new) if col in draft.columns else new
             plan.bindings.append(ParamBinding(param=param, role="column", table=draft.name, column=col))
@@ -305,14 +360,20 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                 verb or "", f"{verb or 'updat'}ed".replace("eed", "ed")
             )
             status = draft.columns.get("status")
-            values = tuple(
-                dict.fromkeys(
-                    (status.enum if status and status.enum else ("active", "pending")) + (plan.status_value,)
+            if status is None:
+                draft.columns["status"] = Column(
+                    name="status",
+                    type="VARCHAR",
+                    enum=("active", "pending", plan.status_value),
+                    format="status",
+                    description="lifecycle status",
                 )
-            )
-            draft.columns["status"] = Column(
-                name="status", type="VARCHAR", enum=values, format="status", description="lifecycle status"
-            )
+            else:
+                # Merge, never overwrite: an open status column (free text from another tool) stays
+                # open whatever the tool order; an enum one gains this verb's status.
+                verb_status = Column(name="status", type="VARCHAR", enum=(plan.status_value,))
+                draft.columns["status"] = _merge(status, verb_status)
+            draft.pinned.add("status")
         plans[tool.name] = plan
 
     tables = []
@@ -328,7 +389,11 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
         ]
         if not draft.columns:
             cols.append(Column(name="name", type="VARCHAR", format="name", description="display name"))
-        extra = [c for n, c in draft.columns.items() if n != draft.pk][: MAX_COLUMNS - 1]
+        # Truncate, keeping the ref and status columns plans rely on (in their original order).
+        names = [n for n in draft.columns if n != draft.pk]
+        keep = [n for n in names if n in draft.pinned][: MAX_COLUMNS - 1]
+        keep += [n for n in names if n not in draft.pinned][: MAX_COLUMNS - 1 - len(keep)]
+        extra = [c for n, c in draft.columns.items() if n in set(keep)]
         cols.extend(c.model_copy(update={"type": draft.columns[c.name].type}) for c in extra)
         kept = {c.name for c in cols}
         fks = tuple(
@@ -358,8 +423,22 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
     schema = SchemaModel(tables=tuple(schema.parents_first()), origin="rules")
     for plan in plans.values():
         table = schema.table(plan.table)
-        plan.bindings = [b for b in plan.bindings if b.role != "column" or b.column in table.column_names]
+        # Bindings to columns truncation dropped go (ref columns live on the plan's table too).
+        plan.bindings = [
+            b for b in plan.bindings if b.role not in ("column", "ref") or b.column in table.column_names
+        ]
+        if plan.status_value is not None and "status" not in table.column_names:
+            plan.status_value = None
     return InferredSchema(schema=schema, plans=plans, dropped=dropped)
+
+
+def _unique_column(col: str, param: str, used: set[str], exact: set[str]) -> str:
+    """``col``, or ``col_2``, ``col_3``... when another argument of the tool has (or spells) it."""
+    base, i = col, 2
+    while col in used or (col in exact and col != param):
+        col, i = f"{base[:56]}_{i}", i + 1
+    used.add(col)
+    return col
 
 
 def drafts_by_name(drafts: dict[str, _TableDraft]) -> dict[str, _TableDraft]:

@@ -8,7 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "JSON"]
-IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# \Z, not $: "$" also matches before a trailing newline ("orders\n" would pass).
+IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
+# DuckDB BIGINT (and pyarrow int64) range: schemas declare e.g. maximum 2**64-1 (uint64).
+INT64_MAX = 2**63 - 1
 
 
 class _Model(BaseModel):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from envscale.environments.runtime.contracts import EnvTool, Episode
+from envscale.environments.schema.infer import number_bounds
 from envscale.environments.synthesis.records import Blueprint, GoldCall
 from envscale.hashing import content_hash
 
@@ -77,14 +78,15 @@ def generate_value(name: str, schema: dict[str, Any], rng: random.Random) -> Any
     typ = schema.get("type")
     if isinstance(typ, list):
         typ = next((t for t in typ if t != "null"), "string")
-    if typ == "integer":
-        lo = int(schema.get("minimum", 1))
-        hi = int(schema.get("maximum", max(lo + 1, 500)))
-        return rng.randint(lo, hi)
-    if typ == "number":
-        lo = float(schema.get("minimum", 1))
-        hi = float(schema.get("maximum", max(lo + 1, 500)))
-        return round(rng.uniform(lo, hi), 2)
+    if typ in ("integer", "number"):
+        # Exclusive bounds honoured; integers clamped to BIGINT (a uint64 maximum overflows int64).
+        low, high = number_bounds(schema, "BIGINT" if typ == "integer" else "DOUBLE")
+        lo = low if low is not None else (1 if high is None or high >= 1 else high - 499)
+        hi = high if high is not None else max(lo + 1, 500)
+        if typ == "integer":
+            return rng.randint(lo, max(lo, hi))
+        value = rng.uniform(lo, hi)
+        return round(value, 2) if lo <= round(value, 2) <= hi else value
     if typ == "boolean":
         return rng.random() < 0.5
     if typ == "array":

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from envscale.environments.programs.checker import ProgramError, check_program, check_statement
+from envscale.environments.programs.checker import (
+    ProgramError,
+    check_program,
+    check_statement,
+    statement_params,
+)
 from envscale.environments.programs.model import Precondition, ToolProgram, WriteStatement
 
 TABLES = ["orders", "customers"]
@@ -105,3 +112,33 @@ def test_program_rules():
         TABLES,
         PARAMS,
     )
+
+
+def test_non_ascii_argument_names_bind_parameters_the_checker_knows():
+    """'prénom' must not become '$prénom': the checker's (and DuckDB's) $name stops at 'é'."""
+    from envscale.environments.programs.compiler import compile_plan
+    from envscale.environments.schema.infer import infer_schema
+
+    params = {
+        "type": "object",
+        "properties": {
+            "customer_id": {"type": "string"},
+            "prénom": {"type": "string"},
+            "名前": {"type": "string"},
+        },
+        "required": ["customer_id"],
+    }
+    tool = SimpleNamespace(name="create_order", description="", kind="write", parameters=params)
+    inferred = infer_schema([tool])
+    program = compile_plan(inferred.plans["create_order"], inferred.schema)
+    check_program(program, inferred.schema.table_names, params)  # raised "unknown parameters ['pr']"
+    assert all(p.isascii() for p in statement_params(program.writes[0].sql))
+
+
+def test_argument_names_that_normalise_alike_get_distinct_parameters():
+    from envscale.environments.programs.model import sql_params
+
+    names = sql_params(["ship-to", "ship_to", "Ship_To", "_now", "x y"])
+    assert names["ship_to"] == "ship_to"  # exact spellings keep their name
+    assert len({v.lower() for v in names.values()}) == 5  # DuckDB's $names ignore case
+    assert names["_now"] != "_now"  # implicit parameters are reserved

@@ -164,3 +164,34 @@ def test_broken_llm_design_falls_back_to_rules(tmp_path, make_shop_tools):
     )
     assert result.accepted and result.manifest.db_schema.origin == "rules"
     assert result.manifest.source["schema_origin"].startswith("rules (llm fallback")
+
+
+def test_awkward_argument_names_survive_build_and_keep_their_values(tmp_path):
+    """'prénom' used to drop create_order at the check; 'ship-to' + 'ship_to' shared one $name."""
+
+    def tool(name, kind, props, required):
+        params = {"type": "object", "properties": props, "required": required}
+        return SimpleNamespace(name=name, description=name, kind=kind, parameters=params)
+
+    s = {"type": "string"}
+    tools = [
+        tool("get_order", "read", {"order_id": s}, ["order_id"]),
+        tool("create_order", "write", {"customer_id": s, "prénom": s}, ["customer_id", "prénom"]),
+        tool(
+            "update_order",
+            "write",
+            {"order_id": s, "ship-to": s, "ship_to": s},
+            ["order_id", "ship-to", "ship_to"],
+        ),
+        tool("get_customer", "read", {"customer_id": s}, ["customer_id"]),
+    ]
+    result = build_environment(tools, name="awkward", environments_dir=tmp_path)
+    assert result.manifest.dropped == ()
+    with open_episode(result.manifest, directory=tmp_path) as ep:
+        order = ep.query('SELECT order_id FROM "orders" LIMIT 1')[0]["order_id"]
+        updated = ep.call("update_order", {"order_id": order, "ship-to": "dock A", "ship_to": "dock B"})
+        assert updated.ok, updated.error
+        assert {updated.content["ship_to"], updated.content["ship_to_2"]} == {"dock A", "dock B"}
+        customer = ep.query('SELECT customer_id FROM "customers" LIMIT 1')[0]["customer_id"]
+        created = ep.call("create_order", {"customer_id": customer, "prénom": "Zoé"})
+        assert created.ok and "Zoé" in created.content.values()

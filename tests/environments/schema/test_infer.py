@@ -178,3 +178,89 @@ def test_llm_design_is_validated_and_compiled():
 def test_broken_llm_design_raises_so_the_builder_falls_back(reply):
     with pytest.raises((DesignError, ValueError)):
         propose_design(TOOLS, _fake_llm(reply))
+
+
+def _status_tools():
+    update = _tool(
+        "update_order",
+        {"order_id": {"type": "string"}, "status": {"type": "string", "description": "any status text"}},
+        ["order_id", "status"],
+        "write",
+    )
+    cancel = _tool("cancel_order", {"order_id": {"type": "string"}}, ["order_id"], "write")
+    return update, cancel
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_free_text_status_column_stays_open_whatever_the_tool_order(order):
+    """A no-value verb (cancel) must not close a status column another tool writes free text into."""
+    tools = [_status_tools()[i] for i in order]
+    inferred = infer_schema(tools)
+    status = inferred.schema.table("orders").column("status")
+    assert status.enum is None and status.type == "VARCHAR"
+    assert inferred.plans["cancel_order"].status_value == "cancelled"
+
+
+def test_verb_status_joins_an_existing_status_enum():
+    update = _tool(
+        "update_order",
+        {"order_id": {"type": "string"}, "status": {"type": "string", "enum": ["open", "shipped"]}},
+        ["order_id", "status"],
+        "write",
+    )
+    cancel = _tool("cancel_order", {"order_id": {"type": "string"}}, ["order_id"], "write")
+    status = infer_schema([update, cancel]).schema.table("orders").column("status")
+    assert status.enum == ("open", "shipped", "cancelled")
+
+
+def test_truncation_keeps_foreign_key_and_status_columns_plans_rely_on():
+    props = {f"field{i}": {"type": "string"} for i in range(40)}
+    props["customer_id"] = {"type": "string"}
+    tools = [
+        _tool("create_order", props, ["customer_id"], "write"),
+        _tool("get_customer", {"customer_id": {"type": "string"}}, ["customer_id"]),
+        _tool("cancel_order", {"order_id": {"type": "string"}}, ["order_id"], "write"),
+    ]
+    inferred = infer_schema(tools)
+    orders = inferred.schema.table("orders")
+    assert len(orders.columns) == 32
+    assert {"customer_id", "status"} <= set(orders.column_names)
+    assert [fk.columns for fk in orders.foreign_keys] == [("customer_id",)]
+    assert inferred.plans["cancel_order"].status_value == "cancelled"
+    for plan in inferred.plans.values():  # every binding points at a column that exists
+        table = inferred.schema.table(plan.table)
+        assert all(b.column in table.column_names for b in plan.bindings if b.role in ("column", "ref"))
+
+
+def test_exclusive_bounds_stay_exclusive():
+    tool = _tool(
+        "update_reading",
+        {
+            "reading_id": {"type": "string"},
+            "copies": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "level": {"type": "integer", "minimum": 2, "exclusiveMinimum": 4},
+        },
+        ["reading_id"],
+    )
+    readings = infer_schema([tool]).schema.table("readings")
+    copies, ratio, level = (readings.column(n) for n in ("copies", "ratio", "level"))
+    assert (copies.minimum, copies.maximum) == (1, 9)
+    assert 0 < ratio.minimum < 1e-300 and 1 - 1e-15 < ratio.maximum < 1
+    assert level.minimum == 5  # the tighter of minimum 2 and exclusiveMinimum 4
+    rows = seed_rows(infer_schema([tool]).schema, 200, seed=3)["readings"]
+    assert all(0 < r["ratio"] < 1 and 1 <= r["copies"] <= 9 for r in rows)
+
+
+def test_arguments_that_normalise_alike_get_their_own_columns():
+    tool = _tool(
+        "update_order",
+        {"order_id": {"type": "string"}, "ship-to": {"type": "string"}, "ship_to": {"type": "string"}},
+        ["order_id", "ship-to"],
+        "write",
+    )
+    plan = infer_schema([tool]).plans["update_order"]
+    columns = {b.param: b.column for b in plan.bindings if b.role == "column"}
+    assert columns["ship_to"] == "ship_to"  # the exact spelling keeps the plain name
+    assert columns["ship-to"] != "ship_to"
+    assert len(set(plan.params.values())) == 3

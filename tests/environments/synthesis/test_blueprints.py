@@ -103,3 +103,11 @@ def test_generated_values_respect_the_schema():
     assert n in (2, 3)
     assert generate_value("when", {"type": "string", "format": "date"}, rng).startswith("2024-")
     assert "@" in generate_value("email", {"type": "string"}, rng)
+
+
+def test_generated_values_clamp_to_bigint_and_keep_exclusive_bounds():
+    rng = random.Random(1)
+    huge = {"type": "integer", "minimum": 2**63, "maximum": 18446744073709551615}
+    assert all(generate_value("quota", huge, rng) <= 2**63 - 1 for _ in range(20))
+    excl = {"type": "integer", "exclusiveMinimum": 3, "exclusiveMaximum": 6}
+    assert {generate_value("n", excl, rng) for _ in range(50)} <= {4, 5}

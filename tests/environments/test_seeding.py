@@ -1,0 +1,89 @@
+"""Seeding: rows that load into the typed, keyed tables."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from envscale.environments.builder import _memory_db
+from envscale.environments.schema.model import Column, SchemaModel
+from envscale.environments.seeding import fake_value, seed_rows
+
+INT64_MAX = 2**63 - 1
+
+
+def test_uint64_bounds_are_clamped_so_rows_load():
+    """maximum 2**64-1 (uint64) used to overflow the int64 column and lose the whole domain."""
+    schema = SchemaModel.model_validate(
+        {
+            "tables": [
+                {
+                    "name": "accounts",
+                    "columns": [
+                        {"name": "account_id", "type": "VARCHAR"},
+                        {"name": "quota", "type": "BIGINT", "minimum": 0, "maximum": 18446744073709551615},
+                        {"name": "floor", "type": "BIGINT", "minimum": -(2**70), "maximum": -(2**65)},
+                    ],
+                    "primary_key": ["account_id"],
+                }
+            ]
+        }
+    )
+    rows = seed_rows(schema, 50, seed=1)
+    assert all(0 <= r["quota"] <= INT64_MAX and r["floor"] >= -INT64_MAX for r in rows["accounts"])
+    _memory_db(schema, rows).close()
+
+
+def test_rounding_never_crosses_a_double_bound():
+    col = Column(name="ratio", type="DOUBLE", minimum=0.001, maximum=0.004)
+    rng = random.Random(0)
+    assert all(0.001 <= fake_value(col, rng, None) <= 0.004 for _ in range(200))
+
+
+ENROLLMENTS = {
+    "tables": [
+        {
+            "name": "students",
+            "columns": [{"name": "student_id", "type": "VARCHAR"}],
+            "primary_key": ["student_id"],
+        },
+        {
+            "name": "courses",
+            "columns": [{"name": "course_id", "type": "VARCHAR"}],
+            "primary_key": ["course_id"],
+        },
+        {
+            "name": "enrollments",
+            "columns": [
+                {"name": "student_id", "type": "VARCHAR"},
+                {"name": "course_id", "type": "VARCHAR"},
+                {"name": "grade", "type": "VARCHAR"},
+            ],
+            "primary_key": ["student_id", "course_id"],
+            "foreign_keys": [
+                {"columns": ["student_id"], "ref_table": "students", "ref_columns": ["student_id"]},
+                {"columns": ["course_id"], "ref_table": "courses", "ref_columns": ["course_id"]},
+            ],
+        },
+    ]
+}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_composite_keys_are_distinct_and_load(seed):
+    schema = SchemaModel.model_validate(ENROLLMENTS)
+    rows = seed_rows(schema, 20, seed)
+    keys = [(r["student_id"], r["course_id"]) for r in rows["enrollments"]]
+    assert len(keys) == 20 and len(set(keys)) == 20
+    _memory_db(schema, rows).close()  # raised a duplicate-key constraint error for some seeds
+
+
+def test_composite_keys_are_capped_by_the_distinct_parent_combinations():
+    from envscale.environments.seeding import _composite_keys
+
+    enrollments = SchemaModel.model_validate(ENROLLMENTS).table("enrollments")
+    done = {"students": [{"student_id": "s1"}], "courses": [{"course_id": "c1"}, {"course_id": "c2"}]}
+    refs = {"student_id": ("students", "student_id"), "course_id": ("courses", "course_id")}
+    keys = _composite_keys(enrollments, 10, random.Random(0), None, done, refs)
+    assert sorted(keys) == [("s1", "c1"), ("s1", "c2")]  # 1 × 2 combinations, not 10 rows
