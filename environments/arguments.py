@@ -7,6 +7,7 @@ creates get fresh keys and values; references point at existing parents.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -14,7 +15,7 @@ from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.schema.infer import number_bounds
 from envscale.environments.schema.model import SchemaModel
-from envscale.environments.seeding import _faker, fake_value
+from envscale.environments.seeding import SEED_DAY, _faker, fake_value
 
 
 def generate_arguments(
@@ -122,11 +123,14 @@ def value_for_schema(spec: dict[str, Any], rng: random.Random) -> Any:
             k: value_for_schema(props.get(k) or {}, rng) for k in req if isinstance(props.get(k, {}), dict)
         }
     fmt = spec.get("format")
-    fake = _faker()
+    # Around the seeding's fixed day and drawn from rng, never from today or the shared faker's
+    # state: the same seed gives the same arguments (they are written to the manifest).
     if fmt == "date":
-        return fake.date_between(start_date="-1y", end_date="+1y").isoformat()
+        return (SEED_DAY + dt.timedelta(days=rng.randint(-365, 365))).date().isoformat()
     if fmt == "date-time":
-        return fake.date_time_between(start_date="-1y", end_date="now").isoformat(timespec="seconds")
+        return (SEED_DAY - dt.timedelta(seconds=rng.randint(0, 365 * 86400))).isoformat(timespec="seconds")
+    fake = _faker()
+    fake.seed_instance(rng.getrandbits(32))
     if fmt == "email":
         return fake.email()
     text = fake.word()

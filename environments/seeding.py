@@ -18,7 +18,7 @@ from envscale.environments.schema.model import INT64_MAX, Column, SchemaModel, T
 
 # Dates are drawn around a fixed day (the runtime's default clock), never around
 # today: the same env_id must always hold the same rows.
-_TODAY = dt.datetime(2024, 5, 15, 15, 0, 0)
+SEED_DAY = _TODAY = dt.datetime(2024, 5, 15, 15, 0, 0)
 _YEAR = dt.timedelta(days=365)
 
 _LOCAL = threading.local()
