@@ -181,7 +181,9 @@ class EnvEpisode:
         params["_now"] = self.env.clock
         if cp.uses_new_id:
             # Deterministic in the episode's write history, so replays get the same ids.
-            params["_new_id"] = content_hash([self._writes_done, cp.program.name, arguments], length=10)
+            # A null optional argument binds like an omitted one, so it must not change the id either.
+            given = {k: v for k, v in arguments.items() if v is not None}
+            params["_new_id"] = content_hash([self._writes_done, cp.program.name, given], length=10)
         return params
 
     def _run(self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]) -> ToolResult:

@@ -1,7 +1,8 @@
 """Argument normalization for exact match: equal intent compares equal.
 
 Values are coerced to the type the tool's JSON schema declares ("5" → 5,
-"true" → True, 5.0 → 5), strings are stripped, defaults are filled in, and
+"true" → True, 5.0 → 5), strings are stripped, a null optional argument counts
+as omitted, defaults are filled in, and
 the result is compared as canonical JSON, so key order and whitespace in the
 agent's JSON text never matter.
 """
@@ -16,11 +17,14 @@ from envscale.hashing import canonical_json
 def normalize_arguments(arguments: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
     """The arguments coerced per ``schema`` (an object schema), defaults filled."""
     props = (schema or {}).get("properties") or {}
+    required = set((schema or {}).get("required") or ())
+    # An explicit null for an optional argument means "not given" (the programs bind both as NULL).
+    given = {k: v for k, v in arguments.items() if v is not None or k in required}
     out: dict[str, Any] = {}
     for name, spec in props.items():
-        if isinstance(spec, dict) and "default" in spec and name not in arguments:
+        if isinstance(spec, dict) and "default" in spec and name not in given:
             out[name] = spec["default"]
-    for name, value in arguments.items():
+    for name, value in given.items():
         out[name] = _coerce(value, props.get(name) if isinstance(props.get(name), dict) else None)
     return out
 

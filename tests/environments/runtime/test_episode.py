@@ -174,3 +174,40 @@ def test_256_concurrent_episodes_match_sequential(shop):
         t.join()
     assert results == sequential
     assert len(set(sequential)) > 1
+
+
+def test_a_null_optional_argument_acts_as_omitted(tmp_path, make_shop_tools):
+    from types import SimpleNamespace
+
+    from envscale.environments.builder import build_environment
+    from envscale.environments.validation.normalize import call_signature
+
+    tools = [t for t in make_shop_tools() if t.name != "create_order"]
+    params = {
+        "type": "object",
+        "properties": {
+            "customer_id": {"type": "string"},
+            "total": {"type": "number", "minimum": 0, "maximum": 1000},
+            "coupon": {"type": ["string", "null"]},
+        },
+        "required": ["customer_id", "total"],
+    }
+    tools.append(
+        SimpleNamespace(name="create_order", description="create order.", kind="write", parameters=params)
+    )
+    built = build_environment(
+        tools, name="shop_nullable", environments_dir=tmp_path, seed=7, rows_per_table=5
+    )
+    assert built.accepted, built.manifest.selftest
+    states = []
+    for arguments in ({"customer_id": None, "total": 3}, {"customer_id": None, "total": 3, "coupon": None}):
+        with open_episode(built.manifest, directory=tmp_path) as ep:
+            arguments["customer_id"] = ep.query('SELECT "customer_id" FROM "customers" LIMIT 1')[0][
+                "customer_id"
+            ]
+            assert ep.call("create_order", arguments).ok
+            states.append(ep.state_hash())
+    assert states[0] == states[1]  # same new order id, same final state
+    assert call_signature("create_order", {"total": 3, "coupon": None}, params) == call_signature(
+        "create_order", {"total": 3}, params
+    )
