@@ -292,7 +292,7 @@ def _shape(mode: str, rows: list[dict[str, Any]]) -> Any:
     return next(iter(first.values())) if first else None
 
 
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_FIELD = re.compile(r"\{([^{}\s]+)\}")  # any argument spelling: ship-to, prénom
 
 
 def _format(template: str, arguments: dict[str, Any]) -> str:

@@ -211,3 +211,12 @@ def test_a_null_optional_argument_acts_as_omitted(tmp_path, make_shop_tools):
     assert call_signature("create_order", {"total": 3, "coupon": None}, params) == call_signature(
         "create_order", {"total": 3}, params
     )
+
+
+def test_error_messages_fill_any_argument_spelling():
+    from envscale.environments.runtime.episode import _format
+
+    assert _format("order '{ship-to}' of {prénom} not found", {"ship-to": "o1", "prénom": "Zoé"}) == (
+        "order 'o1' of Zoé not found"
+    )
+    assert _format("{unknown} stays", {}) == "{unknown} stays"
