@@ -1,6 +1,6 @@
 """The ``tool_catalog`` suite: what every catalog must satisfy after an ingest.
 
-Names unique and non-empty (and OpenAI-safe length), descriptions present, parameters parse as JSON
+Names unique ignoring case (as catalog naming promises) and non-empty (and OpenAI-safe length), descriptions present, parameters parse as JSON
 objects of type ``object``, kind in its set, content hashes unique. Run over the catalog frame built by
 :func:`catalog_frame` (one row per tool), through ``data_contracts.runner.run_contract``.
 """
@@ -28,13 +28,14 @@ def catalog_frame(tools: Iterable[ToolRecord]) -> pd.DataFrame:
         {
             "tool_id": t.tool_id,
             "name": t.name,
+            "name_folded": t.name.lower(),  # names must not collide case-insensitively either
             "description": t.description,
             "parameters": json.dumps(t.parameters, sort_keys=True),
             "kind": t.kind,
         }
         for t in tools
     ]
-    return pd.DataFrame(rows, columns=["tool_id", "name", "description", "parameters", "kind"])
+    return pd.DataFrame(rows, columns=["tool_id", "name", "name_folded", "description", "parameters", "kind"])
 
 
 def expectations(gx: Any) -> list[Any]:
@@ -42,7 +43,7 @@ def expectations(gx: Any) -> list[Any]:
     return [
         e.ExpectColumnValuesToNotBeNull(column="name"),
         e.ExpectColumnValueLengthsToBeBetween(column="name", min_value=1, max_value=64),
-        e.ExpectColumnValuesToBeUnique(column="name"),
+        e.ExpectColumnValuesToBeUnique(column="name_folded"),
         e.ExpectColumnValuesToNotBeNull(column="description"),
         e.ExpectColumnValueLengthsToBeBetween(column="description", min_value=1),
         e.ExpectColumnValuesToBeJsonParseable(column="parameters"),
