@@ -43,6 +43,7 @@ def expectations(gx: Any) -> list[Any]:
     return [
         e.ExpectColumnValuesToNotBeNull(column="name"),
         e.ExpectColumnValueLengthsToBeBetween(column="name", min_value=1, max_value=64),
+        e.ExpectColumnValuesToBeUnique(column="name"),
         e.ExpectColumnValuesToBeUnique(column="name_folded"),
         e.ExpectColumnValuesToNotBeNull(column="description"),
         e.ExpectColumnValueLengthsToBeBetween(column="description", min_value=1),

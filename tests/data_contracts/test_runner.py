@@ -47,19 +47,3 @@ def test_missing_column_is_a_failure_not_a_crash():
     result = run_contract("demo", pd.DataFrame({"other": [1]}), _suite)
     assert not result.success
     assert all(not o.success for o in result.outcomes)
-
-
-def test_tool_catalog_refuses_names_that_differ_only_in_case():
-    from types import SimpleNamespace
-
-    from envscale.data_contracts.tool_catalog import SUITE, catalog_frame, expectations
-
-    params = {"type": "object", "properties": {}}
-    tools = [
-        SimpleNamespace(tool_id=f"t{i}", name=name, description="d", parameters=params, kind="read")
-        for i, name in enumerate(["get_order", "Get_Order", "list_orders"])
-    ]
-    result = run_contract(SUITE, catalog_frame(tools), expectations)
-    assert {o.name: o.unexpected_rows for o in result.failed} == {
-        "expect_column_values_to_be_unique:name_folded": (0, 1)
-    }

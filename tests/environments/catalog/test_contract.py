@@ -16,6 +16,8 @@ def test_tool_catalog_suite() -> None:
     assert run_contract(SUITE, frame, expectations).success
     broken = frame.copy()
     broken.loc[3, "name"] = broken.loc[2, "name"]
+    # differs only in case: catalog naming folds case, so the suite must too
+    broken.loc[4, ["name", "name_folded"]] = [broken.loc[1, "name"].upper(), broken.loc[1, "name_folded"]]
     broken.loc[5, "parameters"] = '{"type": "string"}'
     broken.loc[7, "kind"] = "maybe"
     broken.loc[8, "description"] = ""
@@ -25,6 +27,7 @@ def test_tool_catalog_suite() -> None:
     failed = {o.name: o.unexpected_rows for o in result.failed}
     assert failed == {
         "expect_column_values_to_be_unique:name": (2, 3),
+        "expect_column_values_to_be_unique:name_folded": (1, 4),
         "expect_column_values_to_match_json_schema:parameters": (5,),
         "expect_column_values_to_be_in_set:kind": (7,),
         "expect_column_value_lengths_to_be_between:description": (8,),
