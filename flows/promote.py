@@ -12,6 +12,7 @@ from envscale.environments.evaluation.metrics import task_set_hash
 from envscale.environments.evaluation.promotion import decide
 from envscale.hashing import content_hash
 from envscale.tasks.evaluate import (
+    CHALLENGER,
     CHAMPION,
     PREVIOUS_CHAMPION,
     AgentSpec,
@@ -91,6 +92,10 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             if champion_version is not None:
                 client.set_registered_model_alias(name, PREVIOUS_CHAMPION, champion_version)
             client.set_registered_model_alias(name, CHAMPION, spec.version)
+            if alias_version(ctx.home, name, CHALLENGER) == spec.version:
+                # Promoted: a 'challenger' alias left on it would make every later default run
+                # answer "already champion" and never look at newer versions.
+                client.delete_registered_model_alias(name, CHALLENGER)
         store.save_decision(
             ctx.warehouse,
             decision,

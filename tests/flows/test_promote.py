@@ -83,9 +83,12 @@ def test_promotion_rules_on_a_real_registry(prefect_harness, home, tmp_path, mon
             t.blueprint.n_calls + 1 for t in tasks if passes("envscale-agent/3", t.task.instruction)
         ) + sum(1 for t in tasks if not passes("envscale-agent/3", t.task.instruction))
 
-        better = promote()  # default challenger: the newest version, 4
+        mlflow.set_registered_model_alias("envscale-agent", "challenger", "4")  # as a user would
+        better = promote()  # default challenger: the 'challenger' alias, 4
         assert better["decision"] == "promoted" and better["challenger"] == "envscale-agent/4"
         assert champion() == "4"
+        # promoted: the alias is cleared, so later default runs look at the newest version again
+        assert "challenger" not in mlflow.get_registered_model("envscale-agent").aliases
         assert str(mlflow.get_model_version_by_alias("envscale-agent", "previous-champion").version) == "1"
 
         again = promote(challenger="models:/envscale-agent/4")
