@@ -59,7 +59,7 @@ def serve_model(
     continuous_batching: bool = True,
     startup_timeout_s: float = 300.0,
     port: int | None = None,
-    device: str = "cpu",
+    device: str = "auto",  # transformers serve: the GPU when there is one
     cb_num_blocks: int = 128,
     threads: int = 1,
 ) -> Iterator[Endpoint]:
