@@ -45,6 +45,9 @@ class EnvInfo(_Record):
     domain_id: str | None = Field(None, description="Domain the environment was built from.")
     domain_name: str | None = Field(None, description="That domain's name.")
     tags: tuple[str, ...] = Field((), description="That domain's tags.")
+    status: str = Field(
+        "accepted", description="accepted, or superseded by a later build (still exportable)."
+    )
 
 
 class EnvSplit(_Record):
@@ -116,8 +119,9 @@ def split_environments(
 
     An environment is held out when its hash score is below ``heldout_fraction`` or an
     earlier export (``history``) held it out, so adding environments or changing the
-    selectors never moves a test environment into training. A group of >= 2 with none
-    held out holds out its lowest-scoring environment never trained on; a group is
+    selectors never moves a test environment into training. A group of >= 2 accepted
+    environments with none of them held out holds out its lowest-scoring one never
+    trained on (superseded environments cannot be evaluated); a group is
     never held out whole (the vertical pick is what the user asked to train on).
     """
     history = history or SplitHistory()
@@ -136,9 +140,11 @@ def split_environments(
         ids = sorted(e.env_id for e in members)
         held = {i for i in ids if settings.heldout_fraction > 0 and score(i) < settings.heldout_fraction}
         held |= set(ids) & set(history.heldout)
-        fresh = [i for i in ids if i not in history.trained]
-        if not held and len(ids) >= 2 and settings.heldout_fraction > 0 and fresh:
-            held = {min(fresh, key=score)}  # small catalogs still get a test set
+        # The test-set fallback looks at live environments: a superseded one cannot be evaluated.
+        live = [e.env_id for e in members if e.status == "accepted"]
+        fresh = [i for i in live if i not in history.trained]
+        if not held & set(live) and len(live) >= 2 and settings.heldout_fraction > 0 and fresh:
+            held.add(min(fresh, key=score))  # small catalogs still get a test set
         if ids and held >= set(ids):  # keep the group trainable: release new ones first, else the top score
             released = set(ids) - set(history.heldout) or {max(ids, key=score)}
             held -= released
@@ -283,7 +289,7 @@ def load_environments(wh: Warehouse) -> list[EnvInfo]:
                 SELECT t.env_id FROM trajectories t JOIN validations v USING (trajectory_id)
                 WHERE v.verdict = 'accepted'
             )
-            SELECT envs.env_id, e.name, e.origin, e.domain_id, d.name, d.tags
+            SELECT envs.env_id, e.name, e.origin, e.domain_id, d.name, d.tags, e.status
             FROM envs LEFT JOIN environments e USING (env_id) LEFT JOIN domains d ON d.domain_id = e.domain_id
             ORDER BY envs.env_id
             """
@@ -296,8 +302,9 @@ def load_environments(wh: Warehouse) -> list[EnvInfo]:
             domain_id=domain_id,
             domain_name=domain_name,
             tags=tuple(json.loads(tags)) if tags else (),
+            status=status or "accepted",
         )
-        for env_id, name, origin, domain_id, domain_name, tags in rows
+        for env_id, name, origin, domain_id, domain_name, tags, status in rows
     ]
 
 

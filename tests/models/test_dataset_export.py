@@ -122,6 +122,24 @@ def test_held_out_environments_stay_held_out_when_environments_are_added() -> No
     assert a in split_environments([_env(a), _env(b), _env(newcomer)], settings).general
 
 
+def test_a_superseded_test_environment_does_not_stand_in_for_a_live_one() -> None:
+    settings = TrainSettings()
+    above = sorted(
+        (
+            f"env-{i}"
+            for i in range(200)
+            if _score(f"env-{i}", settings.split_seed) >= settings.heldout_fraction
+        ),
+        key=lambda e: _score(e, settings.split_seed),
+    )
+    old, a, b = above[0], above[5], above[6]
+    # 'old' was the test set, then a rebuild superseded it: the live pair needs a test set of its own
+    history = SplitHistory(heldout=frozenset({old}))
+    gone = EnvInfo(env_id=old, name=old, origin="generated", status="superseded")
+    split = split_environments([gone, _env(a), _env(b)], settings, history)
+    assert old in split.heldout and a in split.heldout and split.general == (b,)
+
+
 def test_a_group_is_never_held_out_whole() -> None:
     settings = TrainSettings(vertical=["tau-*"])
     tau = _env("tau-bench-retail", origin="imported")
