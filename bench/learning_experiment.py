@@ -7,7 +7,9 @@ cannot produce usable forward trajectories) → validate → two-stage training
 (SmolLM2-135M-Instruct by default). Then the base model, the stage-1 model and
 the final stage-1+2 model are each served and evaluated on the SAME task set
 (held-out generated environments + τ-bench retail tasks) with the SAME seeds,
-k trials per task. Writes ``bench/results/learning_<date>.md`` and prints it.
+k trials per task. Writes ``bench/results/learning_<date>_<budget>.md`` (plus
+``_heldout<fraction>`` / ``_split<seed>`` when those differ from the defaults; ``--out``
+moves the folder) and prints it.
 
     python bench/learning_experiment.py --budget tiny            # CPU smoke (~3 min; a 2-layer toy model)
     python bench/learning_experiment.py --budget cpu --threads 2  # SmolLM2 on 2 quiet cores (~1 h)

@@ -2,7 +2,8 @@
 
 ``check_warehouse`` lists problems (an empty list = healthy): unreadable tables,
 primary-key and unique-key duplicates, rows whose parents are missing (a trajectory without its task or blueprint, ...), duplicate
-synthesis keys, and runs left 'running' by a process that is gone.
+synthesis keys, environment statuses outside accepted | rejected | superseded (or an
+imported environment superseded), and runs left 'running' by a process that is gone.
 
 A run row records its owner (host, pid, process start time); ``reap_dead_runs``
 marks the runs of dead owners 'interrupted', and every flow calls it on start, so
@@ -35,6 +36,9 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("validations", "trajectory_id", "trajectories", "trajectory_id"),
     ("environments", "domain_id", "domains", "domain_id"),
 )
+# environments.status: a build writes accepted | rejected and marks the accepted generated
+# environments it no longer yields 'superseded' (kept, not synthesized on or evaluated).
+ENVIRONMENT_STATUSES = ("accepted", "rejected", "superseded")
 # Rows of these stage-output tables name the run that wrote them (the
 # warehouse's tables less its bookkeeping ones).
 RUN_TABLES = tuple(t for t in TABLES if t not in ("contract_results", "runs"))
@@ -147,6 +151,8 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
                 ).fetchone()
                 if n:
                     problems.append(f"{table}: {n} row(s) written by an unknown run (e.g. {example!r})")
+        if "environments" in tables:
+            problems += _environment_statuses(con)
         if "trajectories" in tables:
             n, example = con.execute(
                 "SELECT count(*), any_value(k) FROM (SELECT env_id || '/' || blueprint_id || '/' || attempt || '/' || mode"
@@ -166,6 +172,24 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
                         f"runs: {run_id} ({flow}) is 'running' but its process {owner['pid']} on {owner['host']} is gone"
                     )
     return problems
+
+
+def _environment_statuses(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Unknown status values, and imported environments marked superseded (only generated ones may be)."""
+    out = []
+    known = ", ".join(f"'{s}'" for s in ENVIRONMENT_STATUSES)
+    n, example = con.execute(
+        f"SELECT count(*), any_value(status) FROM environments WHERE status NOT IN ({known})"
+    ).fetchone()
+    if n:
+        out.append(f"environments: {n} row(s) with an unknown status (e.g. {example!r})")
+    n, example = con.execute(
+        "SELECT count(*), any_value(env_id) FROM environments"
+        " WHERE status = 'superseded' AND origin <> 'generated'"
+    ).fetchone()
+    if n:
+        out.append(f"environments: {n} imported environment(s) marked superseded (e.g. {example!r})")
+    return out
 
 
 def _key_duplicates(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
@@ -12,16 +13,24 @@ from envscale.flows.registry import STAGES, Stage
 StageName = Literal["ingest", "build", "synthesize", "validate", "train", "evaluate", "promote"]
 
 
-def run_stages(names: list[str], *, sources: list[str] | None = None) -> list[dict[str, Any]]:
+def run_stages(
+    names: list[str], *, sources: list[str] | None = None, skipped: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Run the named stages in pipeline order, each as a subflow.
 
     A stage that is not built yet is reported as ``not built`` and stops the
-    chain there, since every later stage consumes the one before it.
+    chain there, since every later stage consumes the one before it. A stage in
+    ``skipped`` (name → why) is reported as ``skipped`` and does not stop the
+    chain: the later stages work from what the warehouse already holds.
     """
     logger = get_run_logger()
     report: list[dict[str, Any]] = []
     blocked_by: Stage | None = None
+    skipped = skipped or {}
     for stage in (s for s in STAGES if s.name in names):
+        if stage.name in skipped:
+            report.append(_row(stage, "skipped", skipped[stage.name]))
+            continue
         if blocked_by is not None:
             report.append(_row(stage, "not run", f"waits for '{blocked_by.name}'"))
             continue
@@ -49,8 +58,35 @@ def pipeline(sources: list[str] | None = None, stages: list[StageName] | None = 
 
 @flow(name="nightly-synthesis", log_prints=True)
 def nightly_synthesis(watch_dir: str = "inbox") -> list[dict[str, Any]]:
-    """Ingest new tool files from a watched folder, then build, synthesize and validate."""
-    return run_stages(["ingest", "build", "synthesize", "validate"], sources=[watch_dir])
+    """(Re-)ingest the tool files of a watched folder, then build, synthesize and validate.
+
+    watch_dir: folder of tool-schema files (a relative path is taken from the worker's working
+    directory: the checkout `prefect deploy` ran in). Every file in it is ingested again each
+    run; tools already in the catalog merge by content hash, so only new or changed ones add
+    rows. A missing folder, or one without JSON/YAML files, means nothing new: ingest is
+    skipped (and logged) and the build works from the catalog already in the warehouse.
+    """
+    stages = ["ingest", "build", "synthesize", "validate"]
+    nothing_new = _nothing_new(watch_dir)
+    if nothing_new is not None:
+        get_run_logger().info(
+            "nightly-synthesis: %s; building from the catalog in the warehouse", nothing_new
+        )
+        return run_stages(stages, skipped={"ingest": nothing_new})
+    return run_stages(stages, sources=[watch_dir])
+
+
+def _nothing_new(watch_dir: str) -> str | None:
+    """Why the watched folder has nothing to ingest (missing, no tool files); None when it has some."""
+    from envscale.environments.catalog.ingest import discover
+
+    folder = Path(watch_dir).expanduser().resolve()
+    if not folder.exists():
+        return f"nothing new: watch folder {folder} does not exist"
+    files, skipped, _ = discover([folder])
+    if not files:
+        return f"nothing new: no JSON/YAML tool files in {folder} ({len(skipped)} other file(s))"
+    return None
 
 
 @flow(name="evaluate-and-promote", log_prints=True)

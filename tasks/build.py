@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,12 @@ def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dic
 def register_task(
     warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
 ) -> dict[str, int]:
-    """Domains, environments and per-tool outcomes into the warehouse, in one transaction (reruns replace)."""
+    """Domains, environments and per-tool outcomes into the warehouse, in one transaction (reruns replace).
+
+    The build's result is the current set of generated environments: an accepted generated
+    environment it does not contain is marked ``superseded`` in the same transaction (see
+    ``supersede_previous``), so synthesis and evaluation stop using it.
+    """
     domain_rows, env_rows, tool_rows = [], [], []
     for r in results:
         d = r.get("domain")
@@ -235,11 +241,51 @@ def register_task(
                     "run_id": run_id,
                 }
             )
+    failed_domains = [
+        r["domain"]["domain_id"] for r in results if "error" in r and r["domain"].get("domain_id")
+    ]
+    built_any = any(r["status"] == "accepted" and r["origin"] == "generated" for r in env_rows)
     with warehouse.transaction() as con:
         warehouse.insert("domains", domain_rows, on_conflict="replace", con=con)
         warehouse.insert("environments", env_rows, on_conflict="replace", con=con)
         warehouse.insert("environment_tools", _dedupe(tool_rows), on_conflict="replace", con=con)
-    return {"domains": len(domain_rows), "environments": len(env_rows), "tools": len(tool_rows)}
+        superseded = (
+            supersede_previous(con, [r["env_id"] for r in env_rows], failed_domains, run_id)
+            if built_any
+            else []
+        )
+    return {
+        "domains": len(domain_rows),
+        "environments": len(env_rows),
+        "tools": len(tool_rows),
+        "superseded": len(superseded),
+    }
+
+
+def supersede_previous(con: Any, current: list[str], failed_domains: list[str], run_id: str) -> list[str]:
+    """Mark accepted generated environments outside ``current`` as ``superseded``; their env_ids.
+
+    Nothing is deleted: the row, its DuckDB file, blueprints, tasks and trajectories stay
+    (a trajectory remains valid for its own environment, so validated data of a superseded
+    environment is still exported for training). Only status and ``report.superseded_by``
+    change. Imported environments (τ-bench) are never superseded by a generated build, and
+    an environment whose domain this build failed to build (an error, not a verdict) keeps
+    its status. Idempotent: a rerun of the same build finds nothing left to supersede, and
+    a later build that yields a superseded env_id again makes it ``accepted`` (row replaced).
+    """
+    from envscale.warehouse import _now
+
+    patch = json.dumps({"superseded_by": run_id, "superseded_at": _now().isoformat(timespec="seconds")})
+    rows = con.execute(
+        "UPDATE environments SET status = 'superseded',"
+        " report = json_merge_patch(coalesce(report, '{}'::JSON), ?::JSON)"
+        " WHERE status = 'accepted' AND origin = 'generated'"
+        " AND NOT list_contains(?::VARCHAR[], env_id)"
+        " AND (domain_id IS NULL OR NOT list_contains(?::VARCHAR[], domain_id))"
+        " RETURNING env_id",
+        [patch, current, failed_domains],
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

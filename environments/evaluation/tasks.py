@@ -3,8 +3,10 @@
 Held-out environments are the ones the latest training export held out (the
 ``datasets`` table) less any that an export of the same split family trained on —
 a model trained on an earlier export must not be evaluated on its own training
-environments; before any export, every accepted environment. Their tasks are the blueprints and instructions synthesis
-stored. τ-bench tasks are replayed once on a fresh episode to get their gold
+environments; before any export, every accepted environment. Only environments still
+``accepted`` are played: one a later build marked ``superseded`` is skipped with that reason
+(its data stays on the side of the split it was on; it is just no longer played). Their
+tasks are the blueprints and instructions synthesis stored. τ-bench tasks are replayed once on a fresh episode to get their gold
 state; a task whose gold actions do not replay is skipped with the reason.
 Selection is deterministic in the seed, so two models see the same tasks.
 """
@@ -107,6 +109,23 @@ def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: in
             " AND e.status = 'accepted' ORDER BY e.env_id",
             env_ids,
         ).fetchall()
+        # Held out by the export but no longer accepted (a later build superseded it): not
+        # played, and said so, instead of silently shrinking the task set.
+        retired = con.execute(
+            "SELECT e.env_id, e.status, coalesce(d.name, e.name) FROM environments e"
+            f" LEFT JOIN domains d ON d.domain_id = e.domain_id WHERE e.env_id IN ({placeholders})"
+            " AND e.status <> 'accepted' ORDER BY e.env_id",
+            env_ids,
+        ).fetchall()
+    for env_id, status, domain in retired:
+        out.skipped.append(
+            SkippedTask(
+                ref=env_id,
+                domain=domain,
+                reason=f"{status}: no longer an accepted environment (rebuilt since the export;"
+                " the next training export holds out from the current ones)",
+            )
+        )
     per_env: list[list[EvalTask]] = []
     for env_id, name, path, manifest, domain_name in rows:
         if name.startswith(TAU_PREFIX):  # τ-bench is evaluated on its own tasks

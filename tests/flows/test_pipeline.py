@@ -62,3 +62,68 @@ def test_pipeline_runs_every_stage_end_to_end(prefect_harness, home, monkeypatch
     assert len(versions) == 1
     # No champion existed and the floor is 0: the evaluated model becomes champion.
     assert client.get_model_version_by_alias("envscale-agent", "champion").version == versions[0].version
+
+
+def _record_later_stages(monkeypatch) -> list[tuple[str, dict]]:
+    """Stub build/synthesize/validate (each records its call); ingest stays the real flow."""
+    from envscale.flows.registry import Stage
+
+    calls: list[tuple[str, dict]] = []
+    real_load = Stage.load
+
+    def load(self):
+        if self.name == "ingest":
+            return real_load(self)
+
+        def stage_flow(**kwargs):
+            calls.append((self.name, kwargs))
+            return {"stub": self.name}
+
+        return stage_flow
+
+    monkeypatch.setattr(Stage, "load", load)
+    return calls
+
+
+def test_nightly_with_a_missing_or_empty_watch_folder_builds_from_the_catalog(
+    prefect_harness, home, monkeypatch, tmp_path
+):
+    import envscale.flows.pipeline as pipeline_mod
+
+    calls = _record_later_stages(monkeypatch)
+    empty = tmp_path / "empty"
+    (empty / "notes").mkdir(parents=True)
+    (empty / "README.txt").write_text("drop tool schemas here")
+    for watch_dir in (str(tmp_path / "missing"), str(empty)):
+        calls.clear()
+        report = pipeline_mod.nightly_synthesis(watch_dir=watch_dir)
+        status = {row["stage"]: row["status"] for row in report}
+        assert status == {
+            "ingest": "skipped",
+            "build": "completed",
+            "synthesize": "completed",
+            "validate": "completed",
+        }, report
+        assert report[0]["detail"].startswith("nothing new")
+        assert [name for name, _ in calls] == ["build", "synthesize", "validate"]
+
+
+def test_nightly_ingests_the_watch_folder_when_it_has_tool_files(
+    prefect_harness, home, monkeypatch, tmp_path
+):
+    import shutil
+
+    import envscale.flows.pipeline as pipeline_mod
+    from envscale.samples import sample_catalog_path
+    from envscale.warehouse import Warehouse
+
+    calls = _record_later_stages(monkeypatch)
+    inbox = tmp_path / "inbox"
+    sample = Path(sample_catalog_path())
+    files = sorted(p for p in (sample.rglob("*") if sample.is_dir() else [sample]) if p.suffix == ".json")
+    inbox.mkdir()
+    shutil.copy(files[0], inbox / files[0].name)
+    report = pipeline_mod.nightly_synthesis(watch_dir=str(inbox))
+    assert [row["status"] for row in report] == ["completed"] * 4, report
+    assert [name for name, _ in calls] == ["build", "synthesize", "validate"]
+    assert Warehouse(home.warehouse).counts()["tools"] > 0

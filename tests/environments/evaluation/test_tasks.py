@@ -68,6 +68,21 @@ def test_heldout_tasks_are_stored_tasks_spread_over_envs_and_deterministic(home)
     assert {t.domain for t in ts.tasks} == {"shop_a", "shop_b"}
 
 
+def test_a_superseded_heldout_env_is_skipped_with_its_reason(home):
+    wh = open_warehouse(home.warehouse)
+    envs = [register_sample_env(wh, home.environments, name=n) for n in ("shop_a", "shop_b")]
+    for m in envs:
+        kept, _ = sample_environment(m, home.environments, SynthesizeSettings(blueprints_per_environment=2))
+        store.save_blueprints(wh, kept, None)
+    with wh.transaction() as con:  # a later build no longer yields shop_b
+        con.execute("UPDATE environments SET status = 'superseded' WHERE name = 'shop_b'")
+    ts = heldout_tasks(wh, [m.env_id for m in envs], max_tasks=10, seed=0)
+    assert {t.blueprint.env_id for t in ts.tasks} == {envs[0].env_id} and set(ts.envs) == {envs[0].env_id}
+    assert [(s.ref, s.domain, s.reason.split(":")[0]) for s in ts.skipped] == [
+        (envs[1].env_id, "shop_b", "superseded")
+    ]
+
+
 @pytest.mark.shared_data
 def test_tau_bench_tasks_replay_gold_and_an_oracle_scores_one(shared_data, tmp_path):
     from envscale.environments.evaluation.oracle import oracle_responder
