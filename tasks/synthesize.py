@@ -14,6 +14,7 @@ from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis.interplay import Job
 from envscale.environments.synthesis.records import Trajectory
 from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments
+from envscale.llm.client import EndpointDead, EndpointRefused
 from envscale.warehouse import Warehouse
 
 
@@ -81,17 +82,19 @@ def play_jobs_task(
     settings: SynthesizeSettings,
     llm: LLMSettings,
     endpoint_overrides: dict[str, dict[str, str]],
-) -> tuple[list[Trajectory], str | None]:
-    """Play a chunk of episodes; returns the trajectories (workers never write the warehouse)."""
+) -> tuple[list[Trajectory], EndpointDead | None]:
+    """Play a chunk of episodes; returns the trajectories and the endpoint error (workers never write the warehouse)."""
     return play_jobs(
         jobs, manifests, directory, settings=settings, llm=llm, endpoint_overrides=endpoint_overrides
     )
 
 
 def _mapper(manifests, directory, settings, llm, overrides, workers):
-    """Jobs dealt into ``workers`` chunks, mapped over the flow's task runner; yields trajectories back."""
-    from envscale.llm.client import EndpointDead
+    """Jobs dealt into ``workers`` chunks, mapped over the flow's task runner; yields trajectories back.
 
+    A chunk's endpoint error is re-raised as it was (``EndpointRefused`` stays a refusal) after
+    every chunk's finished trajectories were handed on; a refusal wins over a dead endpoint.
+    """
     by_id = {m.env_id: m for m in manifests}
 
     def run(jobs: list[Job]):
@@ -114,7 +117,7 @@ def _mapper(manifests, directory, settings, llm, overrides, workers):
             if error:
                 errors.append(error)
         if errors:
-            raise EndpointDead(errors[0])
+            raise next((e for e in errors if isinstance(e, EndpointRefused)), errors[0])
 
     return run
 

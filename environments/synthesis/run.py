@@ -4,6 +4,11 @@ Per environment: blueprints (sampled once, deterministic in the seed, stored;
 a rerun reuses the stored ones), tasks (one per blueprint, stored), then the
 episodes missing from the warehouse, keyed by (env, blueprint, attempt, mode):
 a rerun after a crash plays only what is missing, with no duplicate.
+
+An endpoint that refuses (401/403/404, unknown model: ``EndpointRefused``) fails
+the run like a dead one; the episodes it cut short are not stored. Trajectories
+stored by earlier versions from refused requests count as missing and are
+played again (and replaced).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envscale.config import EndpointSettings, LLMSettings, SynthesizeSettings
 from envscale.environments.manifest import EnvironmentManifest
@@ -27,6 +32,9 @@ from envscale.environments.synthesis.records import Blueprint, Issue, Task, Traj
 from envscale.environments.synthesis.users import LLMUser, ScriptedUser
 from envscale.environments.synthesis.wording import llm_wording
 from envscale.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from envscale.llm.client import EndpointDead
 
 Progress = Callable[[int, int], None]  # (done, total)
 Mapper = Callable[[list[Job]], Iterable[Trajectory]]  # plays jobs elsewhere, yields their trajectories
@@ -230,7 +238,9 @@ async def _play_all(
         report.tasks = len(tasks)
         report.task_fallbacks = sum(1 for t in tasks.values() if t.fallback_reason)
 
-        done_ids = store.trajectory_ids(wh)
+        # Trajectories shaped by an endpoint refusal (stored by earlier versions) are not done.
+        refused_ids = store.refused_trajectory_ids(wh)
+        done_ids = store.trajectory_ids(wh) - refused_ids
         mode = settings.mode
         jobs: list[Job] = []
         for env_id, (_, blueprints) in by_env.items():
@@ -244,7 +254,7 @@ async def _play_all(
         total = len(jobs)
         if progress:
             progress(0, total)
-        writer = store.TrajectoryWriter(wh, run_id)
+        writer = store.TrajectoryWriter(wh, run_id, replace=refused_ids)
         domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
 
         def on_done(trajectory: Trajectory) -> None:
@@ -329,19 +339,22 @@ def play_jobs(
     settings: SynthesizeSettings,
     llm: LLMSettings,
     endpoint_overrides: dict[str, dict[str, str]] | None = None,
-) -> tuple[list[Trajectory], str | None]:
-    """Play jobs without touching the warehouse (a mapped worker): (finished trajectories, dead-endpoint error)."""
+) -> tuple[list[Trajectory], EndpointDead | None]:
+    """Play jobs without touching the warehouse (a mapped worker): (finished trajectories, endpoint error).
+
+    The error is the ``EndpointDead`` (or ``EndpointRefused``) itself, so the caller re-raises its kind.
+    """
     from envscale.llm.client import EndpointDead
 
     done: list[Trajectory] = []
 
-    async def main() -> str | None:
+    async def main() -> EndpointDead | None:
         roles = _Roles(llm, endpoint_overrides or {}, used=roles_used(settings))
         try:
             play = _player(manifests, directory, settings, llm, roles)
             await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=done.append)
         except EndpointDead as exc:  # hand back what finished; the flow writes it, then fails
-            return str(exc)
+            return exc
         finally:
             await roles.aclose()
         return None

@@ -74,6 +74,33 @@ def trajectory_ids(wh: Warehouse) -> set[str]:
         return {r[0] for r in con.execute("SELECT trajectory_id FROM trajectories").fetchall()}
 
 
+# Issue codes under which an unusable LLM reply (its error text in ``detail``) is recorded.
+_REPLY_ISSUES = frozenset({"invalid_reply", "user_invalid_reply", "reverse_wording_fallback"})
+
+
+def refused_trajectory_ids(wh: Warehouse) -> set[str]:
+    """Stored trajectories that an endpoint *refusal* (401/403/404, unknown model) shaped: not done.
+
+    Refusals now fail the run before anything is stored; earlier versions recorded
+    them as unusable replies, so a misconfigured endpoint left trajectories ending
+    ``repeated_failure`` (or with fallback wording / user turns) that a rerun would
+    skip forever. Resume treats these as missing: they are played again and replaced.
+    """
+    from envscale.llm.client import mentions_refusal
+
+    with wh.connect() as con:
+        rows = con.execute(
+            "SELECT trajectory_id, issues FROM trajectories WHERE CAST(issues AS VARCHAR) LIKE '%http 4%'"
+        ).fetchall()
+    out = set()
+    for trajectory_id, issues in rows:
+        for issue in json.loads(issues or "[]"):
+            if issue.get("code") in _REPLY_ISSUES and mentions_refusal(str(issue.get("detail") or "")):
+                out.add(trajectory_id)
+                break
+    return out
+
+
 _COLUMNS = "trajectory_id, task_id, env_id, blueprint_id, attempt, mode, messages, tools, termination, usage, timings, final_state_hash, issues"
 
 
@@ -117,11 +144,14 @@ class TrajectoryWriter:
     A background thread drains a queue; it keeps one connection open while
     there is work and closes it when idle, so other processes get the file in
     between. ``close()`` waits for everything queued and re-raises a write error.
+    A trajectory already stored is kept (first write wins), unless its id is in
+    ``replace``: then the new one supersedes it.
     """
 
-    def __init__(self, wh: Warehouse, run_id: str | None) -> None:
+    def __init__(self, wh: Warehouse, run_id: str | None, *, replace: Iterable[str] = ()) -> None:
         self.wh = wh
         self.run_id = run_id
+        self.replace = frozenset(replace)  # ids whose stored row is superseded (replayed after a refusal)
         self.written = 0
         self._queue: queue.Queue[Trajectory | None] = queue.Queue()
         self._error: BaseException | None = None
@@ -146,7 +176,7 @@ class TrajectoryWriter:
                             self.wh.insert(
                                 "trajectories",
                                 [item.warehouse_row(self.run_id)],
-                                on_conflict="ignore",
+                                on_conflict="replace" if item.trajectory_id in self.replace else "ignore",
                                 con=con,
                             )
                         except BaseException:

@@ -8,6 +8,12 @@ Every call ends in one of three outcomes:
 - ``dead``: the endpoint stayed unreachable/overloaded/erroring through every
   retry. Callers fail their flow on it (``ChatResult.raise_for_dead``).
 
+A *refusal* is a ``dead`` outcome with ``refused`` set, decided on the first
+answer and never retried: 401, 403, 404, or a 400 saying the model does not
+exist. These say the configuration is wrong (API key, model name, base URL), not
+that the model misbehaved, so ``raise_for_dead`` raises ``EndpointRefused``,
+which fails the run; nothing an endpoint refused is data.
+
 Retries cover 429 (honouring ``Retry-After``), 5xx, timeouts and connection
 errors, with exponential backoff and jitter. Backoff is *shared per client*: a
 429 closes the gate for every request of the endpoint until the pause is over,
@@ -20,6 +26,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,6 +48,38 @@ class EndpointDead(RuntimeError):
     """The endpoint failed every retry; the message says which one and why."""
 
 
+class EndpointRefused(EndpointDead):
+    """The endpoint refused the request (401/403/404, unknown model): a configuration error, fatal for the run.
+
+    The message names the status, the endpoint's reason, and the settings to check.
+    """
+
+
+REFUSAL_STATUSES = frozenset({401, 403, 404})
+# A 400 is a refusal only when its body says the model is unknown (servers differ in
+# status: OpenAI and vLLM answer 404, LiteLLM and some proxies 400).
+_MODEL_MISSING = re.compile(
+    r"model_not_found|\b(unknown|invalid|no such) model\b"
+    r"|\bmodel\b.{0,80}?\b(does not exist|doesn't exist|not found|no such)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTTP_STATUS = re.compile(r"\bhttp (\d{3}): (.*)", re.DOTALL)
+
+
+def is_refusal(status: int, text: str = "") -> bool:
+    """Whether an HTTP error status (with its body text) says the endpoint configuration is wrong."""
+    return status in REFUSAL_STATUSES or (status == 400 and bool(_MODEL_MISSING.search(text)))
+
+
+def mentions_refusal(text: str) -> bool:
+    """Whether an error text (``http NNN: …``, e.g. a stored issue detail) reports a refusal.
+
+    Before refusals were fatal they were recorded as unusable replies; this finds them.
+    """
+    match = _HTTP_STATUS.search(text or "")
+    return match is not None and is_refusal(int(match.group(1)), match.group(2))
+
+
 @dataclass(slots=True)
 class ChatResult:
     """One chat completion, classified."""
@@ -53,6 +92,7 @@ class ChatResult:
     latency_s: float = 0.0  # wall time of the call, retries and queueing included
     attempts: int = 1
     error: str | None = None  # why the reply is invalid / the endpoint dead
+    refused: bool = False  # dead because the endpoint refused the request (configuration error)
 
     @property
     def content(self) -> str:
@@ -63,6 +103,8 @@ class ChatResult:
         return list((self.message or {}).get("tool_calls") or [])
 
     def raise_for_dead(self, role: str = "") -> ChatResult:
+        if self.outcome == "dead" and self.refused:
+            raise EndpointRefused(self.error or f"endpoint refused the request (role {role or '?'})")
         if self.outcome == "dead":
             raise EndpointDead(f"LLM endpoint for role {role or '?'} is dead: {self.error}")
         return self
@@ -76,6 +118,7 @@ class UsageMeter:
     ok: int = 0
     invalid: int = 0
     dead: int = 0
+    refused: int = 0  # of the dead: refused requests (401/403/404, unknown model)
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -178,6 +221,12 @@ class LLMClient:
                     payload = await self._send(body)
                 except _Retryable as exc:
                     last_error, retry_after = self._scrub(exc.reason), exc.retry_after
+                except _Refused as exc:
+                    return self._done(
+                        ChatResult("dead", error=self._refusal_message(exc.reason), refused=True),
+                        started,
+                        attempt,
+                    )
                 except _Invalid as exc:
                     return self._done(ChatResult("invalid", error=self._scrub(exc.reason)), started, attempt)
                 else:
@@ -201,11 +250,18 @@ class LLMClient:
             log.debug("%s: retry %d in %.2fs after %s", self.role, attempt, delay, last_error)
             await asyncio.sleep(delay)
 
+    def _refusal_message(self, reason: str) -> str:
+        """One line: what the endpoint said, and which settings decide it."""
+        return self._scrub(
+            f"endpoint refused: {reason} (role {self.role}, {self.base_url}, model {self.model!r})"
+            f" — check llm.{self.role}.api_key_env / model / base_url"
+        )
+
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret.decode(), "***") if self._secret is not None else text
 
     async def _send(self, body: dict[str, Any]) -> bytes:
-        """POST one chat completion; raises _Retryable / _Invalid, returns the body bytes."""
+        """POST one chat completion; raises _Retryable / _Invalid / _Refused, returns the body bytes."""
         if self.transport == "aiohttp":
             return await self._send_aiohttp(body)
         return await self._send_openai(body)
@@ -259,9 +315,12 @@ class LLMClient:
             raise _Retryable(f"connection: {type(exc).__name__}: {exc}") from None
         if status == 200:
             return data
-        message = _short(data.decode(errors="replace"))
+        text = data.decode(errors="replace")
+        message = _short(text)
         if status in (408, 429) or status >= 500:
             raise _Retryable(f"http {status}: {message}", _retry_after(headers))
+        if is_refusal(status, text):
+            raise _Refused(f"http {status}: {_short(_error_message(text))}")
         raise _Invalid(f"http {status}: {message}")
 
     def _done(self, result: ChatResult, started: float, attempts: int) -> ChatResult:
@@ -278,6 +337,7 @@ class LLMClient:
             u.invalid += 1
         else:
             u.dead += 1
+            u.refused += result.refused
         return result
 
 
@@ -300,8 +360,16 @@ class _Invalid(Exception):
         self.reason = reason
 
 
+class _Refused(Exception):
+    """401/403/404 or an unknown model: the configuration is wrong; fatal, never retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _raise_classified(exc: Exception) -> None:
-    """Map an SDK exception onto _Retryable / _Invalid; anything unknown is a bug and re-raised."""
+    """Map an SDK exception onto _Retryable / _Invalid / _Refused; anything unknown is a bug and re-raised."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
@@ -314,6 +382,9 @@ def _raise_classified(exc: Exception) -> None:
             raise _Retryable(
                 f"http {status}: {_short(exc.message)}", _retry_after(exc.response.headers)
             ) from None
+        if is_refusal(status, f"{exc.message} {exc.body}"):
+            reason = re.sub(r"^Error code: \d+(?: - )?", "", exc.message) or str(exc.body or "")
+            raise _Refused(f"http {status}: {_short(reason)}") from None
         raise _Invalid(f"http {status}: {_short(exc.message)}") from None
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
         raise _Invalid(f"malformed reply: {_short(str(exc))}") from None
@@ -385,6 +456,20 @@ def _parse(body: bytes) -> ChatResult:
         prompt_tokens=prompt,
         completion_tokens=completion,
     )
+
+
+def _error_message(text: str) -> str:
+    """The ``error.message`` of an OpenAI-style error body, else the body as it came."""
+    try:
+        data = orjson.loads(text)
+    except ValueError:
+        return text
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    if isinstance(error, str):
+        return error
+    return text
 
 
 def _short(text: str, n: int = 200) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
 
 from envscale.config import EndpointSettings
-from envscale.llm import EndpointDead, LLMClient
+from envscale.llm import EndpointDead, EndpointRefused, LLMClient
 from envscale.llm import standin as s
 
 TRANSPORTS = ["openai", "aiohttp"]
@@ -79,13 +80,59 @@ def test_dead_endpoint_after_retries_is_classified_and_raises_clearly(server, tr
         (s.truncated(), "malformed"),
         (s.empty_choices(), "empty choices"),
         (s.error(400, message="bad request"), "http 400"),
+        # names the model, but says nothing of it being unknown: the request's fault, not the configuration's
+        (s.error(400, message="This model's maximum context length is 2048 tokens"), "http 400"),
     ],
 )
 def test_broken_replies_are_invalid_not_crashes_and_not_retried(server, transport, reply, fragment):
     server.enqueue(reply)
     result, usage = _chat(server, transport=transport)
     assert result.outcome == "invalid" and fragment in result.error
-    assert result.attempts == 1 and usage.invalid == 1
+    assert result.attempts == 1 and usage.invalid == 1 and not result.refused
+
+
+_MODEL_MISSING = s.Reply(
+    status=400,
+    body={"error": {"message": "The model `gpt-nope` does not exist.", "code": "model_not_found"}},
+)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("reply", "fragment"),
+    [
+        (s.error(401, message="Incorrect API key provided"), "http 401: Incorrect API key provided"),
+        (s.error(403, message="not allowed"), "http 403: not allowed"),
+        (s.error(404, message="no such route"), "http 404: no such route"),
+        (_MODEL_MISSING, "http 400: The model `gpt-nope` does not exist."),
+    ],
+)
+def test_refusals_are_fatal_configuration_errors_not_retried(server, transport, reply, fragment):
+    # 401/403/404 or an unknown model: the key, model or base_url is wrong. Not data, not retried.
+    server.responder = lambda req: reply
+    result, usage = _chat(server, transport=transport, max_retries=3)
+    assert result.outcome == "dead" and result.refused and result.attempts == 1 and server.served == 1
+    assert usage.dead == usage.refused == 1 and usage.invalid == 0 and usage.retries == 0
+    with pytest.raises(EndpointRefused, match=re.escape(f"endpoint refused: {fragment}")) as info:
+        result.raise_for_dead("agent")
+    assert isinstance(info.value, EndpointDead)  # fails every flow an EndpointDead fails
+    message = str(info.value)
+    assert "\n" not in message and server.base_url in message
+    assert message.endswith("— check llm.agent.api_key_env / model / base_url")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_wrong_base_url_path_is_a_refusal(server, transport):
+    # The stand-in serves /v1 only: /v2/chat/completions is a real 404 from its router.
+    async def go():
+        settings = EndpointSettings(base_url=server.base_url.replace("/v1", "/v2"), transport=transport)
+        async with LLMClient(settings, role="user_simulator", backoff_base_s=0.02) as client:
+            return await client.chat(MSGS)
+
+    result = asyncio.run(go())
+    assert result.outcome == "dead" and result.refused and result.attempts == 1
+    with pytest.raises(EndpointRefused, match=r"http 404.*check llm\.user_simulator\.api_key_env"):
+        result.raise_for_dead("user_simulator")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
