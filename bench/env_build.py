@@ -66,10 +66,26 @@ def rapidapi_tools() -> dict[str, list[SimpleNamespace]]:
 def main() -> int:
     from envscale.environments.builder import build_environment
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tools-per-env", type=int, default=30)
+    parser = argparse.ArgumentParser(
+        prog="python bench/env_build.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=100,
+        help="Environments to build (domains repeat with a new seed). Default 100.",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="Threads building environments at once. Default 2."
+    )
+    parser.add_argument(
+        "--tools-per-env",
+        type=int,
+        default=30,
+        help="Tools per domain (StableToolBench categories are cut into chunks of this size). Default 30.",
+    )
     args = parser.parse_args()
     categories = rapidapi_tools()
     domains = [

@@ -132,3 +132,15 @@ def _rows(parquet: Path) -> int:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(parquet).metadata.num_rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    # A library, not a script: say so (and what it holds) instead of silently doing nothing.
+    print(__doc__.rstrip())
+    print(
+        "\nThis module is a library used by bench/learning_experiment.py (and device_learning.sh);\n"
+        "run `python bench/learning_experiment.py --help` for the experiment itself."
+    )
+    sys.exit(0 if sys.argv[1:] in ([], ["--help"], ["-h"]) else 2)

@@ -10,18 +10,37 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from envscale.config import CONFIG_ENV, ConfigError, load_settings, masked_dump
-from envscale.home import activate
+from envscale.config import CONFIG_ENV, ConfigError, UsageError, load_settings, masked_dump
+from envscale.home import HomeError, activate
+
+# The values --format accepts: envscale.environments.catalog.formats.FORMATS (a test keeps them equal).
+FormatName = Literal["openai", "openapi", "mcp", "bfcl", "toolbench", "taubench"]
+
+
+class _Group(TyperGroup):
+    """Notes, before the global callback runs, whether the command line only asks for help."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        tokens = rest[: rest.index("--")] if "--" in rest else rest
+        ctx.meta["envscale.help_only"] = any(t in ctx.help_option_names for t in tokens) or (
+            isinstance(cmd, TyperGroup) and not rest  # a command group without a command shows its help
+        )
+        return name, cmd, rest
+
 
 app = typer.Typer(
     name="envscale",
+    cls=_Group,
     help="Scaled, simulated, verifiable tool-use environments for training LLM agents.",
     no_args_is_help=True,
     add_completion=False,
@@ -38,28 +57,43 @@ EXIT_USAGE = 2
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     home: Annotated[
         Path | None, typer.Option("--home", help="State folder (default: $ENVSCALE_HOME or ./.envscale).")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help=f"TOML/YAML config file (default: ${CONFIG_ENV}).")
+        Path | None,
+        typer.Option(
+            "--config", help=f"TOML/YAML config file (default: ${CONFIG_ENV}).", exists=True, dir_okay=False
+        ),
     ] = None,
 ) -> None:
+    if ctx.meta.get("envscale.help_only"):
+        return  # `envscale CMD --help` creates nothing
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
-    activate(home)
+    try:
+        activate(home)
+    except HomeError as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 # -- stages ---------------------------------------------------------------
 def _run_stage(name: str, **kwargs: Any) -> Any:
     """Run one stage's flow and map failures onto exit codes."""
     from envscale.flows.registry import StageNotBuilt, stage
+    from envscale.llm.client import EndpointRefused
 
+    started = time.time()
     try:
         load_settings()  # fail fast (exit 2) on a bad configuration
         return stage(name).load()(**kwargs)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _print_config_error(exc)
+        raise typer.Exit(EXIT_USAGE) from None
+    except EndpointRefused as exc:  # wrong key / model / base_url: a configuration error, one line
+        _print_refused(name, exc)
         raise typer.Exit(EXIT_USAGE) from None
     except StageNotBuilt as exc:
         err.print(f"[yellow]{exc}[/yellow]")
@@ -67,17 +101,58 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
     except typer.Exit:
         raise
     except Exception as exc:  # the job failed: say why in one line, details are in the run folder
-        err.print(f"[red]{name} failed:[/red] {type(exc).__name__}: {exc}")
+        _print_failed(name, exc)
+        _print_error_file(started)
         raise typer.Exit(EXIT_FAILED) from None
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    """Exit-2 errors, unwrapped and never read as markup (messages quote file contents and values)."""
+    from rich.text import Text
+
+    label = "error" if isinstance(exc, UsageError) else "configuration error"
+    err.print(Text.assemble((f"{label}: ", "red"), str(exc)), soft_wrap=True)
+
+
+def _print_failed(name: str, exc: Exception) -> None:
+    """The failure as the flow worded it (never read as markup: reasons quote file contents)."""
+    from rich.text import Text
+
+    err.print(Text.assemble((f"{name} failed: ", "red"), f"{type(exc).__name__}: {exc}"), soft_wrap=True)
+
+
+def _print_error_file(since: float) -> None:
+    """Point at the error.txt (full traceback) the failed run left in its run folder, if any."""
+    from envscale.home import resolve_home
+
+    try:
+        found = [(p.stat().st_mtime, p) for p in resolve_home().runs.glob("*/error.txt")]
+    except OSError:
+        return
+    recent = [(mtime, p) for mtime, p in found if mtime >= since - 1]
+    if recent:
+        err.print(f"details: {max(recent)[1]}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_refused(name: str, exc: Exception) -> None:
+    """The refusal on one line (no wrapping, no markup read from the endpoint's text)."""
+    from rich.text import Text
+
+    err.print(Text.assemble((f"{name} failed: ", "red"), str(exc)), soft_wrap=True)
 
 
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders (searched recursively) of tool schemas.")
+        list[Path],
+        typer.Argument(help="Files or folders (searched recursively) of tool schemas.", exists=True),
     ],
     format: Annotated[
-        str | None, typer.Option("--format", help="Force one format instead of auto-detection.")
+        FormatName | None,
+        typer.Option(
+            "--format",
+            help="Force one format instead of auto-detection: openai, openapi, mcp, bfcl, toolbench or taubench.",
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any entry is rejected.")] = False,
 ) -> None:
@@ -100,10 +175,14 @@ def ingest(
 def build(
     max_environments: Annotated[
         int | None,
-        typer.Option("--max-environments", help="Build at most this many (largest domains first)."),
+        typer.Option("--max-environments", help="Build at most this many (largest domains first).", min=1),
     ] = None,
     domains: Annotated[
-        str | None, typer.Option("--domains", help="'graph' (embeddings + Louvain) or 'categories'.")
+        Literal["graph", "categories"] | None,
+        typer.Option(
+            "--domains",
+            help="How tools are grouped: 'graph' (embeddings + Louvain) or 'categories' (source category).",
+        ),
     ] = None,
     tau_bench: Annotated[
         bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")
@@ -116,30 +195,27 @@ def build(
 @app.command()
 def synthesize(
     mode: Annotated[
-        str | None, typer.Option("--mode", help="forward (simulated interplay) or reverse (from blueprints).")
+        Literal["forward", "reverse"] | None,
+        typer.Option("--mode", help="'forward' (simulated interplay) or 'reverse' (from blueprints)."),
     ] = None,
     reverse_wording: Annotated[
-        str | None,
+        Literal["template", "llm"] | None,
         typer.Option(
             "--reverse-wording",
             help="Reverse mode: the assistant's final reply from the 'template' or the agent 'llm' (checked).",
         ),
     ] = None,
     blueprints: Annotated[
-        int | None, typer.Option("--blueprints", help="Blueprints per environment.")
+        int | None, typer.Option("--blueprints", help="Blueprints per environment.", min=1)
     ] = None,
-    in_flight: Annotated[int | None, typer.Option("--in-flight", help="Episodes in flight at once.")] = None,
+    in_flight: Annotated[
+        int | None, typer.Option("--in-flight", help="Episodes in flight at once.", min=1)
+    ] = None,
     env: Annotated[
         list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
     ] = None,
 ) -> None:
     """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
-    if mode is not None and mode not in ("forward", "reverse"):
-        err.print(f"[red]--mode must be forward or reverse, not {mode!r}[/red]")
-        raise typer.Exit(EXIT_USAGE)
-    if reverse_wording is not None and reverse_wording not in ("template", "llm"):
-        err.print(f"[red]--reverse-wording must be template or llm, not {reverse_wording!r}[/red]")
-        raise typer.Exit(EXIT_USAGE)
     _run_stage(
         "synthesize",
         mode=mode,
@@ -152,7 +228,9 @@ def synthesize(
 
 @app.command()
 def validate(
-    env: Annotated[list[str] | None, typer.Option("--env", help="Only these env_ids (repeatable).")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
+    ] = None,
     no_contracts: Annotated[bool, typer.Option("--no-contracts", help="Skip the data contracts.")] = False,
 ) -> None:
     """Validate trajectories: validity, state alignment, exact match, data contracts."""
@@ -268,20 +346,27 @@ def promote(
 @app.command()
 def pipeline(
     sources: Annotated[
-        list[Path] | None, typer.Argument(help="Tool-schema files or folders (default: the sample catalog).")
+        list[Path] | None,
+        typer.Argument(help="Tool-schema files or folders (default: the sample catalog).", exists=True),
     ] = None,
 ) -> None:
     """Run every built stage end to end (the README's demo command)."""
     from envscale.flows.pipeline import pipeline as pipeline_flow
+    from envscale.llm.client import EndpointRefused
 
+    started = time.time()
     try:
         load_settings()
         report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _print_config_error(exc)
+        raise typer.Exit(EXIT_USAGE) from None
+    except EndpointRefused as exc:
+        _print_refused("pipeline", exc)
         raise typer.Exit(EXIT_USAGE) from None
     except Exception as exc:
-        err.print(f"[red]pipeline failed:[/red] {type(exc).__name__}: {exc}")
+        _print_failed("pipeline", exc)
+        _print_error_file(started)
         raise typer.Exit(EXIT_FAILED) from None
     table = Table(title="envscale pipeline")
     for column in ("stage", "status", "detail"):
@@ -322,7 +407,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         runs = wh.recent_runs(10)
         version = wh.schema_version()
     except WarehouseError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_FAILED) from None
     if as_json:
         payload = {
@@ -362,7 +447,7 @@ def config_show(
     try:
         data = masked_dump(load_settings())
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
     if as_json:
         typer.echo(json.dumps(data, indent=2))
@@ -418,7 +503,7 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _print_config_error(exc)
         sys.exit(EXIT_USAGE)
 
 

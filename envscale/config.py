@@ -336,7 +336,10 @@ class Settings(BaseSettings):
         env_prefix="ENVSCALE_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    home: Path = Field(Path(".envscale"), description="State folder; ENVSCALE_HOME or --home.")
+    home: Path = Field(
+        Path(".envscale"),
+        description="State folder: set it with ENVSCALE_HOME or --home only (a config file that sets it is refused).",
+    )
     shared_data: Path = Field(
         Path("../shared/data"), description="External data sets (BFCL, StableToolBench, τ-bench)."
     )
@@ -363,15 +366,70 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = config_file()
         if path is not None:
-            if path.suffix == ".toml":
-                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-            else:
-                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_file_source(settings_cls, path))
         return tuple(sources)
 
 
 class ConfigError(ValueError):
     """The configuration is invalid; the CLI exits with code 2."""
+
+
+class UsageError(ConfigError):
+    """A flag or flow parameter names something that does not exist (e.g. an unknown env_id); exit 2."""
+
+
+def _file_source(settings_cls: type[BaseSettings], path: Path) -> PydanticBaseSettingsSource:
+    """The TOML/YAML source of ``path``; a syntax error or a ``home`` key becomes a ConfigError."""
+    import tomllib
+
+    import yaml
+
+    try:
+        if path.suffix == ".toml":
+            source: PydanticBaseSettingsSource = TomlConfigSettingsSource(settings_cls, toml_file=path)
+            data = source.toml_data
+        else:
+            source = YamlConfigSettingsSource(settings_cls, yaml_file=path)
+            data = source.yaml_data
+    except tomllib.TOMLDecodeError as exc:  # the message ends with "(at line L, column C)"
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except yaml.YAMLError as exc:  # the message names the line and column
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (TypeError, ValueError, AttributeError):  # e.g. a YAML document that is a list
+        raise ConfigError(f"{path}: not a table of settings (sections and keys)") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a table of settings (sections and keys)")
+    if "home" in data:
+        # The home is resolved (and its variables exported for Prefect/MLflow) before any
+        # configuration is read, so a file cannot move it: refuse rather than ignore it.
+        raise ConfigError(f"{path}: `home` cannot be set in a config file; use --home or ENVSCALE_HOME")
+    return source
+
+
+def apply_overrides(section: BaseModel, overrides: dict[str, Any], name: str) -> Any:
+    """``section`` with ``overrides`` (flow parameters, CLI flags) applied *and validated*.
+
+    ``model_copy(update=...)`` would accept anything (``domains='foo'``, ``blueprints=0``);
+    this re-validates the merged values with the section's model, raising ConfigError.
+    """
+    from pydantic import ValidationError
+
+    if not overrides:
+        return section
+    try:
+        return type(section).model_validate(section.model_dump() | overrides)
+    except ValidationError as exc:
+        raise ConfigError("invalid parameters:\n" + _error_lines(exc, prefix=f"{name}.")) from None
+
+
+def _error_lines(exc: Any, prefix: str = "") -> str:
+    return "\n".join(
+        f"  {prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+        + (f" (got {e['input']!r})" if prefix and not isinstance(e.get("input"), dict) else "")
+        for e in exc.errors()
+    )
 
 
 def config_file() -> Path | None:
@@ -396,8 +454,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None
+        raise ConfigError("invalid configuration:\n" + _error_lines(exc)) from None
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:

@@ -18,6 +18,10 @@ HOME_ENV = "ENVSCALE_HOME"
 DEFAULT_HOME = ".envscale"
 
 
+class HomeError(RuntimeError):
+    """The state folder cannot be created or used (a file is in the way, no permission, ...)."""
+
+
 @dataclass(frozen=True)
 class Home:
     """The resolved state folder and the well-known paths inside it."""
@@ -60,18 +64,30 @@ class Home:
         return self.root / "runs"
 
     def ensure(self) -> Home:
-        for path in (
-            self.root,
-            self.mlflow_artifacts,
-            self.prefect_home,
-            self.environments,
-            self.cache,
-            self.runs,
-        ):
-            path.mkdir(parents=True, exist_ok=True)
-        gitignore = self.root / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("*\n")
+        """Create the folders; a path that cannot be a folder raises HomeError (no traceback in the CLI)."""
+        try:
+            for path in (
+                self.root,
+                self.mlflow_artifacts,
+                self.prefect_home,
+                self.environments,
+                self.cache,
+                self.runs,
+            ):
+                path.mkdir(parents=True, exist_ok=True)
+            gitignore = self.root / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n")
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise HomeError(
+                f"cannot use {self.root} as the envscale home: a file is in the way "
+                f"({exc.filename or self.root} cannot be a folder); pass another --home (or ENVSCALE_HOME)"
+            ) from None
+        except OSError as exc:
+            raise HomeError(
+                f"cannot use {self.root} as the envscale home: {exc.strerror or exc} "
+                f"({exc.filename or self.root}); pass another --home (or ENVSCALE_HOME)"
+            ) from None
         return self
 
 

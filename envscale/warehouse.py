@@ -74,7 +74,7 @@ class Warehouse:
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
-                    raise
+                    raise _unusable(self.path, exc) from None
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(
                         f"warehouse {self.path} is held by another process for {self.lock_timeout_s:.0f}s; "
@@ -82,6 +82,8 @@ class Warehouse:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:  # a damaged file can fail in other ways than IO
+                raise _unusable(self.path, exc) from None
         try:
             yield con
         finally:
@@ -259,6 +261,15 @@ class Warehouse:
     def schema_version(self, *, read_only: bool = True) -> int:
         with self.connect(read_only=read_only) as con:
             return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def _unusable(path: Path, exc: Exception) -> WarehouseError:
+    """A warehouse file DuckDB cannot open (damaged, not a database, a folder in its place)."""
+    what = "a folder is in its place" if path.is_dir() else str(exc).removeprefix("IO Error: ")
+    return WarehouseError(
+        f"cannot open the warehouse {path}: {what}. Move it aside (a new, empty warehouse is created "
+        "on the next run) or restore a backup, or use another --home/ENVSCALE_HOME"
+    )
 
 
 def open_warehouse(path: Path | str, **kwargs: Any) -> Warehouse:

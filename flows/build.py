@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from envscale.config import apply_overrides
 from envscale.hashing import content_hash
 from envscale.tasks.build import (
     build_batch_task,
@@ -36,12 +37,14 @@ def build_environments(
     domains: 'graph' (embeddings + Louvain) or 'categories' (group by source category).
     import_tau_bench: also import τ-bench airline/retail from settings.shared_data.
     Reruns reuse environments already built (same content hash) and replace their warehouse rows.
+    Accepted generated environments this build does not yield again become 'superseded' (kept,
+    no longer synthesized on or evaluated); imported ones are left alone.
     """
     logger = get_run_logger()
     params = {"max_environments": max_environments, "domains": domains, "import_tau_bench": import_tau_bench}
     with tracked_run("build", params) as ctx:
         overrides = {k: v for k, v in params.items() if v is not None}
-        build = ctx.settings.build.model_copy(update=overrides)
+        build = apply_overrides(ctx.settings.build, overrides, "build")
         settings = ctx.settings.model_copy(update={"build": build})
         tools = load_catalog_task(ctx.warehouse)
         if not tools:
@@ -81,6 +84,7 @@ def build_environments(
             "rejected": sum(1 for r in results if r.get("manifest") is not None and not r.get("accepted")),
             "errors": sum(1 for r in results if "error" in r),
             "reused": sum(1 for r in accepted if r.get("reused")),
+            "superseded": registered["superseded"],
             "working_tools": sum(len(r["manifest"].tools) for r in accepted),
             "dropped_tools": sum(
                 len(r["manifest"].dropped) for r in results if r.get("manifest") is not None

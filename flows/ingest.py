@@ -62,7 +62,7 @@ def ingest_tools(
         ctx.summary.update(summary)
         logger.info("ingest: %s", _totals_line(summary))
         if not result.tools:
-            raise IngestFailed(f"no tool was accepted from {len(result.sources)} file(s); see rejected_tools")
+            raise IngestFailed(nothing_accepted(result))
         if strict and result.rejections:
             raise IngestFailed(
                 f"--strict: {len(result.rejections)} entries were rejected (stored in rejected_tools)"
@@ -70,6 +70,38 @@ def ingest_tools(
         if strict and contract is not None and not contract.success:
             raise IngestFailed(f"--strict: the tool_catalog contract failed: {summary['contract_failed']}")
         return {"run_id": ctx.run_id, **{k: v for k, v in summary.items() if k != "timings_s"}}
+
+
+_MISSING = "no such file or folder"
+
+
+def nothing_accepted(result: IngestResult, top: int = 3) -> str:
+    """Why an ingest accepted nothing: no files at all, or the most common rejection reasons inline."""
+    missing = [r.source.file for r in result.rejections if r.reason == _MISSING and not r.source.pointer]
+    files = [s for s in result.sources if s.file not in set(missing)]
+    if not files:
+        message = f"no JSON/YAML files found ({len(result.files_skipped)} skipped)"
+        if missing:
+            message += f"; not found: {', '.join(missing[:top])}" + (" …" if len(missing) > top else "")
+        return message
+    by_code: dict[str, list[Any]] = {}
+    for r in result.rejections:
+        by_code.setdefault(r.reason_code, []).append(r)
+    ranked = sorted(by_code.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    if not ranked:
+        return f"no tool was accepted from {len(files)} file(s)"
+    reasons = []
+    for code, rejections in ranked[:top]:
+        first = rejections[0]
+        where = Path(first.source.file).name + (f"#{first.source.pointer}" if first.source.pointer else "")
+        reasons.append(f"  {code} ×{len(rejections)}, e.g. {where}: {first.reason[:160]}")
+    more = f"\n  … {len(ranked) - top} more reason(s)" if len(ranked) > top else ""
+    return (
+        f"no tool was accepted from {len(files)} file(s); top rejection reasons:\n"
+        + "\n".join(reasons)
+        + more
+        + "\n(every rejection is in the warehouse table rejected_tools)"
+    )
 
 
 def _input_hash(sources: list[str], format: str | None) -> str:

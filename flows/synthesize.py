@@ -8,6 +8,7 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from envscale.config import UsageError, apply_overrides
 from envscale.environments.synthesis.run import needs_embedded
 from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import tracked_run
@@ -38,9 +39,10 @@ def synthesize(
     }
     with tracked_run("synthesize", params) as ctx:
         overrides = {k: v for k, v in params.items() if v is not None}
-        settings = ctx.settings.synthesize.model_copy(update=overrides)
+        settings = apply_overrides(ctx.settings.synthesize, overrides, "synthesize")
         llm = ctx.settings.llm
         envs = load_environments_task(ctx.warehouse, list(settings.environments))
+        _check_selected(list(settings.environments), envs)
         if not envs:
             raise RuntimeError("no accepted environments in the warehouse: run `envscale build` first")
         with ExitStack() as stack:
@@ -98,3 +100,14 @@ def synthesize(
             "skipped": summary["trajectories_skipped_existing"],
             "run_id": ctx.run_id,
         }
+
+
+def _check_selected(selected: list[str], envs: list[tuple[Any, Any]]) -> None:
+    """Every selected env_id/name must match an accepted environment: a typo is an error, not a no-op."""
+    found = {m.env_id for m, _ in envs} | {m.name for m, _ in envs}
+    unknown = [s for s in dict.fromkeys(selected) if s not in found]
+    if unknown:
+        raise UsageError(
+            f"unknown environment(s): {', '.join(unknown)} — not the env_id or name of an accepted "
+            "environment (see the `environments` table; `envscale build` creates them)"
+        )

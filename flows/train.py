@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from envscale.config import apply_overrides
 from envscale.models.dataset_export import ExportError
 from envscale.models.registry import TrainingTracker
 from envscale.models.two_stage import lineage, start_parent, training_key, training_root
@@ -35,7 +36,7 @@ def train(
     params = {"base_model": base_model, "vertical": vertical, "max_steps": max_steps, "lora": lora}
     with tracked_run("train", params) as ctx:
         overrides = {k: v for k, v in params.items() if v is not None}
-        settings = ctx.settings.train.model_copy(update=overrides)
+        settings = apply_overrides(ctx.settings.train, overrides, "train")
         export = export_task(ctx.warehouse, ctx.run_dir / "datasets", settings, ctx.run_id)
         rows = {name: split.n_rows for name, split in export.splits.items()}
         if rows["stage1"] + rows["stage2"] == 0:

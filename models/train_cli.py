@@ -36,8 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=None, help="Per-device batch (CPU and GPU).")
     parser.add_argument("--max-length", type=int, default=None, help="Overrides train.max_length.")
     lora = parser.add_mutually_exclusive_group()
-    lora.add_argument("--lora", dest="lora", action="store_true", default=None)
-    lora.add_argument("--full", dest="lora", action="store_false")
+    lora.add_argument(
+        "--lora",
+        dest="lora",
+        action="store_true",
+        default=None,
+        help="Train LoRA adapters (train.lora=true).",
+    )
+    lora.add_argument(
+        "--full", dest="lora", action="store_false", help="Fine-tune all weights (train.lora=false)."
+    )
     parser.add_argument(
         "--device",
         choices=["cpu", "cuda"],
@@ -49,14 +57,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from envscale.config import ConfigError, load_settings
-    from envscale.home import activate
+    from envscale.config import ConfigError, apply_overrides, load_settings
+    from envscale.home import HomeError, activate
 
-    activate()  # offline hub, OMP threads, MLflow/Prefect homes
+    try:
+        activate()  # offline hub, OMP threads, MLflow/Prefect homes
+    except HomeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings().train
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     overrides = {
         "max_steps": args.max_steps,
@@ -66,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.batch_size is not None:
         overrides |= {"batch_size": args.batch_size, "gpu_batch_size": args.batch_size}
-    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = apply_overrides(settings, {k: v for k, v in overrides.items() if v is not None}, "train")
+    except ConfigError as exc:  # e.g. --batch-size 0
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     for path, what in ((args.model_dir / "config.json", "--model-dir"), (args.dataset, "--dataset")):
         if not path.is_file():
             print(f"{what}: {path} not found", file=sys.stderr)

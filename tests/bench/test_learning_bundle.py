@@ -84,3 +84,20 @@ def test_writing_a_bundle_never_wipes_a_folder_that_is_not_one(shop_tasks, tmp_p
     bundle = lb.write_bundle(tmp_path / "b", _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 1})
     lb.write_bundle(bundle, _export(tmp_path), {"held-out": shop_tasks}, meta={"n": 2})
     assert lb.read_meta(bundle)["n"] == 2
+
+
+def test_bench_scripts_explain_themselves_on_help() -> None:
+    import subprocess
+    import sys
+
+    for script, args, expected in (
+        ("learning_bundle.py", ["--help"], "library used by bench/learning_experiment.py"),
+        ("learning_bundle.py", [], "library used by bench/learning_experiment.py"),
+        ("env_build.py", ["--help"], "Threads building environments at once"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert expected in proc.stdout, (script, proc.stdout)
+    assert "Environment build throughput" in proc.stdout

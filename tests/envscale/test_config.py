@@ -64,3 +64,54 @@ def test_api_key_is_read_from_named_variable_and_masked(monkeypatch):
     assert "sk-planted-secret" not in str(dumped)
     assert dumped["llm"]["agent"]["api_key_env"] == "MY_PROVIDER_KEY"  # the name is safe to show
     assert dumped["llm"]["agent"]["max_tokens"] == 512  # not a secret despite "token"
+
+
+def test_overrides_are_validated_like_the_file():
+    from envscale.config import apply_overrides
+
+    settings = load_settings()
+    assert apply_overrides(settings.build, {"max_environments": 3}, "build").max_environments == 3
+    assert apply_overrides(settings.build, {}, "build") is settings.build
+    with pytest.raises(ConfigError, match=r"build\.domains.*'foo'"):
+        apply_overrides(settings.build, {"domains": "foo"}, "build")
+    with pytest.raises(ConfigError, match=r"build\.max_environments"):
+        apply_overrides(settings.build, {"max_environments": 0}, "build")
+    with pytest.raises(ConfigError, match=r"(?s)blueprints_per_environment.*episodes_in_flight"):
+        apply_overrides(
+            settings.synthesize, {"blueprints_per_environment": 0, "episodes_in_flight": -1}, "synthesize"
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("c.toml", "[build]\nseed = \n", "TOML"),
+        ("c.toml", "[build\n", "TOML"),
+        ("c.yaml", "build:\n  seed: [1,\n", "YAML"),
+        ("c.yaml", "build: {seed: 1\n", "YAML"),
+    ],
+)
+def test_syntax_errors_name_the_file_and_line(tmp_path, monkeypatch, name, text, kind):
+    config = tmp_path / name
+    config.write_text(text)
+    monkeypatch.setenv("ENVSCALE_CONFIG", str(config))
+    with pytest.raises(ConfigError, match=rf"(?s)c\.\w+: not valid {kind}.*line"):
+        load_settings()
+
+
+def test_a_file_that_is_not_a_table_is_refused(tmp_path, monkeypatch):
+    config = tmp_path / "c.yaml"
+    config.write_text("- 1\n- 2\n")
+    monkeypatch.setenv("ENVSCALE_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="not a table of settings"):
+        load_settings()
+
+
+def test_home_cannot_be_set_in_a_file(tmp_path, monkeypatch):
+    config = tmp_path / "c.toml"
+    config.write_text('home = "/somewhere/else"\n')
+    monkeypatch.setenv("ENVSCALE_CONFIG", str(config))
+    with pytest.raises(
+        ConfigError, match="`home` cannot be set in a config file; use --home or ENVSCALE_HOME"
+    ):
+        load_settings()

@@ -28,3 +28,15 @@ def test_user_set_variables_are_never_overridden(tmp_path, monkeypatch):
     monkeypatch.setattr(home_mod, "_OWNED", set(home_mod._OWNED) - {"MLFLOW_TRACKING_URI"})
     activate(tmp_path / "h")
     assert os.environ["MLFLOW_TRACKING_URI"] == "http://my-mlflow:5000"
+
+
+def test_a_home_that_is_a_file_raises_home_error(tmp_path):
+    import pytest
+
+    from envscale.home import HomeError
+
+    file = tmp_path / "state"
+    file.write_text("x")
+    for path in (file, file / "nested"):
+        with pytest.raises(HomeError, match="a file is in the way"):
+            resolve_home(path).ensure()

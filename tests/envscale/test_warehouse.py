@@ -125,3 +125,19 @@ def test_two_processes_writing_serialize_cleanly(tmp_path):
             ("a", 25),
             ("b", 25),
         ]
+
+
+def test_a_damaged_warehouse_is_a_warehouse_error_with_a_hint(tmp_path):
+    from envscale.warehouse import WarehouseError
+
+    folder = tmp_path / "folder.duckdb"
+    folder.mkdir()
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"\x00not duckdb" * 1000)
+    for path, what in ((folder, "a folder is in its place"), (junk, "not a valid DuckDB database file")):
+        for read_only in (False, True):
+            with (
+                pytest.raises(WarehouseError, match=f"cannot open the warehouse .*{what}.*Move it aside"),
+                Warehouse(path).connect(read_only=read_only),
+            ):
+                pass

@@ -59,3 +59,30 @@ def test_a_domain_that_fails_to_build_keeps_its_reason_in_the_warehouse(home) ->
         ).fetchone()
         n_envs = con.execute("SELECT count(*) FROM environments").fetchone()[0]
     assert row == ("broken", 2, "ConversionException: bad value") and n_envs == 0
+
+
+def test_a_rebuild_with_fewer_environments_supersedes_the_rest(home, prefect_harness) -> None:
+    ingest_tools()
+    full = build_environments(domains="categories")
+    assert full["superseded"] == 0 and full["environments"] >= 2
+    one = build_environments(domains="categories", max_environments=1)
+    assert one["environments"] == 1 and one["superseded"] == full["environments"] - 1
+    again = build_environments(domains="categories", max_environments=1)  # idempotent
+    assert again["superseded"] == 0
+    wh = open_warehouse(home.warehouse)
+    with wh.connect(read_only=True) as con:
+        statuses = dict(con.execute("SELECT status, count(*) FROM environments GROUP BY 1").fetchall())
+    assert statuses == {"accepted": 1, "superseded": full["environments"] - 1}  # nothing deleted
+    back = build_environments(domains="categories")  # the full set again: re-accepted, reused
+    assert back["superseded"] == 0 and back["reused"] == full["environments"]
+    with wh.connect(read_only=True) as con:
+        assert con.execute("SELECT DISTINCT status FROM environments").fetchall() == [("accepted",)]
+
+
+def test_build_parameters_are_validated(home, prefect_harness) -> None:
+    from envscale.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"build\.domains"):
+        build_environments(domains="foo")
+    with pytest.raises(ConfigError, match=r"build\.max_environments"):
+        build_environments(max_environments=0)

@@ -70,3 +70,33 @@ def test_ingest_flow_fails_when_nothing_is_accepted(home, prefect_harness, tmp_p
     with wh.connect(read_only=True) as con:
         rows = con.execute("SELECT reason_code, source_file FROM rejected_tools").fetchall()
     assert rows == [("malformed_json", str(bad.resolve()))]
+
+
+def test_nothing_accepted_says_why(tmp_path) -> None:
+    from envscale.environments.catalog.ingest import ingest_paths
+    from envscale.flows.ingest import nothing_accepted
+
+    empty = tmp_path / "no-schemas"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("hello")
+    (empty / "readme.md").write_text("# hi")
+    assert nothing_accepted(ingest_paths([empty])) == "no JSON/YAML files found (2 skipped)"
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.json").write_text('{"truncated": ')
+    (bad / "b.json").write_text("[1, 2")
+    (bad / "c.json").write_text(json.dumps([{"type": "function", "function": {"description": "nameless"}}]))
+    message = nothing_accepted(ingest_paths([bad]))
+    assert message.startswith("no tool was accepted from 3 file(s); top rejection reasons:")
+    assert "malformed_json ×2, e.g. a.json:" in message
+    assert "missing_name ×1, e.g. c.json#/0/function:" in message
+    assert "rejected_tools" in message
+
+
+def test_ingest_flow_on_a_folder_without_schemas(home, prefect_harness, tmp_path) -> None:
+    folder = tmp_path / "notes"  # not tmp_path itself: the test's home lies there
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello")
+    with pytest.raises(IngestFailed, match=r"^no JSON/YAML files found \(1 skipped\)$"):
+        ingest_tools(paths=[str(folder)])

@@ -131,3 +131,20 @@ def test_validate_flow_stores_verdicts_contracts_funnel_and_is_idempotent(home, 
     _add(wh, [(second, cancel)])
     third = validate()
     assert (third["validated"], third["accepted"], third["up_to_date"]) == (1, 1, 3)
+
+
+def test_validate_refuses_unknown_environments_and_accepts_names(home, prefect_harness):
+    from envscale.config import UsageError
+    from envscale.flows.validate import validate
+
+    env = _shop_env()
+    manifest = env.build_shop(home.environments)
+    cancel = env.make_blueprint(manifest, home.environments, [("cancel_order", {"order_id": "o1"})])
+    wh = open_warehouse(home.warehouse)
+    _register(wh, {"dir": home.environments}, manifest, [(env.reverse_trajectory(manifest, cancel), cancel)])
+
+    for selected in (["nosuch"], [manifest.env_id, "nosuch"]):
+        with pytest.raises(UsageError, match=r"unknown environment\(s\): nosuch —"):
+            validate(environments=selected, contracts=False)
+    by_name = validate(environments=["shop"], contracts=False)
+    assert by_name["validated"] == 1

@@ -86,3 +86,31 @@ def test_accelerate_launch_trains_one_step(tiny_model_dir, tmp_path, home) -> No
     model_dir = Path(result["model_dir"])
     assert (model_dir / "model.safetensors").is_file() and (model_dir / "envscale_stage.json").is_file()
     assert (out / "checkpoints" / "checkpoint-1" / "trainer_state.json").is_file()
+
+
+def test_configuration_errors_exit_2_with_the_cli_prefix(tiny_model_dir, tmp_path, home, monkeypatch, capsys):
+    base = [
+        "--model-dir",
+        str(tiny_model_dir),
+        "--dataset",
+        str(tmp_path / "d.parquet"),
+        "--out",
+        str(tmp_path),
+    ]
+    config = tmp_path / "broken.toml"
+    config.write_text("[train]\nlora = \n")
+    monkeypatch.setenv("ENVSCALE_CONFIG", str(config))
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error:") and "broken.toml" in err and "line 2" in err
+
+    monkeypatch.delenv("ENVSCALE_CONFIG")
+    assert main([*base, "--batch-size", "0"]) == 2  # overrides are validated too
+    assert capsys.readouterr().err.startswith("configuration error:")
+
+
+def test_every_option_has_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "Train LoRA adapters" in out and "Fine-tune all weights" in out
