@@ -394,7 +394,7 @@ def _print_outcome() -> None:
 # -- inspection -----------------------------------------------------------
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Row counts per warehouse table and the last runs."""
+    """Row counts per warehouse table (environments per status) and the last runs."""
     from envscale.home import resolve_home
     from envscale.warehouse import Warehouse, WarehouseError
 
@@ -404,6 +404,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         if not home.warehouse.exists() or wh.pending_migrations():
             wh.migrate()  # a fresh home gets an empty, migrated warehouse
         counts = wh.counts()
+        env_statuses = wh.environment_statuses()
         runs = wh.recent_runs(10)
         version = wh.schema_version()
     except WarehouseError as exc:
@@ -415,6 +416,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
             "warehouse": str(home.warehouse),
             "schema_version": version,
             "counts": counts,
+            "environments_by_status": env_statuses,
             "runs": runs,
         }
         typer.echo(json.dumps(payload, default=str, indent=2))
@@ -424,7 +426,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in counts.items():
-        table.add_row(name, str(n))
+        # A rebuild supersedes environments it no longer yields: say how many are live.
+        by_status = ", ".join(f"{k} {v}" for k, v in env_statuses.items())
+        table.add_row(name, f"{n} ({by_status})" if name == "environments" and by_status else str(n))
     console.print(table)
     if runs:
         rt = Table(title="last runs")

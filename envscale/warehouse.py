@@ -248,6 +248,12 @@ class Warehouse:
         with self.connect(read_only=read_only) as con:
             return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
+    def environment_statuses(self, *, read_only: bool = True) -> dict[str, int]:
+        """Environments per status (accepted, rejected, superseded by a later build)."""
+        with self.connect(read_only=read_only) as con:
+            rows = con.execute("SELECT status, count(*) FROM environments GROUP BY 1 ORDER BY 1").fetchall()
+        return dict(rows)
+
     def recent_runs(self, limit: int = 10, *, read_only: bool = True) -> list[dict[str, Any]]:
         with self.connect(read_only=read_only) as con:
             cur = con.execute(

@@ -48,6 +48,28 @@ def test_status_creates_the_home_in_cwd_and_nowhere_else(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".envscale"]
 
 
+def test_status_tells_live_environments_from_superseded_ones(tmp_path):
+    from envscale.warehouse import open_warehouse
+
+    home = tmp_path / "h"
+    wh = open_warehouse(home / "warehouse.duckdb")
+    row = {"origin": "generated", "manifest": {}, "n_tools": 1, "lineage_hash": "x"}
+    wh.insert(
+        "environments",
+        [
+            {"env_id": f"e{i}", "name": f"e{i}", "path": f"/x/e{i}.duckdb", "status": status, **row}
+            for i, status in enumerate(["accepted", "accepted", "superseded"])
+        ],
+    )
+    result = run(["--home", str(home), "status", "--json"], tmp_path / "unused", tmp_path)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["counts"]["environments"] == 3
+    assert payload["environments_by_status"] == {"accepted": 2, "superseded": 1}
+    table = run(["--home", str(home), "status"], tmp_path / "unused", tmp_path, COLUMNS="200")
+    assert "3 (accepted 2, superseded 1)" in table.stdout
+
+
 def test_home_option_relocates_all_state(tmp_path):
     result = run(["--home", str(tmp_path / "elsewhere"), "status", "--json"], tmp_path / "h", tmp_path)
     assert result.returncode == 0, result.stderr
