@@ -85,10 +85,11 @@ def heldout_env_ids(wh: Warehouse) -> list[str]:
         latest = con.execute(
             "SELECT env_ids, split_key FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
-        accepted = [
-            r[0] for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()
-        ]
         if latest is None:  # no held-out record: whatever no training split used
+            accepted = [
+                r[0]
+                for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()
+            ]
             used = con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
             trained = {e for (ids,) in used for e in json.loads(ids)}
             return sorted(e for e in accepted if e not in trained)
@@ -103,29 +104,25 @@ def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: in
         return out
     with wh.connect() as con:
         placeholders = ",".join("?" * len(env_ids))
-        rows = con.execute(
-            "SELECT e.env_id, e.name, e.path, e.manifest, d.name FROM environments e"
+        found = con.execute(
+            "SELECT e.env_id, e.name, e.path, e.manifest, d.name, e.status FROM environments e"
             f" LEFT JOIN domains d ON d.domain_id = e.domain_id WHERE e.env_id IN ({placeholders})"
-            " AND e.status = 'accepted' ORDER BY e.env_id",
+            " ORDER BY e.env_id",
             env_ids,
         ).fetchall()
-        # Held out by the export but no longer accepted (a later build superseded it): not
-        # played, and said so, instead of silently shrinking the task set.
-        retired = con.execute(
-            "SELECT e.env_id, e.status, coalesce(d.name, e.name) FROM environments e"
-            f" LEFT JOIN domains d ON d.domain_id = e.domain_id WHERE e.env_id IN ({placeholders})"
-            " AND e.status <> 'accepted' ORDER BY e.env_id",
-            env_ids,
-        ).fetchall()
-    for env_id, status, domain in retired:
-        out.skipped.append(
-            SkippedTask(
-                ref=env_id,
-                domain=domain,
-                reason=f"{status}: no longer an accepted environment (rebuilt since the export;"
-                " the next training export holds out from the current ones)",
+    rows = [r[:5] for r in found if r[5] == "accepted"]
+    # Held out by the export but no longer accepted (a later build superseded it): not
+    # played, and said so, instead of silently shrinking the task set.
+    for env_id, name, _, _, domain_name, status in found:
+        if status != "accepted":
+            out.skipped.append(
+                SkippedTask(
+                    ref=env_id,
+                    domain=domain_name or name,
+                    reason=f"{status}: no longer an accepted environment (rebuilt since the export;"
+                    " the next training export holds out from the current ones)",
+                )
             )
-        )
     per_env: list[list[EvalTask]] = []
     for env_id, name, path, manifest, domain_name in rows:
         if name.startswith(TAU_PREFIX):  # τ-bench is evaluated on its own tasks
