@@ -15,7 +15,7 @@ from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.schema.infer import number_bounds
 from envscale.environments.schema.model import SchemaModel
-from envscale.environments.seeding import SEED_DAY, _faker, fake_value
+from envscale.environments.seeding import SEED_DAY, _faker, fake_value, uniform_cents
 
 
 def generate_arguments(
@@ -108,8 +108,7 @@ def value_for_schema(spec: dict[str, Any], rng: random.Random) -> Any:
         if t == "integer":
             return rng.randint(lo, max(lo, hi if hi is not None else lo + 9))
         hi = hi if hi is not None else lo + 99
-        value = rng.uniform(lo, hi)
-        return round(value, 2) if lo <= round(value, 2) <= hi else value
+        return uniform_cents(rng, lo, hi)
     if t == "boolean":
         return rng.random() < 0.5
     if t == "array":

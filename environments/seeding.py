@@ -125,6 +125,15 @@ def _composite_keys(
     return out
 
 
+def uniform_cents(rng: random.Random, lo: float, hi: float) -> float:
+    """A uniform draw in [lo, hi], to the cent unless rounding would cross a bound.
+
+    Exclusive bounds sit a hair inside (``number_bounds``): rounding must not push past them.
+    """
+    value = rng.uniform(lo, hi)
+    return round(value, 2) if lo <= round(value, 2) <= hi else value
+
+
 _STATUS = ("active", "pending", "completed", "cancelled", "on_hold")
 
 
@@ -148,9 +157,7 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
             lo_i = min(max(int(-(-lo // 1)), -INT64_MAX), INT64_MAX)
             hi_i = min(max(int(hi // 1), -INT64_MAX), INT64_MAX)
             return rng.randint(lo_i, max(lo_i, hi_i))
-        value = rng.uniform(lo, hi)
-        # Rounding must not push a value past a bound (exclusive bounds sit a hair inside).
-        return round(value, 2) if lo <= round(value, 2) <= hi else value
+        return uniform_cents(rng, lo, hi)
     if t == "JSON":
         return "[]" if name.endswith("s") else "{}"
     if t == "DATE":

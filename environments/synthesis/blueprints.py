@@ -20,6 +20,7 @@ from typing import Any
 
 from envscale.environments.runtime.contracts import EnvTool, Episode
 from envscale.environments.schema.infer import number_bounds
+from envscale.environments.seeding import uniform_cents
 from envscale.environments.synthesis.records import Blueprint, GoldCall
 from envscale.hashing import content_hash
 
@@ -85,8 +86,7 @@ def generate_value(name: str, schema: dict[str, Any], rng: random.Random) -> Any
         hi = high if high is not None else max(lo + 1, 500)
         if typ == "integer":
             return rng.randint(lo, max(lo, hi))
-        value = rng.uniform(lo, hi)
-        return round(value, 2) if lo <= round(value, 2) <= hi else value
+        return uniform_cents(rng, lo, hi)
     if typ == "boolean":
         return rng.random() < 0.5
     if typ == "array":
