@@ -8,10 +8,11 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from envscale.config import UsageError, apply_overrides
+from envscale.config import apply_overrides
 from envscale.environments.synthesis.run import needs_embedded
 from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import tracked_run
+from envscale.tasks.selection import select_environments
 from envscale.tasks.synthesize import load_environments_task, synthesize_task
 
 
@@ -42,7 +43,10 @@ def synthesize(
         settings = apply_overrides(ctx.settings.synthesize, overrides, "synthesize")
         llm = ctx.settings.llm
         envs = load_environments_task(ctx.warehouse, list(settings.environments))
-        _check_selected(list(settings.environments), envs)
+        # a typo in --env is an error, not a run over fewer environments
+        select_environments(
+            settings.environments, [(m.env_id, m.name) for m, _ in envs], "an accepted environment"
+        )
         if not envs:
             raise RuntimeError("no accepted environments in the warehouse: run `envscale build` first")
         with ExitStack() as stack:
@@ -100,14 +104,3 @@ def synthesize(
             "skipped": summary["trajectories_skipped_existing"],
             "run_id": ctx.run_id,
         }
-
-
-def _check_selected(selected: list[str], envs: list[tuple[Any, Any]]) -> None:
-    """Every selected env_id/name must match an accepted environment: a typo is an error, not a no-op."""
-    found = {m.env_id for m, _ in envs} | {m.name for m, _ in envs}
-    unknown = [s for s in dict.fromkeys(selected) if s not in found]
-    if unknown:
-        raise UsageError(
-            f"unknown environment(s): {', '.join(unknown)} — not the env_id or name of an accepted "
-            "environment (see the `environments` table; `envscale build` creates them)"
-        )

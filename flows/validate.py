@@ -7,11 +7,11 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from envscale.config import UsageError
 from envscale.data_contracts.runner import store_contract_result
 from envscale.environments.validation.funnel import STEPS, FunnelRow, funnel
 from envscale.environments.validation.store import funnel_records, verdict_rows
 from envscale.tasks.run_context import tracked_run
+from envscale.tasks.selection import select_environments
 from envscale.tasks.validate import (
     contracts_task,
     load_task,
@@ -35,7 +35,7 @@ def validate(environments: list[str] | None = None, contracts: bool | None = Non
         settings = ctx.settings.validation
         if contracts is not None:
             settings = settings.model_copy(update={"contracts": contracts})
-        selected = _resolve_environments(ctx.warehouse, environments or [])
+        selected = _selected_env_ids(ctx.warehouse, environments or [])
         pending, current = pending_task(ctx.warehouse, settings, selected)
         summary: dict[str, Any] = {
             "up_to_date": current,
@@ -81,23 +81,13 @@ def validate(environments: list[str] | None = None, contracts: bool | None = Non
         return {"run_id": ctx.run_id, **summary}
 
 
-def _resolve_environments(warehouse: Any, selected: list[str]) -> list[str]:
-    """The env_ids of the selected env_ids/names; an unknown one is a UsageError (not "validated 0")."""
+def _selected_env_ids(warehouse: Any, selected: list[str]) -> list[str]:
+    """The env_ids of the selected env_ids/names among every environment in the warehouse."""
     if not selected:
         return []
     with warehouse.connect() as con:
-        rows = con.execute("SELECT env_id, name FROM environments").fetchall()
-    by_key: dict[str, set[str]] = {}
-    for env_id, name in rows:
-        by_key.setdefault(env_id, set()).add(env_id)
-        by_key.setdefault(name, set()).add(env_id)
-    unknown = [s for s in dict.fromkeys(selected) if s not in by_key]
-    if unknown:
-        raise UsageError(
-            f"unknown environment(s): {', '.join(unknown)} — not the env_id or name of any environment "
-            "in the warehouse (`envscale build` creates them)"
-        )
-    return sorted({env_id for s in selected for env_id in by_key[s]})
+        known = con.execute("SELECT env_id, name FROM environments").fetchall()
+    return select_environments(selected, known, "any environment in the warehouse")
 
 
 def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> tuple[list[Any], dict[str, int]]:
