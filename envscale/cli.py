@@ -93,7 +93,7 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
     except EndpointRefused as exc:  # wrong key / model / base_url: a configuration error, one line
-        _print_refused(name, exc)
+        _print_failed(name, exc, with_type=False)
         raise typer.Exit(EXIT_USAGE) from None
     except StageNotBuilt as exc:
         err.print(f"[yellow]{exc}[/yellow]")
@@ -114,11 +114,13 @@ def _print_config_error(exc: ConfigError) -> None:
     err.print(Text.assemble((f"{label}: ", "red"), str(exc)), soft_wrap=True)
 
 
-def _print_failed(name: str, exc: Exception) -> None:
-    """The failure as the flow worded it (never read as markup: reasons quote file contents)."""
+def _print_failed(name: str, exc: Exception, *, with_type: bool = True) -> None:
+    """The failure as the flow worded it, on one line (never read as markup: reasons quote file
+    contents, and a refusal quotes the endpoint's text)."""
     from rich.text import Text
 
-    err.print(Text.assemble((f"{name} failed: ", "red"), f"{type(exc).__name__}: {exc}"), soft_wrap=True)
+    text = f"{type(exc).__name__}: {exc}" if with_type else str(exc)
+    err.print(Text.assemble((f"{name} failed: ", "red"), text), soft_wrap=True)
 
 
 def _print_error_file(since: float) -> None:
@@ -132,13 +134,6 @@ def _print_error_file(since: float) -> None:
     recent = [(mtime, p) for mtime, p in found if mtime >= since - 1]
     if recent:
         err.print(f"details: {max(recent)[1]}", markup=False, highlight=False, soft_wrap=True)
-
-
-def _print_refused(name: str, exc: Exception) -> None:
-    """The refusal on one line (no wrapping, no markup read from the endpoint's text)."""
-    from rich.text import Text
-
-    err.print(Text.assemble((f"{name} failed: ", "red"), str(exc)), soft_wrap=True)
 
 
 @app.command()
@@ -362,7 +357,7 @@ def pipeline(
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
     except EndpointRefused as exc:
-        _print_refused("pipeline", exc)
+        _print_failed("pipeline", exc, with_type=False)
         raise typer.Exit(EXIT_USAGE) from None
     except Exception as exc:
         _print_failed("pipeline", exc)

@@ -101,16 +101,17 @@ def _env(env_id: str, origin: str = "generated") -> EnvInfo:
     return EnvInfo(env_id=env_id, name=env_id, origin=origin)
 
 
+def _trained_by_score(settings: TrainSettings) -> list[str]:
+    """Env ids whose hash score alone keeps them in training, lowest score (the fallback's pick) first."""
+    above = [
+        f"env-{i}" for i in range(200) if _score(f"env-{i}", settings.split_seed) >= settings.heldout_fraction
+    ]
+    return sorted(above, key=lambda e: _score(e, settings.split_seed))
+
+
 def test_held_out_environments_stay_held_out_when_environments_are_added() -> None:
     settings = TrainSettings()
-    above = sorted(
-        (
-            f"env-{i}"
-            for i in range(200)
-            if _score(f"env-{i}", settings.split_seed) >= settings.heldout_fraction
-        ),
-        key=lambda e: _score(e, settings.split_seed),
-    )
+    above = _trained_by_score(settings)
     a, b, newcomer = above[5], above[6], above[0]  # the newcomer scores lowest: the fallback's pick
     first = split_environments([_env(a), _env(b)], settings)
     assert first.heldout == (a,) and first.general == (b,)  # two envs: the lower score is the test set
@@ -124,14 +125,7 @@ def test_held_out_environments_stay_held_out_when_environments_are_added() -> No
 
 def test_a_superseded_test_environment_does_not_stand_in_for_a_live_one() -> None:
     settings = TrainSettings()
-    above = sorted(
-        (
-            f"env-{i}"
-            for i in range(200)
-            if _score(f"env-{i}", settings.split_seed) >= settings.heldout_fraction
-        ),
-        key=lambda e: _score(e, settings.split_seed),
-    )
+    above = _trained_by_score(settings)
     old, a, b = above[0], above[5], above[6]
     # 'old' was the test set, then a rebuild superseded it: the live pair needs a test set of its own
     history = SplitHistory(heldout=frozenset({old}))
