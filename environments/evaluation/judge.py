@@ -37,15 +37,25 @@ class RecordingEpisode:
         self._episode.close()
 
 
-def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> TrialResult:
-    """A trial passes when its final state is the gold state and, for read-only tasks, its calls match."""
+def judge_state(
+    item: EvalTask, final_state_hash: str | None, episode: RecordingEpisode
+) -> tuple[bool, bool | None, dict[str, Any] | None]:
+    """The state part of the verdict (shared with the RL episode API and the MCP server): whether the
+    final state is the gold state, and for read-only tasks whether the calls match (with the evidence)."""
     bp = item.blueprint
-    db_match = trajectory.final_state_hash == bp.gold_state_hash
+    db_match = final_state_hash == bp.gold_state_hash
     exact: bool | None = None
     mismatch = None
     if bp.read_only and item.exact_reads:
         mismatch = first_mismatch(episode.calls, bp.calls, {t.name: t for t in episode.tools})
         exact = mismatch is None
+    return db_match, exact, mismatch
+
+
+def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> TrialResult:
+    """A trial passes when its final state is the gold state and, for read-only tasks, its calls match."""
+    bp = item.blueprint
+    db_match, exact, mismatch = judge_state(item, trajectory.final_state_hash, episode)
     outputs_ok: bool | None = None
     if item.outputs:
         # τ-bench's check: every output appears in some agent reply (case and thousands commas ignored).
