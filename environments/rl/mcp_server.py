@@ -287,11 +287,16 @@ class EnvironmentServer:
             self.registry.close_all()
 
 
-def http_app(servers: list[EnvironmentServer], *, host: str = "127.0.0.1") -> Any:
-    """A Starlette app: one environment at ``/mcp``; several at ``/mcp/<name>`` each."""
+def http_app(servers: list[EnvironmentServer], *, host: str = "127.0.0.1", by_env_id: bool = False) -> Any:
+    """A Starlette app: one environment at ``/mcp``; several at ``/mcp/<name>`` (or ``/mcp/<env_id>``) each."""
     from starlette.applications import Starlette
 
-    paths = ["/mcp"] if len(servers) == 1 else [f"/mcp/{s.served.name}" for s in servers]
+    if by_env_id:
+        paths = [f"/mcp/{s.served.env_id}" for s in servers]
+    elif len(servers) == 1:
+        paths = ["/mcp"]
+    else:
+        paths = [f"/mcp/{s.served.name}" for s in servers]
     if len(set(paths)) != len(paths):
         raise ValueError(f"two environments share a name: {sorted(paths)}")
     mounted = [s.route(p, host=host) for s, p in zip(servers, paths, strict=True)]
