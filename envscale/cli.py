@@ -438,6 +438,39 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         console.print("no runs yet: try `envscale pipeline`")
 
 
+@app.command()
+def serve(
+    env: Annotated[list[str], typer.Option("--env", help="Environment name or id (repeat for several).")],
+    port: Annotated[int, typer.Option("--port", help="HTTP port (streamable HTTP at /mcp).")] = 8765,
+    stdio: Annotated[bool, typer.Option("--stdio", help="Serve one environment over stdin/stdout.")] = False,
+    idle_timeout: Annotated[
+        float,
+        typer.Option("--idle-timeout", help="Seconds without a call before a session's episode is closed."),
+    ] = 600.0,
+) -> None:
+    """Serve accepted environments as MCP servers: each MCP session is its own episode."""
+    from envscale.environments.rl.serve import serve as run_serve
+    from envscale.environments.rl.served import UnknownEnvironment, resolve_environments
+    from envscale.home import resolve_home
+    from envscale.warehouse import open_warehouse
+
+    try:
+        settings = load_settings()
+        served = resolve_environments(
+            open_warehouse(resolve_home().warehouse), env, shared_data=settings.shared_data
+        )
+        if stdio and len(served) != 1:
+            raise UsageError(f"--stdio serves exactly one environment; {env} names {len(served)}")
+    except ConfigError as exc:
+        _print_config_error(exc)
+        raise typer.Exit(EXIT_USAGE) from None
+    except UnknownEnvironment as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    echo = (lambda m: err.print(m, markup=False, highlight=False)) if stdio else console.print
+    sys.exit(run_serve(served, port=port, stdio=stdio, idle_timeout_s=idle_timeout, echo=echo))
+
+
 @config_app.command("show")
 def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML-like text.")] = False,
