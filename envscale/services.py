@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from envscale.home import resolve_home
+from envscale.lifeline import die_with_parent
 
 
 def free_port() -> int:
@@ -57,6 +58,7 @@ def start_prefect_server(port: int, log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         env=env,
         start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
 
 
@@ -81,6 +83,7 @@ def start_mlflow_server(port: int, log: Path) -> subprocess.Popen:
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
 
 
@@ -193,6 +196,7 @@ class LocalPrefectStack:
                 stdout=(self.logs / "prefect-worker.log").open("ab"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
             self.procs.append(worker)
         return self

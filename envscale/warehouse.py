@@ -262,7 +262,17 @@ class Warehouse:
                 [limit],
             )
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            runs = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            from envscale.integrity import dead_runs
+
+            # A killed run reads 'interrupted' at once, not only after the next flow reaps it.
+            dead = {run_id: owner for run_id, _, owner in dead_runs(con)}
+        for run in runs:
+            if run["run_id"] in dead:
+                owner = dead[run["run_id"]]
+                run["status"] = "interrupted"
+                run["error"] = run["error"] or f"process {owner['pid']} on {owner['host']} is gone"
+        return runs
 
     def schema_version(self, *, read_only: bool = True) -> int:
         with self.connect(read_only=read_only) as con:

@@ -66,6 +66,9 @@ def patch() -> None:
 
 
 def main() -> int:
+    from envscale.lifeline import watch_parent
+
+    watch_parent()  # no orphan server when the run that started it is killed (SIGKILL included)
     patch()
     from transformers.cli.transformers import main as transformers_main
 

@@ -89,8 +89,10 @@ def serve_model(
         # for a 135M model. 128 blocks x 128 tokens is ~0.75 GB for SmolLM2 in fp32.
         cmd += ["--continuous-batching", "--cb-block-size", "128", "--cb-num-blocks", str(cb_num_blocks)]
         cmd += ["--cb-max-batch-tokens", "2048"]
+    from envscale.lifeline import child_env
+
     env = dict(
-        os.environ,
+        child_env(),  # the server watches this pid and dies with it
         # One thread unless told: beside training or tests on 2 cores, more threads thrash.
         OMP_NUM_THREADS=str(threads),
         HF_HUB_OFFLINE="1",

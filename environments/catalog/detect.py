@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from envscale.environments.catalog.formats.openai import SCHEMA_KEYS as _SCHEMA_KEYS
+
 _SAMPLE = 8  # list items / JSONL lines looked at
 
 
@@ -46,11 +48,13 @@ def detect_value(value: Any) -> str | None:
         return "mcp"
     if value.get("type") == "function" and isinstance(value.get("function"), dict):
         return "openai"
-    if isinstance(value.get("name"), str) and ("parameters" in value or "description" in value):
+    if isinstance(value.get("name"), str) and (
+        "description" in value or any(k in value for k in _SCHEMA_KEYS)
+    ):
         return "bfcl" if _bfcl_flavoured(value) else "openai"
     return None
 
 
 def _bfcl_flavoured(fn: dict[str, Any]) -> bool:
-    params = fn.get("parameters")
+    params = next((fn[k] for k in _SCHEMA_KEYS if fn.get(k) is not None), None)
     return "response" in fn or (isinstance(params, dict) and params.get("type") == "dict")

@@ -160,6 +160,10 @@ def ingest_paths(
         damage = entry_damage(values) if loaded.damaged and not fmt else None
         if loaded.documents and damage:
             file_rejections.append(reject(file, "", "", *damage))
+        elif loaded.documents and not fmt and all(d.value in ([], {}) for d in loaded.documents):
+            file_rejections.append(
+                reject(file, "", "", "empty_file", "the file holds an empty array or object")
+            )
         elif loaded.documents and not fmt:
             file_rejections.append(
                 reject(

@@ -84,6 +84,11 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedFile:
         return out
 
     text = _decode(data)
+    if text is None and _looks_binary(data):  # one rejection, not one per "line"
+        out.rejections.append(
+            reject(name, "", "", "encoding", f"a binary file, not text ({_decode_error(data)})")
+        )
+        return out
     if text is None:
         if syntax == "yaml":
             out.rejections.append(reject(name, "", "", "encoding", _decode_error(data)))
@@ -111,6 +116,15 @@ def _decode(data: bytes) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
+
+
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13} | {127}
+
+
+def _looks_binary(data: bytes, sample: int = 8192) -> bool:
+    """NUL bytes or many control bytes in the first ``sample`` bytes (text with a few bad bytes is not binary)."""
+    head = data[:sample]
+    return b"\x00" in head or sum(b in _CONTROL for b in head) > 0.05 * len(head)
 
 
 def _decode_error(data: bytes) -> str:

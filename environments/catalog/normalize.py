@@ -13,6 +13,7 @@ from envscale.environments.catalog.schema import (
     SchemaProblem,
     check_refs,
     object_schema,
+    repair_required,
     schema_error,
     to_json_schema,
 )
@@ -58,6 +59,7 @@ def normalize(raw: RawTool, ctx: ParseContext, limits: Limits) -> ToolRecord | R
             notes.add("no parameters in the source: takes no arguments")
         else:
             parameters = object_schema(to_json_schema(raw.parameters, limits=limits, notes=notes), notes)
+            parameters = repair_required(parameters, notes)
         problem = schema_error(parameters)
         if not problem:
             check_refs(parameters)

@@ -208,6 +208,41 @@ def object_schema(schema: Any, notes: set[str]) -> dict[str, Any]:
     return schema
 
 
+def repair_required(schema: Any, notes: set[str], path: str = "") -> Any:
+    """``schema`` with ``required`` names that no property defines dropped (each noted).
+
+    Left in, such a name makes every call invalid and the tool fails later at the build
+    self-test; only object schemas that list their properties and forbid others are changed.
+    """
+    if isinstance(schema, list):
+        return [repair_required(item, notes, path) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
+            out[key] = {k: repair_required(v, notes, f"{path}.{k}" if path else k) for k, v in value.items()}
+        elif isinstance(value, dict | list) and key not in ("enum", "const", "default", "examples"):
+            out[key] = repair_required(value, notes, path)
+        else:
+            out[key] = value
+    required, props = out.get("required"), out.get("properties")
+    if (
+        isinstance(required, list)
+        and isinstance(props, dict)
+        and not out.get("patternProperties")
+        and out.get("additionalProperties") in (None, False)
+    ):
+        missing = [r for r in required if isinstance(r, str) and r not in props]
+        if missing:
+            out["required"] = [r for r in required if r not in missing]
+            if not out["required"]:
+                del out["required"]
+            where = f" in {path}" if path else ""
+            notes.add(f"required names no property{where}, dropped: {', '.join(missing)}"[:300])
+    return out
+
+
 def schema_error(schema: Any) -> str | None:
     """Why ``schema`` is not valid draft 2020-12 JSON Schema, or None.
 

@@ -115,3 +115,44 @@ def test_the_ingest_flow_survives_the_corpus(home, prefect_harness, tmp_path):
             == "completed"
         )
     assert check_warehouse(wh) == []
+
+
+def test_no_silent_parameter_loss_at_ingest(tmp_path):
+    """#19.3: schemas under dialect keys are read, bad `required` repaired, binary/empty files rejected once."""
+    import json
+    import os
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    city = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city", "unit"]}
+    (corpus / "args.json").write_text(
+        json.dumps(
+            [
+                {"name": "get_weather", "description": "Weather for a city.", "arguments": city},
+                {
+                    "name": "get_time",
+                    "inputSchema": {"type": "object", "properties": {"tz": {"type": "string"}}},
+                },
+                {"name": "ping", "description": "Ping."},
+            ]
+        )
+    )
+    (corpus / "blob.jsonl").write_bytes(os.urandom(4000) + b"\n\x00\n" * 20)
+    (corpus / "empty.json").write_text("[]")
+    result = ingest_paths([corpus])
+    tools = {t.name: t for t in result.tools}
+    assert tools["get_weather"].parameters["properties"] == {"city": {"type": "string"}}
+    assert tools["get_weather"].parameters["required"] == ["city"]  # 'unit' named no property
+    assert any("dropped: unit" in n for n in tools["get_weather"].notes)
+    assert "tz" in tools["get_time"].parameters["properties"]
+    # only an entry with no schema anywhere is argument-free
+    argument_free = {n for n, t in tools.items() if not t.parameters["properties"]}
+    assert argument_free == {"ping"}
+    by_file: dict[str, list] = defaultdict(list)
+    for r in result.rejections:
+        by_file[Path(r.source.file).name].append(r)
+    assert [r.reason_code for r in by_file["blob.jsonl"]] == ["encoding"]
+    assert "binary" in by_file["blob.jsonl"][0].reason
+    assert [(r.reason_code, r.reason) for r in by_file["empty.json"]] == [
+        ("empty_file", "the file holds an empty array or object")
+    ]

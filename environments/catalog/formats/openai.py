@@ -13,6 +13,23 @@ from envscale.environments.catalog.formats.base import ParseContext, Parsed, Raw
 from envscale.environments.catalog.kind import explicit_kind
 
 _RETURN_KEYS = ("response", "returns", "output_schema", "outputSchema")
+# Where dialects keep the arguments schema (BFCL-like variants use `arguments`): first one present wins.
+SCHEMA_KEYS = (
+    "parameters",
+    "input_schema",
+    "inputSchema",
+    "arguments",
+    "args",
+    "params",
+    "argument_schema",
+    "args_schema",
+    "schema",
+)
+
+
+def arguments_schema(fn: dict[str, Any]) -> Any:
+    """The function's arguments schema wherever its dialect keeps it; None only when it has none anywhere."""
+    return next((fn[k] for k in SCHEMA_KEYS if fn.get(k) is not None), None)
 
 
 def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
@@ -61,7 +78,7 @@ def entry(
     elif item.get("type") not in (None, "function"):
         yield ctx.reject(pointer, "malformed_entry", f"unsupported tool type {item.get('type')!r}", item)
         return
-    params = fn.get("parameters", fn.get("input_schema"))
+    params = arguments_schema(fn)
     returns = next((fn[k] for k in _RETURN_KEYS if k in fn), None)
     yield RawTool(
         name=fn.get("name"),
