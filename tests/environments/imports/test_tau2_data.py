@@ -74,3 +74,14 @@ def test_a_folder_without_domains_is_refused_with_its_path(tmp_path: Path) -> No
         find_domains(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such"):
         find_domains(tmp_path / "missing")
+
+
+def test_the_imported_domain_registry_names_what_it_knows_and_checks_the_contract() -> None:
+    from envscale.environments.imports.registry import domains_of, imported_domain
+    from envscale.environments.imports.tau_bench import DOMAINS
+
+    assert sorted(domains_of("tau-bench")) == sorted(DOMAINS)
+    retail = imported_domain("tau-bench", "retail")
+    assert retail.PROGRAMS and "orders" in retail.SCHEMA.table_names
+    with pytest.raises(ValueError, match="unknown tau-bench domain 'telecom'"):
+        imported_domain("tau-bench", "telecom")
