@@ -47,9 +47,10 @@ def build_environments(
         build = apply_overrides(ctx.settings.build, overrides, "build")
         settings = ctx.settings.model_copy(update={"build": build})
         tools = load_catalog_task(ctx.warehouse)
-        if not tools:
+        if not tools and not build.import_tau_bench:
             raise BuildFailed("the catalog is empty: run `envscale ingest` first")
-        found, stats = detect_domains_task(tools, settings, ctx.home.cache)
+        # An empty catalog with an import requested is an imports-only build.
+        found, stats = detect_domains_task(tools, settings, ctx.home.cache) if tools else ([], {})
         found.sort(key=lambda d: (-len(d["tool_ids"]), d["domain_id"]))
         if build.max_environments:
             found = found[: build.max_environments]
@@ -95,10 +96,16 @@ def build_environments(
             "graph": stats,  # communities, edges, modularity, seconds per phase (embed, similarity, …)
         }
         print(_table(rows))
+        for r in rows:  # the table cuts reasons; an error's full reason gets its own line
+            if r["status"] == "error":
+                print(f"error: {r['environment']}: {r['reason']}")
         print(", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))
         _publish(rows, summary)
         ctx.summary.update(summary)
         logger.info("build: %s environments accepted of %s domains", len(accepted), len(found))
+        failed_imports = import_failures(results)
+        if failed_imports:  # a requested import that failed fails the build (full reason, one line)
+            raise BuildFailed(f"could not import {failed_imports}")
         if not accepted:
             raise BuildFailed(
                 f"no environment was accepted out of {len(found)} domain(s); see the run summary"
@@ -116,7 +123,7 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
             "tools": 0,
             "dropped": 0,
             "selftest": "",
-            "reason": r.get("error", "")[:120],
+            "reason": one_line(r.get("error", "")),
         }
     st = m.selftest
     passed = f"{st.n_working}/{len(st.tools)}" if st else "imported"
@@ -130,6 +137,20 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
         "selftest": passed,
         "reason": (reason or "")[:120],
     }
+
+
+def one_line(text: str) -> str:
+    """A reason on one line, whole (tracebacks and file excerpts carry newlines)."""
+    return " ".join(text.split())
+
+
+def import_failures(results: list[dict[str, Any]]) -> str:
+    """'name: reason; …' for each imported domain that failed (imports have no domain_id), or ''."""
+    return "; ".join(
+        f"{r['domain']['name']}: {one_line(r['error'])}"
+        for r in results
+        if "error" in r and not (r.get("domain") or {}).get("domain_id")
+    )
 
 
 def _table(rows: list[dict[str, Any]], limit: int = 30) -> str:

@@ -149,9 +149,7 @@ def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dic
         try:
             manifest = import_tau_bench(domain, root, environments_dir)
         except (FileNotFoundError, NotImplementedError, ValueError) as exc:
-            out.append(
-                {"domain": {"name": f"tau_bench_{domain}"}, "error": f"{type(exc).__name__}: {exc}"[:500]}
-            )
+            out.append({"domain": {"name": f"tau_bench_{domain}"}, "error": f"{type(exc).__name__}: {exc}"})
             continue
         out.append(
             {

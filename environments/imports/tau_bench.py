@@ -21,20 +21,16 @@ from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 
-DOMAINS = ("retail", "airline")
+DOMAINS = ("retail", "airline")  # = registry.domains_of("tau-bench"), checked by a test
 DERIVED = Path("derived") / "taubench_v1_tools_and_tasks.json"
 # τ-bench's fixed clock (tau_bench/envs/airline/tools use 2024-05-15 15:00 EST).
 CLOCK = "2024-05-15T15:00:00"
 
 
 def _domain_module(domain: str):
-    if domain == "retail":
-        from envscale.environments.imports import tau_bench_retail as mod
-    elif domain == "airline":
-        from envscale.environments.imports import tau_bench_airline as mod
-    else:
-        raise ValueError(f"unknown τ-bench domain {domain!r}; expected one of {DOMAINS}")
-    return mod
+    from envscale.environments.imports.registry import imported_domain
+
+    return imported_domain("tau-bench", domain)
 
 
 def derived_file(tau_root: Path) -> dict[str, Any]:
