@@ -312,6 +312,11 @@ class PromoteSettings(_Section):
         0.05, ge=0, description="Largest pass^1 drop allowed in any one domain."
     )
     floor: float = Field(0.0, ge=0, le=1, description="pass^1 a first champion must reach.")
+    beat_base: bool = Field(
+        True,
+        description="Also evaluate the base model (train.base_model) on the same tasks; "
+        "the challenger must beat it by the margin to be promoted.",
+    )
     challenger: str | None = Field(
         None, description="Model URI of the challenger; None = alias 'challenger', else the newest version."
     )

@@ -35,9 +35,10 @@ class PromoteFailed(RuntimeError):
 
 @flow(name="promote", log_prints=True)
 def promote(challenger: str | None = None) -> dict[str, Any]:
-    """Evaluate the challenger and the current champion on the same tasks; promote the challenger if it wins.
+    """Evaluate the challenger, the current champion and the base model on the same tasks; promote the challenger if it wins.
 
     challenger: a model URI (default settings.promote.challenger, else alias 'challenger', else the newest version).
+    It must beat the base model (settings.promote.beat_base) and the champion by settings.promote.margin.
     Promotion moves alias 'champion' to the challenger and 'previous-champion' to the old champion;
     the decision and its numbers become tags on the challenger's version. Rejected versions stay registered.
     """
@@ -64,6 +65,7 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             {
                 "challenger": spec.model_version,
                 "champion": champion_version,
+                "base": s.train.base_model if p.beat_base else None,
                 "tasks": tasks_hash,
                 "settings": eval_settings(s, k),
                 "rules": p.model_dump(mode="json", exclude={"challenger"}),
@@ -76,11 +78,22 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             return {"run_id": ctx.run_id, **{k2: previous[k2] for k2 in _BRIEF if k2 in previous}}
 
         champion_spec = None if champion_version is None else AgentSpec.registered(name, champion_version)
+        base_spec = (
+            AgentSpec(label=f"base:{s.train.base_model}", base_model=s.train.base_model)
+            if p.beat_base
+            else None
+        )
         with user_endpoint(ctx) as user:
             mine, mine_run, _ = evaluate_agent(ctx, spec, task_set, k, user)
             theirs = evaluate_agent(ctx, champion_spec, task_set, k, user)[0] if champion_spec else None
+            base = evaluate_agent(ctx, base_spec, task_set, k, user)[0] if base_spec else None
         decision = decide(
-            mine, theirs, margin=p.margin, regression_tolerance=p.regression_tolerance, floor=p.floor
+            mine,
+            theirs,
+            base=base,
+            margin=p.margin,
+            regression_tolerance=p.regression_tolerance,
+            floor=p.floor,
         )
         client = mlflow_client(ctx.home)
         for tag, value in decision.tags().items():
@@ -117,10 +130,11 @@ def promote(challenger: str | None = None) -> dict[str, Any]:
             "champion_pass_1": None
             if decision.champion_pass_1 is None
             else round(decision.champion_pass_1, 4),
+            "base_pass_1": None if decision.base_pass_1 is None else round(decision.base_pass_1, 4),
             "delta": None if decision.delta is None else round(decision.delta, 4),
             "regressions": decision.regressions,
             "challenger_mlflow_run_id": mine_run,
-            "table": report_rows([r for r in (theirs, mine) if r is not None]),
+            "table": report_rows([r for r in (base, theirs, mine) if r is not None]),
         }
         _publish(summary)
         print(
@@ -138,6 +152,7 @@ _BRIEF = (
     "champion_after",
     "challenger_pass_1",
     "champion_pass_1",
+    "base_pass_1",
     "delta",
 )
 
@@ -152,6 +167,7 @@ def _publish(summary: dict[str, Any]) -> None:
         f"# Promotion: {summary['decision']}",
         f"- challenger **{summary['challenger']}**: pass^1 {summary['challenger_pass_1']}",
         f"- champion before: {summary['champion_before'] or '(none)'}: pass^1 {summary['champion_pass_1']}",
+        f"- base model: pass^1 {summary['base_pass_1']}",
         f"- delta: {summary['delta']}; reason: `{summary['reason']}`",
         f"- champion after: **{summary['champion_after'] or '(none)'}**",
     ]

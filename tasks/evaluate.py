@@ -151,6 +151,8 @@ def agent_endpoint(spec: AgentSpec, ctx: RunContext) -> Iterator[tuple[str, str]
         yield spec.base_url, spec.model_name or ctx.settings.llm.agent.model
     elif spec.model_version and serving_url:
         yield serving_url, spec.model_version
+    elif spec.base_model and serving_url:  # the server hosts the base model too, as 'base:<spec>'
+        yield serving_url, f"base:{spec.base_model}"
     elif spec.model_uri:
         from envscale.models.registry import load_registered
         from envscale.models.serving import serve_model
@@ -259,10 +261,10 @@ def evaluate_agent(
     from envscale.environments.evaluation import store
 
     key = None
-    if spec.model_version:
-        key = store.eval_key(
-            spec.model_version, _task_set_hash(task_set, k, ctx), eval_settings(ctx.settings, k)
-        )
+    # Registered versions are immutable, and so is a named base model: their reports are reusable.
+    ident = spec.model_version or (f"base:{spec.base_model}" if spec.base_model else None)
+    if ident:
+        key = store.eval_key(ident, _task_set_hash(task_set, k, ctx), eval_settings(ctx.settings, k))
         found = store.load_report(ctx.warehouse, key)
         if found is not None and found[1]:
             return found[0], found[1], True

@@ -129,6 +129,9 @@ class Decision(_Record):
     champion_pass_1: float | None = Field(
         None, description="Champion's pass^1 on the same tasks; None without a champion."
     )
+    base_pass_1: float | None = Field(
+        None, description="The base model's pass^1 on the same tasks; None when it was not evaluated."
+    )
     delta: float | None = Field(None, description="challenger - champion pass^1.")
     margin: float = Field(description="Required gain.")
     regression_tolerance: float = Field(description="Largest allowed per-domain drop.")
@@ -148,6 +151,7 @@ class Decision(_Record):
             "envscale.promotion.reason": self.reason,
             "envscale.promotion.challenger_pass_1": fmt(self.challenger_pass_1),
             "envscale.promotion.champion_pass_1": fmt(self.champion_pass_1),
+            "envscale.promotion.base_pass_1": fmt(self.base_pass_1),
             "envscale.promotion.delta": fmt(self.delta),
             "envscale.promotion.margin": fmt(self.margin),
             "envscale.promotion.regressions": ",".join(f"{d}:{v:.4f}" for d, v in self.regressions.items()),

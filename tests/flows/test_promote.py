@@ -36,6 +36,8 @@ def test_promotion_rules_on_a_real_registry(prefect_harness, home, tmp_path, mon
 
     def passes(model: str, instruction: str) -> bool:
         domain = domain_of[instruction]
+        if model.startswith("base:"):  # the base model, served under 'base:<spec>', solves shop_a/1 only
+            return instruction == a_tasks[0]  # pass^1 0.25
         return {
             "envscale-agent/1": domain == "shop_a",  # pass^1 0.5 (a 1.0, b 0.0)
             "envscale-agent/2": False,  # 0.0
@@ -62,10 +64,11 @@ def test_promotion_rules_on_a_real_registry(prefect_harness, home, tmp_path, mon
 
         first = promote(challenger="models:/envscale-agent/1")
         assert first["decision"] == "promoted" and first["reason"].startswith("first_champion")
-        assert first["challenger_pass_1"] == 0.5 and champion() == "1"
+        assert first["challenger_pass_1"] == 0.5 and first["base_pass_1"] == 0.25 and champion() == "1"
 
         worse = promote(challenger="models:/envscale-agent/2")
-        assert worse["decision"] == "rejected" and worse["reason"].startswith("no_gain") and champion() == "1"
+        assert worse["decision"] == "rejected" and champion() == "1"
+        assert worse["reason"].startswith("no_gain_over_base")  # 0.0 does not beat the base's 0.25
         tags = mlflow.get_model_version("envscale-agent", "2").tags
         assert (
             tags["envscale.promotion.decision"] == "rejected"

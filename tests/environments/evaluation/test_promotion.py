@@ -70,3 +70,29 @@ def test_reports_on_different_task_sets_are_not_compared():
     b = _report("b", {"x/1": [True, True]}, seed=1)
     with pytest.raises(NotComparable):
         decide(a, b, **RULES)
+
+
+def test_first_champion_at_zero_is_not_a_promotion():
+    nothing = _report("n", {"x/1": [False, False]})
+    d = decide(nothing, None, **{**RULES, "floor": 0.0})
+    assert not d.promoted and d.reason.startswith("nothing_solved")
+    assert not decide(nothing, None, base=nothing, **{**RULES, "floor": 0.0, "margin": 0.0}).promoted
+
+
+def test_the_challenger_must_beat_the_base_model_by_the_margin():
+    base = _report("base", {"x/1": [True, False], "x/2": [False, False]})  # 0.25
+    same = _report("s", {"x/1": [False, True], "x/2": [False, False]})  # 0.25
+    d = decide(same, None, base=base, **{**RULES, "floor": 0.0, "margin": 0.0})
+    assert not d.promoted and d.reason.startswith("no_gain_over_base") and d.base_pass_1 == 0.25
+    better = _report("b", {"x/1": [True, True], "x/2": [True, False]})  # 0.75 (+0.5)
+    assert not decide(better, None, base=base, **{**RULES, "margin": 0.6}).promoted
+    d = decide(better, None, base=base, **RULES)
+    assert d.promoted and d.reason.startswith("first_champion") and "base 0.2500" in d.reason
+    assert d.tags()["envscale.promotion.base_pass_1"] == "0.2500"
+    # Beating a weak champion is not enough when the base model is as good.
+    champion = _report("c", {"x/1": [False, False], "x/2": [False, False]})  # 0.0
+    strong_base = _report("sb", {"x/1": [True, True], "x/2": [True, False]})  # 0.75
+    d = decide(better, champion, base=strong_base, **RULES)
+    assert not d.promoted and d.reason.startswith("no_gain_over_base")
+    with pytest.raises(NotComparable):
+        decide(better, None, base=_report("o", {"x/1": [True, True]}), **RULES)
