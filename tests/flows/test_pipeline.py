@@ -60,8 +60,16 @@ def test_pipeline_runs_every_stage_end_to_end(prefect_harness, home, monkeypatch
     client = mlflow.MlflowClient()
     versions = client.search_model_versions("name='envscale-agent'")
     assert len(versions) == 1
-    # No champion existed and the floor is 0: the evaluated model becomes champion.
-    assert client.get_model_version_by_alias("envscale-agent", "champion").version == versions[0].version
+    # Honest promotion: the champion alias follows the recorded decision, and a version that
+    # solves nothing or does not beat the base model on the same tasks is rejected with its reason.
+    tags = client.get_model_version("envscale-agent", versions[0].version).tags
+    decision, reason = tags["envscale.promotion.decision"], tags["envscale.promotion.reason"]
+    aliases = client.get_registered_model("envscale-agent").aliases
+    if decision == "promoted":
+        assert aliases.get("champion") == versions[0].version
+    else:
+        assert reason.split(":")[0] in {"nothing_solved", "no_gain_over_base"}, reason
+        assert "champion" not in aliases
 
 
 def _record_later_stages(monkeypatch) -> list[tuple[str, dict]]:
