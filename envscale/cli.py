@@ -88,7 +88,11 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
     started = time.time()
     try:
         load_settings()  # fail fast (exit 2) on a bad configuration
-        return stage(name).load()(**kwargs)
+        flow = stage(name).load()
+        from envscale.quiet_console import quiet_failures
+
+        with quiet_failures():  # the failure is printed below in one line; the traceback is in error.txt
+            return flow(**kwargs)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
