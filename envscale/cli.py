@@ -356,7 +356,10 @@ def pipeline(
     started = time.time()
     try:
         load_settings()
-        report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
+        from envscale.quiet_console import quiet_failures
+
+        with quiet_failures():  # one line below; the traceback is in error.txt
+            report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
