@@ -88,7 +88,11 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
     started = time.time()
     try:
         load_settings()  # fail fast (exit 2) on a bad configuration
-        return stage(name).load()(**kwargs)
+        flow = stage(name).load()
+        from envscale.quiet_console import quiet_failures
+
+        with quiet_failures():  # the failure is printed below in one line; the traceback is in error.txt
+            return flow(**kwargs)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
@@ -352,7 +356,10 @@ def pipeline(
     started = time.time()
     try:
         load_settings()
-        report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
+        from envscale.quiet_console import quiet_failures
+
+        with quiet_failures():  # one line below; the traceback is in error.txt
+            report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
