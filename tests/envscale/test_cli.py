@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ENVSCALE = str(Path(sys.executable).with_name("envscale"))
 
 
@@ -200,3 +202,17 @@ def test_a_failed_stage_points_at_its_error_file(home, monkeypatch, capsys):
     (error_file,) = home.runs.glob("*/error.txt")
     assert "build failed:" in stderr and "kaput" in stderr
     assert f"details: {error_file}" in stderr
+
+
+@pytest.mark.slow
+def test_a_stage_that_accepts_nothing_prints_its_reason_without_a_traceback(tmp_path):
+    """Prefect's task traceback stays in error.txt; the terminal gets the reason and the file's path."""
+    (tmp_path / "empty.json").write_text("[]")
+    result = run(
+        ["--home", str(tmp_path / "h"), "ingest", str(tmp_path / "empty.json")], tmp_path / "h", tmp_path
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "Traceback" not in out and "ingest failed" in out, out
+    error_file = Path(out.split("details:")[1].split()[0])
+    assert "Traceback" in error_file.read_text()
