@@ -8,6 +8,7 @@ extension, scan Python variables, or turn any of this back on.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
@@ -97,10 +98,9 @@ class _Watchdog:
                     continue
                 heapq.heappop(self._heap)
                 del self._live[token]
-                try:
+                # A closed connection has nothing left to stop.
+                with contextlib.suppress(Exception):
                     con.interrupt()
-                except Exception:  # noqa: BLE001 - a closed connection has nothing left to stop
-                    pass
 
 
 _WATCHDOG = _Watchdog()
@@ -116,9 +116,8 @@ def time_limit(con: duckdb.DuckDBPyConnection, timeout_s: float | None = None):
     except duckdb.InterruptException:
         _WATCHDOG.disarm(token)
         raise StatementTimeout(f"statement interrupted after its {limit:g} s time limit") from None
-    if not _WATCHDOG.disarm(token):
-        # Fired just as the statement finished: nothing was interrupted, but say so plainly.
-        pass
+    # A deadline firing just as the statements finished interrupts nothing: the result stands.
+    _WATCHDOG.disarm(token)
 
 
 def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

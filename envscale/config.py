@@ -169,7 +169,9 @@ class BuildSettings(_Section):
         description="Also import τ-bench airline/retail from shared_data as environments (aliases tau_bench_<domain>).",
     )
     statement_timeout_s: float = Field(
-        2.0, gt=0, description="Time limit of one tool call's statements; past it the call fails (interrupted)."
+        2.0,
+        gt=0,
+        description="Time limit of one tool call's statements; past it the call fails (interrupted).",
     )
     statement_memory_limit: str = Field(
         "4GB",

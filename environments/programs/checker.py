@@ -27,9 +27,7 @@ _FORBIDDEN_FUNCS = re.compile(
 )
 # Functions that build one huge value inside a single call, where DuckDB's interrupt is not
 # checked (list_sum(generate_series(1, 2e8)) runs ~90 s past an interrupt): refused outright.
-_UNBOUNDED_FUNCS = re.compile(
-    r"^(repeat|lpad|rpad|list_resize|array_resize|list_repeat|array_repeat)$", re.I
-)
+_UNBOUNDED_FUNCS = re.compile(r"^(repeat|lpad|rpad|list_resize|array_resize|list_repeat|array_repeat)$", re.I)
 # Series over a list's own length (range(1, len(ids) + 1)) are bounded by data already held;
 # with a large literal or a caller-supplied bound they are refused like the functions above.
 _SERIES_FUNCS = re.compile(r"^(generate_series|range)$", re.I)
@@ -51,6 +49,8 @@ def _unbounded_call(node: exp.Expression, name: str) -> bool:
             except ValueError:
                 return True
     return False
+
+
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 

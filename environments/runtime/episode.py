@@ -190,7 +190,9 @@ class EnvEpisode:
             params["_new_id"] = content_hash([self._writes_done, cp.program.name, given], length=10)
         return params
 
-    def _run_bounded(self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]) -> ToolResult:
+    def _run_bounded(
+        self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]
+    ) -> ToolResult:
         """``_run`` under the sandbox time limit (the memory limit sits on the connection)."""
         with sandbox.time_limit(self._con()):
             return self._run(cp, params, arguments)

@@ -77,5 +77,7 @@ def test_the_memory_limit_bounds_a_statement():
         sandbox.set_limits(before)
     started = time.monotonic()
     with pytest.raises(duckdb.OutOfMemoryException):
-        con.execute("SELECT string_agg(range::VARCHAR || 'padding-padding-padding', ',') FROM range(20000000)").fetchall()
+        con.execute(
+            "SELECT string_agg(range::VARCHAR || 'padding-padding-padding', ',') FROM range(20000000)"
+        ).fetchall()
     assert time.monotonic() - started < 10
