@@ -34,11 +34,31 @@ _SERIES_FUNCS = re.compile(r"^(generate_series|range)$", re.I)
 _SERIES_LITERAL_MAX = 100_000
 
 
+_LENGTH_FUNCS = {"LENGTH", "ARRAY_SIZE", "ARRAY_LENGTH", "LEN", "CARDINALITY"}
+
+
 def _unbounded_call(node: exp.Expression, name: str) -> bool:
     if _UNBOUNDED_FUNCS.match(name):
         return True
-    if not _SERIES_FUNCS.match(name):
-        return False
+    return bool(_SERIES_FUNCS.match(name)) and _unbounded_bound(node)
+
+
+def _unbounded_bound(node: exp.Expression) -> bool:
+    """A large numeric literal or a caller-supplied value outside a length() decides the series' size."""
+    for child in node.iter_expressions():
+        if isinstance(child, exp.Func) and child.sql_name() in _LENGTH_FUNCS:
+            continue  # as long as a list already held
+        if isinstance(child, exp.Parameter | exp.Placeholder):
+            return True
+        if isinstance(child, exp.Literal) and not child.is_string:
+            try:
+                if abs(float(child.this)) > _SERIES_LITERAL_MAX:
+                    return True
+            except ValueError:
+                return True
+        if _unbounded_bound(child):
+            return True
+    return False
     for arg in node.walk():
         if isinstance(arg, exp.Parameter | exp.Placeholder):
             return True

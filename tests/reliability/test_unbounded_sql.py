@@ -81,3 +81,12 @@ def test_the_memory_limit_bounds_a_statement():
             "SELECT string_agg(range::VARCHAR || 'padding-padding-padding', ',') FROM range(20000000)"
         ).fetchall()
     assert time.monotonic() - started < 10
+
+
+def test_a_series_is_refused_when_a_caller_or_a_large_literal_sizes_it():
+    from envscale.environments.programs.checker import runtime_refusal
+
+    assert runtime_refusal("SELECT list_sum(range(1, $n)) AS s") is not None
+    assert runtime_refusal("SELECT list_sum(generate_series(1, 5000000)) AS s") is not None
+    # Bounded by a list the caller already sent (τ-bench retail's item positions): allowed.
+    assert runtime_refusal("SELECT range(1, len(from_json($ids, '[\"VARCHAR\"]')) + 1) AS r") is None
