@@ -168,6 +168,16 @@ class BuildSettings(_Section):
         False,
         description="Also import τ-bench airline/retail from shared_data as environments (aliases tau_bench_<domain>).",
     )
+    statement_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        description="Time limit of one tool call's statements; past it the call fails (interrupted).",
+    )
+    statement_memory_limit: str = Field(
+        "4GB",
+        pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB memory_limit of each environment database, shared by its episodes (a statement past it fails).",
+    )
 
 
 class SynthesizeSettings(_Section):

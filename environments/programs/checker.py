@@ -25,6 +25,52 @@ _FORBIDDEN_FUNCS = re.compile(
     r"current_setting|duckdb_|pragma_|load|install|httpfs|ducklake_|which_secret|json_execute)",
     re.I,
 )
+# Functions that build one huge value inside a single call, where DuckDB's interrupt is not
+# checked (list_sum(generate_series(1, 2e8)) runs ~90 s past an interrupt): refused outright.
+_UNBOUNDED_FUNCS = re.compile(r"^(repeat|lpad|rpad|list_resize|array_resize|list_repeat|array_repeat)$", re.I)
+# Series over a list's own length (range(1, len(ids) + 1)) are bounded by data already held;
+# with a large literal or a caller-supplied bound they are refused like the functions above.
+_SERIES_FUNCS = re.compile(r"^(generate_series|range)$", re.I)
+_SERIES_LITERAL_MAX = 100_000
+
+
+_LENGTH_FUNCS = {"LENGTH", "ARRAY_SIZE", "ARRAY_LENGTH", "LEN", "CARDINALITY"}
+
+
+def _unbounded_call(node: exp.Expression, name: str) -> bool:
+    if _UNBOUNDED_FUNCS.match(name):
+        return True
+    return bool(_SERIES_FUNCS.match(name)) and _unbounded_bound(node)
+
+
+def _unbounded_bound(node: exp.Expression) -> bool:
+    """A large numeric literal or a caller-supplied value outside a length() decides the series' size."""
+    for child in node.iter_expressions():
+        if isinstance(child, exp.Func) and child.sql_name() in _LENGTH_FUNCS:
+            continue  # as long as a list already held
+        if isinstance(child, exp.Parameter | exp.Placeholder):
+            return True
+        if isinstance(child, exp.Literal) and not child.is_string:
+            try:
+                if abs(float(child.this)) > _SERIES_LITERAL_MAX:
+                    return True
+            except ValueError:
+                return True
+        if _unbounded_bound(child):
+            return True
+    return False
+    for arg in node.walk():
+        if isinstance(arg, exp.Parameter | exp.Placeholder):
+            return True
+        if isinstance(arg, exp.Literal) and not arg.is_string:
+            try:
+                if abs(float(arg.this)) > _SERIES_LITERAL_MAX:
+                    return True
+            except ValueError:
+                return True
+    return False
+
+
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -63,6 +109,8 @@ def check_statement(sql: str, tables: Iterable[str], *, write: bool) -> exp.Expr
             name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
             if name and _FORBIDDEN_FUNCS.match(name):
                 raise ProgramError(f"function {name} is not allowed: {sql!r}")
+            if name and _unbounded_call(node, name):
+                raise ProgramError(f"function {name} is not allowed (unbounded size in one call): {sql!r}")
         if isinstance(node, exp.Table):
             if node.args.get("db") or node.args.get("catalog"):
                 raise ProgramError(f"qualified table names are not allowed ({node.sql()}): {sql!r}")
@@ -76,6 +124,26 @@ def check_statement(sql: str, tables: Iterable[str], *, write: bool) -> exp.Expr
         if name not in allowed and name not in ctes:
             raise ProgramError(f"table {table.name!r} is not one of the environment's tables: {sql!r}")
     return tree
+
+
+def runtime_refusal(sql: str) -> str | None:
+    """Why the runtime must not run ``sql`` (forbidden or unbounded functions), or None.
+
+    The runtime applies this when a program is loaded, whether or not ``check_program`` ran.
+    """
+    try:
+        parsed = [p for p in sqlglot.parse(sql, read="duckdb") if p is not None]
+    except sqlglot.errors.ParseError:
+        return None  # DuckDB's own parser (sandbox.statement_refusal) reports it
+    for tree in parsed:
+        for node in tree.walk():
+            if isinstance(node, exp.Anonymous | exp.Func) and not isinstance(node, exp.Column):
+                name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+                if name and (_FORBIDDEN_FUNCS.match(name) or _unbounded_call(node, name)):
+                    return f"function {name} is not allowed"
+            if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+                return f"only the environment's tables may be read, not {node.sql()}"
+    return None
 
 
 def written_table(tree: exp.Expression) -> str:

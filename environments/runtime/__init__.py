@@ -72,6 +72,7 @@ def load_environment(
     with _CACHE_LOCK:
         loaded = _CACHE.get(key)
         if loaded is None:
+            _apply_settings_limits()
             loaded = LoadedEnvironment.from_file(
                 path,
                 env_id=manifest.env_id,
@@ -82,6 +83,17 @@ def load_environment(
             )
             _CACHE[key] = loaded
     return loaded
+
+
+def _apply_settings_limits() -> None:
+    """Statement time and memory limits from the settings tree (build.statement_*)."""
+    from envscale.config import load_settings
+    from envscale.environments import sandbox
+
+    build = load_settings().build
+    sandbox.set_limits(
+        sandbox.Limits(timeout_s=build.statement_timeout_s, memory_limit=build.statement_memory_limit)
+    )
 
 
 def open_episode(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from envscale.environments import sandbox
 from envscale.environments.runtime.contracts import RowChange, ToolResult
 from envscale.environments.runtime.values import (
     HASH_MOD,
@@ -77,7 +78,10 @@ class EnvEpisode:
             return _invalid(f"{where}: {first.message}")
         params = self._bind(cp, arguments)
         try:
-            return self._run(cp, params, arguments)
+            return self._run_bounded(cp, params, arguments)
+        except sandbox.StatementTimeout as exc:
+            self._undo()
+            return ToolResult(ok=False, error=f"the tool failed: {exc}", error_code="execution_error")
         except _EmptyResult as exc:
             self._undo()
             return ToolResult(ok=False, error=str(exc), error_code="precondition_failed")
@@ -85,8 +89,8 @@ class EnvEpisode:
             if _is_conflict(exc) and self._fork is None:
                 self._move_to_fork()
                 try:
-                    return self._run(cp, params, arguments)
-                except (duckdb.Error, _EmptyResult) as again:
+                    return self._run_bounded(cp, params, arguments)
+                except (duckdb.Error, _EmptyResult, sandbox.StatementTimeout) as again:
                     exc = again  # noqa: PLW2901
             self._undo()
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -185,6 +189,13 @@ class EnvEpisode:
             given = {k: v for k, v in arguments.items() if v is not None}
             params["_new_id"] = content_hash([self._writes_done, cp.program.name, given], length=10)
         return params
+
+    def _run_bounded(
+        self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]
+    ) -> ToolResult:
+        """``_run`` under the sandbox time limit (the memory limit sits on the connection)."""
+        with sandbox.time_limit(self._con()):
+            return self._run(cp, params, arguments)
 
     def _run(self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]) -> ToolResult:
         con = self._con()

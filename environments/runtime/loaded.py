@@ -17,7 +17,7 @@ import duckdb
 from jsonschema import Draft202012Validator
 
 from envscale.environments import sandbox
-from envscale.environments.programs.checker import statement_params
+from envscale.environments.programs.checker import runtime_refusal, statement_params
 from envscale.environments.programs.model import ToolProgram, sql_params
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.runtime.values import HASH_MOD, normalize_row, row_hash
@@ -72,7 +72,9 @@ def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
     # Second wall, whether or not the checker ran: one statement of an allowed kind each.
     walls = [(pre.sql, False)] if pre else []
     walls += [(w.sql, True) for w in writes] + ([(result.sql, False)] if result else [])
-    refusals = ((sandbox.statement_refusal(sql, write=write), sql) for sql, write in walls)
+    refusals = (
+        (sandbox.statement_refusal(sql, write=write) or runtime_refusal(sql), sql) for sql, write in walls
+    )
     refused = next((f"{why}: {sql[:200]!r}" for why, sql in refusals if why), None)
     return CompiledProgram(
         program=program,

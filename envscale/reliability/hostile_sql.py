@@ -183,3 +183,32 @@ def scratch(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "secret.csv").write_text("TOPSECRET,1\n")
     (directory / "secret.json").write_text('{"s": "TOPSECRET"}')
+
+
+# Statements that are allowed SQL but would run unbounded: the checker refuses the ones DuckDB
+# cannot interrupt (one huge value built in a single call); the runtime time limit stops the rest.
+@dataclass(frozen=True)
+class Unbounded:
+    name: str
+    sql: str
+    checker_refuses: bool  # refused statically (and again when the runtime loads the program)
+
+
+UNBOUNDED: tuple[Unbounded, ...] = (
+    Unbounded(
+        "recursive_cte",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) AS n FROM r",
+        checker_refuses=False,
+    ),
+    Unbounded(
+        "cross_join",
+        "SELECT count(*) AS n FROM orders a, orders b, orders c, orders d, orders e, orders f, orders g,"
+        " orders h, orders i, orders j, orders k, orders l, orders m, orders n2, orders o, orders p,"
+        " orders q, orders r, orders s, orders t, orders u, orders v, orders w, orders x, orders y,"
+        " orders z, orders a2, orders b2, orders c2, orders d2, orders e2, orders f2, orders g2, orders h2,"
+        " orders i2, orders j2, orders k2, orders l2, orders m2, orders o2",
+        checker_refuses=False,
+    ),
+    Unbounded("list_sum_series", "SELECT list_sum(generate_series(1, 200000000)) AS n", checker_refuses=True),
+    Unbounded("repeat", "SELECT length(repeat('x', 1000000000)) AS n", checker_refuses=True),
+)
