@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -110,10 +111,8 @@ def serve_main(spec_path: Path, port: int, timings_path: Path) -> None:
     )
     uv = uvicorn.Server(config)
     die_with_parent(lambda: setattr(uv, "should_exit", True))
-    try:
-        uv.run()  # the driver stops it with SIGINT, which uvicorn re-raises after a clean shutdown
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):  # the driver's SIGINT, re-raised by uvicorn after shutdown
+        uv.run()
     timings_path.write_text(json.dumps({"timings": server.timings, "opened": server.registry.opened}))
 
 
