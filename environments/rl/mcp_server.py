@@ -146,12 +146,20 @@ def _control_tools() -> list[dict[str, Any]]:
 class EnvironmentServer:
     """One environment behind an MCP ``Server`` (lowlevel API: schemas come from the manifest)."""
 
-    def __init__(self, served: ServedEnvironment, *, idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S):
+    def __init__(
+        self,
+        served: ServedEnvironment,
+        *,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+        record_timings: bool = False,
+    ):
         clash = [t.name for t in served.manifest.tools if t.name.startswith(CONTROL_PREFIX)]
         if clash:
             raise ValueError(f"tool names {clash} use the reserved prefix {CONTROL_PREFIX!r}")
         self.served = served
         self.registry = EpisodeRegistry(served.make_env, idle_timeout_s=idle_timeout_s)
+        # (tool seconds, handler seconds) per catalog call, when a benchmark asks for them.
+        self.timings: list[tuple[float, float]] | None = [] if record_timings else None
         self.server = self._build()
 
     # -- the MCP server ----------------------------------------------------------
@@ -198,7 +206,17 @@ class EnvironmentServer:
                     "handshake (a stateful session), not a sessionless request"
                 )
             arguments = params.arguments or {}
-            return await anyio.to_thread.run_sync(self.dispatch, key, params.name, arguments, limiter=limiter)
+            if self.timings is None:
+                return await anyio.to_thread.run_sync(
+                    self.dispatch, key, params.name, arguments, limiter=limiter
+                )
+            t0 = time.perf_counter()
+            result, tool_s = await anyio.to_thread.run_sync(
+                self._timed, key, params.name, arguments, limiter=limiter
+            )
+            if tool_s is not None:
+                self.timings.append((tool_s, time.perf_counter() - t0))
+            return result
 
         async def discover(ctx: Any, params: Any) -> Any:
             # Episodes need sessions: advertise only handshake-era versions, so clients fall back to it.
@@ -232,6 +250,20 @@ class EnvironmentServer:
                 return _error_result(f"internal error: {type(exc).__name__}: {exc}")
             finally:
                 session.last_used = time.monotonic()
+
+    def _timed(self, key: str, name: str, arguments: Any) -> tuple[Any, float | None]:
+        """``dispatch`` plus the tool's own time (catalog calls only) for the overhead benchmark."""
+        if name.startswith(CONTROL_PREFIX):
+            return self.dispatch(key, name, arguments), None
+        session = self.registry.get(key)
+        with session.lock:
+            t0 = time.perf_counter()
+            try:
+                result = session.env.step(name, arguments if isinstance(arguments, dict) else {}).observation
+            except EpisodeError as exc:
+                return _error_result(str(exc)), None
+            tool_s = time.perf_counter() - t0
+            return _tool_result(result), tool_s
 
     def _dispatch(self, env: TaskEnv, name: str, arguments: Any) -> Any:
         if name == TASKS_TOOL:
