@@ -7,7 +7,8 @@ that got a domain; ``NMI*`` counts every dropped tool as a cluster of its own, s
 dropping tools cannot buy a score; ``AMI*`` is the chance-corrected version of
 ``NMI*`` (NMI alone rewards many small clusters: all-singletons scores ~0.6
 here). ``NMIns`` compares with the RapidAPI tool (the finer, same-backend
-grouping). ``ceiling`` is the best any partition within ``max_domain_size``
+grouping). ``pure`` is the source-file purity of the same settings' domains on the
+shipped sample catalog (envscale/samples/catalog; target >= 0.9). ``ceiling`` is the best any partition within ``max_domain_size``
 can reach. ``cover`` is the share of tools kept.
 
     python bench/clustering.py                      # the default grid
@@ -73,6 +74,19 @@ def _metrics(
     }
 
 
+SAMPLES = REPO / "envscale" / "samples" / "catalog"
+
+
+def purity(tools: list[Any], graph: Any) -> float:
+    """Share of domain members that come from their domain's majority source file (the shipped catalog's domains)."""
+    from collections import Counter
+
+    source = {t.tool_id: Path(t.sources[0].file).stem for t in tools}
+    sizes = [Counter(source[i] for i in d.tool_ids) for d in graph.domains]
+    total = sum(sum(c.values()) for c in sizes)
+    return sum(c.most_common(1)[0][1] for c in sizes) / total if total else 0.0
+
+
 def ceiling(tools: list[Any], max_size: int) -> dict[str, float]:
     """The best a size-bounded partition can score: each category cut into pieces of ≤ max_size (by RapidAPI tool)."""
     by_cat: dict[str, list[int]] = {}
@@ -107,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = activate()
     from envscale.config import load_settings
+    from envscale.environments.catalog.ingest import ingest_paths
     from envscale.environments.graph.communities import detect_domains
     from envscale.environments.graph.embedding import make_embedder
 
@@ -123,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     header = (
         f"{'text':<10} {'tau':>5} {'res':>5} {'bounds':>7} {'edges':>8} {'domains':>7} {'cover':>6} "
-        f"{'NMI':>6} {'ARI':>6} {'NMI*':>6} {'ARI*':>6} {'AMI*':>6} {'NMIns':>6} {'secs':>6}"
+        f"{'NMI':>6} {'ARI':>6} {'NMI*':>6} {'ARI*':>6} {'AMI*':>6} {'NMIns':>6} {'pure':>5} {'secs':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -141,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"# embedded ({mode}) in {time.perf_counter() - t0:.1f}s, cache hits {embedder.stats.hits}, misses {embedder.stats.misses}"
         )
+        samples = ingest_paths([SAMPLES]).tools
+        embedder.embed_tools(samples)
         bounds_options = [True, False] if args.unbounded else [True]
         for tau in args.tau:
             for res in args.resolution:
@@ -153,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                     graph = detect_domains(tools, build, embedder)
                     secs = time.perf_counter() - t0
                     m = score(tools, graph)
+                    m["purity"] = purity(samples, detect_domains(samples, build, embedder))
                     row = {
                         "text": mode,
                         "tau": tau,
@@ -167,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"{mode:<10} {tau:>5.2f} {res:>5.2f} {'yes' if bounded else 'no':>7} {graph.n_edges:>8} "
                         f"{len(graph.domains):>7} {m['cover']:>6.2f} {m['nmi']:>6.3f} {m['ari']:>6.3f} "
-                        f"{m['nmi_all']:>6.3f} {m['ari_all']:>6.3f} {m['ami_all']:>6.3f} {m['nmi_ns']:>6.3f} {secs:>6.1f}",
+                        f"{m['nmi_all']:>6.3f} {m['ari_all']:>6.3f} {m['ami_all']:>6.3f} {m['nmi_ns']:>6.3f} {m['purity']:>5.2f} {secs:>6.1f}",
                         flush=True,
                     )
     bounded_rows = [r for r in rows if r["bounded"]]

@@ -55,6 +55,14 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from envscale import __version__
+
+        console.print(f"envscale {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -67,6 +75,12 @@ def _global(
             "--config", help=f"TOML/YAML config file (default: ${CONFIG_ENV}).", exists=True, dir_okay=False
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the envscale version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
     if ctx.meta.get("envscale.help_only"):
         return  # `envscale CMD --help` creates nothing

@@ -40,6 +40,14 @@ def test_help_lists_one_command_per_flow(tmp_path):
         assert command in result.stdout
 
 
+def test_version_prints_the_package_version_and_creates_nothing(tmp_path):
+    from envscale import __version__
+
+    result = run(["--version"], tmp_path / "h", tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"envscale {__version__}"
+    assert list(tmp_path.iterdir()) == []  # no home, no config: an eager option exits before any work
+
+
 def test_status_creates_the_home_in_cwd_and_nowhere_else(tmp_path):
     result = run(["status", "--json"], tmp_path / "unused", tmp_path)
     assert result.returncode == 0, result.stderr
