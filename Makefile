@@ -24,13 +24,14 @@ demo: install
 	ENVSCALE_CONFIG=configs/demo.toml $(BIN)/envscale pipeline
 
 test: install
+	$(BIN)/python scripts/check_layers.py
 	$(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python scripts/check_layers.py
 
 clean-home:
 	rm -rf .envscale

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support (test tooling, not installed)
 
 from envscale.home import activate  # noqa: E402
 
@@ -51,7 +54,7 @@ def row(guarantee: str, category: str, tried: int, *, detail: str = "", **figure
 
 def malformed(seed: int, files: int, work: Path) -> None:
     from envscale.environments.catalog.ingest import ingest_paths
-    from envscale.reliability.corpus import generate
+    from tests.support.reliability.corpus import generate
 
     corpus = generate(seed, files)
     by_cat: dict[str, Counter] = defaultdict(Counter)
@@ -88,7 +91,7 @@ def hostile(work: Path) -> None:
 
     from envscale.environments import sandbox
     from envscale.environments.programs.checker import ProgramError, check_program
-    from envscale.reliability.hostile_sql import (
+    from tests.support.reliability.hostile_sql import (
         HOSTILE,
         INJECTIONS,
         hostile_program,
@@ -147,9 +150,9 @@ def faults(seed: int, work: Path) -> None:
     from envscale.environments.synthesis import store
     from envscale.environments.synthesis.run import synthesize_environments
     from envscale.environments.synthesis.sample_env import register_sample_env
-    from envscale.llm import standin
-    from envscale.reliability.faults import MARKED, RETRYABLE, FaultInjector
     from envscale.warehouse import open_warehouse
+    from tests.support import standin
+    from tests.support.reliability.faults import MARKED, RETRYABLE, FaultInjector
 
     home = activate(work / "faults")
     wh = open_warehouse(home.warehouse)
@@ -183,7 +186,7 @@ def faults(seed: int, work: Path) -> None:
 
 def concurrency(work: Path) -> None:
     from envscale.environments.synthesis.sample_env import build_sample_env
-    from envscale.reliability.workloads import run_episodes
+    from tests.support.reliability.workloads import run_episodes
 
     manifest = build_sample_env(work / "envs")
     alone, _ = run_episodes(manifest, work / "envs", 256, concurrent=False)
@@ -204,7 +207,7 @@ def processes(seed: int, kills: int, work: Path) -> None:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    from envscale.reliability.crash import (
+    from tests.support.reliability.crash import (
         ingest_crash_resume,
         synthesis_crash_resume,
         training_crash_resume,

@@ -33,7 +33,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 def _start_standin(latency: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "envscale.llm.standin", "--latency", str(latency)],
+        [sys.executable, "-m", "tests.support.standin", "--latency", str(latency)],
+        cwd=Path(__file__).resolve().parents[1],  # tests.support is importable from the repository root
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,

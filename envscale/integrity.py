@@ -12,13 +12,9 @@ a rerun after a kill leaves no phantom 'running' run behind.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from envscale.warehouse import TABLES
+from envscale.warehouse import TABLES, dead_runs, utc_now
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,71 +40,18 @@ ENVIRONMENT_STATUSES = ("accepted", "rejected", "superseded")
 RUN_TABLES = tuple(t for t in TABLES if t not in ("contract_results", "runs"))
 
 
-# -- run owners ------------------------------------------------------------------
-def current_owner() -> dict[str, Any]:
-    """This process as a run owner: host, pid and start time (pids are reused; start times tell them apart)."""
-    pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid)}
-
-
-def owner_alive(owner: dict[str, Any] | None) -> bool | None:
-    """Whether the owning process still runs; None when it cannot be told (another host, no owner)."""
-    if not owner or owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
-        return None
-    pid = owner["pid"]
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        pass
-    start = _start_time(pid)
-    if owner.get("start") is not None and start is not None and start != owner["start"]:
-        return False  # the pid now belongs to another process
-    return not _is_zombie(pid)
-
-
-def _start_time(pid: int) -> int | None:
-    """Clock ticks since boot when ``pid`` started (Linux /proc); None elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses: split after its closing one.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return int(fields[19]) if len(fields) > 19 else None
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] == "Z"
-
-
-def dead_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(run_id, flow, owner)`` of runs marked 'running' whose owner process is gone."""
-    rows = con.execute("SELECT run_id, flow, owner FROM runs WHERE status = 'running'").fetchall()
-    out = []
-    for run_id, flow, owner in rows:
-        parsed = json.loads(owner) if owner else None
-        if owner_alive(parsed) is False:
-            out.append((run_id, flow, parsed))
-    return out
-
-
 def reap_dead_runs(wh: Warehouse) -> list[str]:
     """Mark runs left 'running' by dead processes as 'interrupted'; returns their run ids."""
-    from envscale.warehouse import _now
-
     with wh.transaction() as con:
         dead = dead_runs(con)
         for run_id, _, owner in dead:
             con.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE run_id = ?",
-                [_now(), f"process {owner['pid']} on {owner['host']} died before the run finished", run_id],
+                [
+                    utc_now(),
+                    f"process {owner['pid']} on {owner['host']} died before the run finished",
+                    run_id,
+                ],
             )
     return [run_id for run_id, *_ in dead]
 

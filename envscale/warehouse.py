@@ -23,6 +23,8 @@ from typing import Any
 
 import duckdb
 
+from envscale.owners import current_owner, owner_alive
+
 TABLES = (
     "tools",
     "rejected_tools",
@@ -130,7 +132,8 @@ class Warehouse:
                 try:
                     con.execute(sql)
                     con.execute(
-                        "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)", [version, name, checksum, _now()]
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                        [version, name, checksum, utc_now()],
                     )
                 except BaseException:
                     con.execute("ROLLBACK")
@@ -208,7 +211,7 @@ class Warehouse:
                     "run_id": run_id,
                     "flow": flow,
                     "status": "running",
-                    "started_at": _now(),
+                    "started_at": utc_now(),
                     "params": params,
                     "input_hash": input_hash,
                     "owner": _owner(),
@@ -224,7 +227,7 @@ class Warehouse:
         with self.transaction() as con:
             con.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ? WHERE run_id = ?",
-                [status, _now(), json.dumps(summary or {}, default=str), error, run_id],
+                [status, utc_now(), json.dumps(summary or {}, default=str), error, run_id],
             )
 
     def last_completed_run(self, flow: str, input_hash: str) -> dict[str, Any] | None:
@@ -263,8 +266,6 @@ class Warehouse:
             )
             names = [d[0] for d in cur.description]
             runs = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            from envscale.integrity import dead_runs
-
             # A killed run reads 'interrupted' at once, not only after the next flow reaps it.
             dead = {run_id: owner for run_id, _, owner in dead_runs(con)}
         for run in runs:
@@ -320,10 +321,19 @@ def _to_db(value: Any) -> Any:
 
 
 def _owner() -> dict[str, Any]:
-    # Recorded so a run left 'running' by a killed process is recognized (envscale.integrity).
-    from envscale.integrity import current_owner
-
+    # Recorded so a run left 'running' by a killed process is recognized (envscale.owners).
     return current_owner()
+
+
+def dead_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(run_id, flow, owner)`` of runs marked 'running' whose owner process is gone."""
+    rows = con.execute("SELECT run_id, flow, owner FROM runs WHERE status = 'running'").fetchall()
+    out = []
+    for run_id, flow, owner in rows:
+        parsed = json.loads(owner) if owner else None
+        if owner_alive(parsed) is False:
+            out.append((run_id, flow, parsed))
+    return out
 
 
 def _lock_holder(exc: Exception) -> str:
@@ -331,5 +341,6 @@ def _lock_holder(exc: Exception) -> str:
     return f"held by {match.group(1)}" if match else str(exc).splitlines()[0]
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now in UTC, naive (the warehouse's TIMESTAMP columns hold UTC)."""
     return datetime.now(UTC).replace(tzinfo=None)

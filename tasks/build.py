@@ -271,9 +271,9 @@ def supersede_previous(con: Any, current: list[str], failed_domains: list[str], 
     its status. Idempotent: a rerun of the same build finds nothing left to supersede, and
     a later build that yields a superseded env_id again makes it ``accepted`` (row replaced).
     """
-    from envscale.warehouse import _now
+    from envscale.warehouse import utc_now
 
-    patch = json.dumps({"superseded_by": run_id, "superseded_at": _now().isoformat(timespec="seconds")})
+    patch = json.dumps({"superseded_by": run_id, "superseded_at": utc_now().isoformat(timespec="seconds")})
     rows = con.execute(
         "UPDATE environments SET status = 'superseded',"
         " report = json_merge_patch(coalesce(report, '{}'::JSON), ?::JSON)"

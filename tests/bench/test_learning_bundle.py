@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from envscale.config import EndpointSettings
-from envscale.environments.evaluation.oracle import oracle_responder
 from envscale.environments.evaluation.run import evaluate_task_set
-from envscale.llm import standin
 from envscale.models.dataset_export import ExportedSplit
+from tests.support import standin
+from tests.support.oracle import oracle_responder
 
 REPO = Path(__file__).resolve().parents[2]
 

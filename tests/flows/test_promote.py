@@ -6,20 +6,12 @@ each version's pass rate per domain is set exactly by the test.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-from envscale.environments.evaluation.oracle import oracle_responder
-from envscale.llm import standin
 from envscale.warehouse import open_warehouse
-
-_spec = importlib.util.spec_from_file_location(
-    "_eval_helpers", Path(__file__).with_name("evaluation_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
+from tests.support import evaluation_helpers as helpers
+from tests.support import standin
+from tests.support.oracle import oracle_responder
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from envscale.llm import standin
 from envscale.warehouse import open_warehouse
+from tests.support import standin
 
 
 def _run_stages(home) -> tuple[list[str], list[tuple[str, str]]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from envscale.environments.synthesis.sample_env import register_sample_env
-from envscale.llm import standin as s
 from envscale.warehouse import open_warehouse
+from tests.support import standin as s
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_cli_synthesize_against_a_refusing_endpoint_exits_2_stores_nothing_and_a
     # A real `envscale synthesize` process against a real HTTP stand-in that answers 401 to everything
     # (a wrong API key). Before, the run exited 0 with junk 'repeated_failure' trajectories that every
     # later run skipped as done.
-    from envscale.reliability.crash import cli_env
+    from tests.support.reliability.crash import cli_env
 
     wh = open_warehouse(home.warehouse)
     register_sample_env(wh, home.environments)

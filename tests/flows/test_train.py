@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-_CONFTEST = Path(__file__).resolve().parents[1] / "models" / "conftest.py"
-
 
 def _seed(wh) -> None:
-    # The warehouse seeding lives with the models tests; load it by path (importlib import mode).
-    spec = importlib.util.spec_from_file_location("_models_conftest", _CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.seed_trajectories(wh)
+    from tests.support.trajectories import seed_trajectories
+
+    seed_trajectories(wh)
 
 
 @pytest.mark.slow

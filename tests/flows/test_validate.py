@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def _shop_env():
-    name = "envscale_tests_shop_env"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "environments" / "validation" / "shop_env.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    from tests.support import shop_env
+
+    return shop_env
 
 
 def _register(wh, shop, manifest, trajectories_and_blueprints):

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from envscale.integrity import check_warehouse
-from envscale.reliability.workloads import run_episodes
 from envscale.warehouse import Warehouse, WarehouseBusy, open_warehouse
+from tests.support.reliability.workloads import run_episodes
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_a_writer_that_waits_too_long_fails_with_warehouse_busy(home):
 @pytest.mark.slow
 def test_two_ingest_flows_at_once(tmp_path, prefect_api_url):
     """Two real `envscale ingest` processes on one home: both finish (serialized) or one says WarehouseBusy."""
-    from envscale.reliability.crash import cli_env, run_cli, write_large_corpus
+    from tests.support.reliability.crash import cli_env, run_cli, write_large_corpus
 
     for part in ("a", "b"):
         write_large_corpus(tmp_path / part, seed=ord(part), files=150, per_file=4)

@@ -17,14 +17,15 @@ import sys
 
 import pytest
 
-from envscale.integrity import check_warehouse, current_owner, reap_dead_runs
-from envscale.reliability.crash import (
+from envscale.integrity import check_warehouse, reap_dead_runs
+from envscale.owners import current_owner
+from envscale.warehouse import open_warehouse
+from tests.support.reliability.crash import (
     ingest_crash_resume,
     synthesis_crash_resume,
     training_crash_resume,
     write_large_corpus,
 )
-from envscale.warehouse import open_warehouse
 
 
 @pytest.mark.slow
@@ -117,7 +118,7 @@ def test_status_shows_a_killed_run_as_interrupted_at_once(tmp_path):
     import signal
     from pathlib import Path
 
-    from envscale.reliability.crash import cli_env
+    from tests.support.reliability.crash import cli_env
 
     home = tmp_path / "home"
     env = cli_env(home)

@@ -18,9 +18,9 @@ from envscale.environments.synthesis.run import synthesize_environments
 from envscale.environments.synthesis.sample_env import register_sample_env
 from envscale.integrity import check_warehouse
 from envscale.llm import EndpointDead, LLMClient
-from envscale.llm import standin as s
-from envscale.reliability.faults import MARKED, RETRYABLE, FaultInjector, fault_reply
 from envscale.warehouse import open_warehouse
+from tests.support import standin as s
+from tests.support.reliability.faults import MARKED, RETRYABLE, FaultInjector, fault_reply
 
 FAST = {"timeout_s": 0.5, "max_retries": 3}
 
@@ -194,7 +194,7 @@ def _evaluate(task_set, server, **agent):
 
 @pytest.mark.slow
 def test_evaluation_scores_are_unchanged_by_retryable_faults(shop_tasks):
-    from envscale.environments.evaluation.oracle import oracle_responder
+    from tests.support.oracle import oracle_responder
 
     injector = FaultInjector(oracle_responder(shop_tasks.tasks), seed=5, rate=0.4, kinds=RETRYABLE)
     with s.StandInServer(injector) as server:
@@ -206,7 +206,7 @@ def test_evaluation_scores_are_unchanged_by_retryable_faults(shop_tasks):
 
 @pytest.mark.slow
 def test_evaluation_counts_unusable_replies_as_failed_trials_and_dies_clearly_on_a_hang(shop_tasks):
-    from envscale.environments.evaluation.oracle import oracle_responder
+    from tests.support.oracle import oracle_responder
 
     injector = FaultInjector(oracle_responder(shop_tasks.tasks), seed=6, rate=1.0, kinds=MARKED)
     with s.StandInServer(injector) as server:
@@ -221,11 +221,11 @@ def test_evaluation_counts_unusable_replies_as_failed_trials_and_dies_clearly_on
 
 @pytest.mark.slow
 def test_the_evaluate_flow_survives_faults(home, prefect_harness, monkeypatch):
-    from envscale.environments.evaluation.oracle import oracle_responder
     from envscale.environments.evaluation.records import EvalTask
     from envscale.environments.synthesis.intents import template_task
     from envscale.environments.synthesis.run import sample_environment
     from envscale.flows.evaluate import evaluate
+    from tests.support.oracle import oracle_responder
 
     wh = open_warehouse(home.warehouse)
     manifest = register_sample_env(wh, home.environments)

@@ -1,6 +1,6 @@
 """Hostile SQL: refused by the program checker before it runs, and again by the runtime's sandbox without it.
 
-Every statement of ``envscale.reliability.hostile_sql.HOSTILE`` is (1) refused by
+Every statement of ``tests.support.reliability.hostile_sql.HOSTILE`` is (1) refused by
 ``check_program`` with a reason, (2) refused when a program holding it is loaded and
 called directly (no checker): the call fails with the reason, no table changes, no
 file is read or written, and (3) where DuckDB can refuse it alone, refused by a bare
@@ -18,7 +18,8 @@ import pytest
 from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.runtime.loaded import full_state_hash
-from envscale.reliability.hostile_sql import (
+from envscale.warehouse import open_warehouse
+from tests.support.reliability.hostile_sql import (
     CATEGORIES,
     HOSTILE,
     INJECTIONS,
@@ -27,7 +28,6 @@ from envscale.reliability.hostile_sql import (
     note_program,
     scratch,
 )
-from envscale.warehouse import open_warehouse
 
 TABLES = ("customers", "orders", "notes")
 IDS = [f"{h.category}:{h.sql[:40]}" for h in HOSTILE]

@@ -16,8 +16,8 @@ from envscale.environments.catalog.ingest import ingest_paths
 from envscale.environments.catalog.reasons import REASONS
 from envscale.environments.catalog.store import load_rejections, persist_ingest
 from envscale.integrity import check_warehouse
-from envscale.reliability.corpus import CATEGORIES, generate
 from envscale.warehouse import open_warehouse
+from tests.support.reliability.corpus import CATEGORIES, generate
 
 
 def _ingest(tmp_path: Path, seed: int, per_category: int = 4):

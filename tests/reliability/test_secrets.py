@@ -18,9 +18,9 @@ import sys
 import pytest
 
 from envscale.environments.synthesis.sample_env import register_sample_env
-from envscale.llm import standin as s
-from envscale.reliability.crash import cli_env
 from envscale.warehouse import open_warehouse
+from tests.support import standin as s
+from tests.support.reliability.crash import cli_env
 
 KEY_VAR = "ENVSCALE_TEST_PLANTED_KEY"
 

@@ -15,7 +15,7 @@ import pytest
 
 from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
-from envscale.reliability.hostile_sql import UNBOUNDED, hostile_program, load_shop, note_program
+from tests.support.reliability.hostile_sql import UNBOUNDED, hostile_program, load_shop, note_program
 
 TABLES = ("customers", "orders", "notes")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from envscale.config import EndpointSettings
-from envscale.environments.evaluation.oracle import oracle_responder
 from envscale.environments.evaluation.run import evaluate_task_set
-from envscale.llm import standin
+from tests.support import standin
+from tests.support.oracle import oracle_responder
 
 SCRIPTED_USER = EndpointSettings(mode="scripted")
 

@@ -85,10 +85,10 @@ def test_a_superseded_heldout_env_is_skipped_with_its_reason(home):
 
 @pytest.mark.shared_data
 def test_tau_bench_tasks_replay_gold_and_an_oracle_scores_one(shared_data, tmp_path):
-    from envscale.environments.evaluation.oracle import oracle_responder
     from envscale.environments.evaluation.run import evaluate_task_set
     from envscale.environments.runtime import forget_environments
-    from envscale.llm import standin
+    from tests.support import standin
+    from tests.support.oracle import oracle_responder
 
     ts = import_tau_bench_tasks(shared_data, tmp_path, ["retail", "airline"], split="test", limit=3, seed=0)
     try:

@@ -14,7 +14,7 @@ from envscale.environments.graph.dependencies import (
     produced_keys,
     rule_edges,
 )
-from envscale.llm import standin
+from tests.support import standin
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from envscale.environments.synthesis.interplay import EngineConfig, Job, build_r
 from envscale.environments.synthesis.run import sample_environment
 from envscale.environments.synthesis.users import STOP, LLMUser, ScriptedUser
 from envscale.llm import EndpointDead, LLMClient
-from envscale.llm import standin as s
+from tests.support import standin as s
 
 
 @pytest.fixture

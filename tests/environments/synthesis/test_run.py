@@ -9,8 +9,8 @@ from envscale.environments.synthesis import store
 from envscale.environments.synthesis.run import synthesize_environments
 from envscale.environments.synthesis.sample_env import register_sample_env
 from envscale.llm import EndpointDead, EndpointRefused
-from envscale.llm import standin as s
 from envscale.warehouse import open_warehouse
+from tests.support import standin as s
 
 _KEYS = {"trajectories": "trajectory_id", "blueprints": "blueprint_id", "tasks": "task_id"}
 

@@ -13,8 +13,8 @@ from envscale.environments.synthesis.run import needs_embedded, synthesize_envir
 from envscale.environments.synthesis.sample_env import register_sample_env
 from envscale.environments.synthesis.values import scalars
 from envscale.environments.synthesis.wording import check_reply
-from envscale.llm import standin as s
 from envscale.warehouse import open_warehouse
+from tests.support import standin as s
 
 
 def _bp(read_only: bool, result) -> Blueprint:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,14 +10,10 @@ import pytest
 
 
 def load_shop_env() -> Any:
-    """tests/environments/validation/shop_env.py as a module (tests are not a package)."""
-    name = "envscale_tests_shop_env"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("shop_env.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The shop environment helpers (tests/support/shop_env.py)."""
+    from tests.support import shop_env
+
+    return shop_env
 
 
 @dataclass

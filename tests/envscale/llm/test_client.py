@@ -1,4 +1,4 @@
-"""The LLM client against a real local OpenAI-compatible HTTP server (envscale.llm.standin, a test stand-in)."""
+"""The LLM client against a real local OpenAI-compatible HTTP server (tests.support.standin, a test stand-in)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from envscale.config import EndpointSettings
 from envscale.llm import EndpointDead, EndpointRefused, LLMClient
-from envscale.llm import standin as s
+from tests.support import standin as s
 
 TRANSPORTS = ["openai", "aiohttp"]
 MSGS = [{"role": "user", "content": "hi"}]

@@ -4,7 +4,7 @@ Tests and benchmarks point the real client (``openai`` SDK over HTTP) at it to
 script what real servers do: replies with text or tool calls, 429 with
 ``Retry-After``, 500s, truncated JSON, empty choices, delays. It runs in a
 background thread with its own event loop, or as a process
-(``python -m envscale.llm.standin --latency 0.2``) for benchmarks.
+(``python -m tests.support.standin --latency 0.2``) for benchmarks.
 """
 
 from __future__ import annotations

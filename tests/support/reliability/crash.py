@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envscale.llm import standin
+from tests.support import standin
 
 
 @dataclass
@@ -218,7 +218,7 @@ def write_large_corpus(directory: Path, *, seed: int, files: int = 400, per_file
     """Healthy multi-tool files plus the broken corpus: the input of the ingestion kill test. Returns files written."""
     import json
 
-    from envscale.reliability.corpus import generate, good_entry
+    from tests.support.reliability.corpus import generate, good_entry
 
     rng = random.Random(seed)
     for i in range(files):

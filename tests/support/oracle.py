@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from envscale.environments.evaluation.records import EvalTask
-from envscale.llm import standin
+from tests.support import standin
 
 GIVE_UP = "I am sorry, I cannot help with that."
 

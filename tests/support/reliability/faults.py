@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from envscale.llm import standin
+from tests.support import standin
 
 RETRYABLE = ("rate_limit", "server_error", "timeout")
 MARKED = ("truncated_json", "invalid_arguments", "empty_choices")
