@@ -20,6 +20,8 @@ from typing import Any
 
 import duckdb
 
+from envscale.errors import ExternalFailure
+
 # Applied at connect time, so no statement ever runs on an unlocked connection.
 SANDBOX_CONFIG: dict[str, Any] = {
     "enable_external_access": False,
@@ -52,7 +54,7 @@ def set_limits(limits: Limits) -> None:
     LIMITS = limits
 
 
-class StatementTimeout(Exception):
+class StatementTimeout(ExternalFailure):
     """A statement ran past its time limit and was interrupted."""
 
 

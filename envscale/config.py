@@ -23,6 +23,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from envscale.errors import InputError
+
 CONFIG_ENV = "ENVSCALE_CONFIG"
 _SEARCHED_FILES = ("envscale.toml", "envscale.yaml", "envscale.yml")
 
@@ -385,7 +387,7 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """The configuration is invalid; the CLI exits with code 2."""
 
 

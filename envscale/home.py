@@ -14,11 +14,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from envscale.errors import ExternalFailure
+
 HOME_ENV = "ENVSCALE_HOME"
 DEFAULT_HOME = ".envscale"
 
 
-class HomeError(RuntimeError):
+class HomeError(ExternalFailure):
     """The state folder cannot be created or used (a file is in the way, no permission, ...)."""
 
 

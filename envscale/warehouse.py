@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from envscale.errors import ExternalFailure
 from envscale.owners import current_owner, owner_alive
 
 TABLES = (
@@ -42,7 +43,7 @@ TABLES = (
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(ExternalFailure):
     """Base error of the warehouse."""
 
 

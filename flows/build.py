@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.config import apply_overrides
+from envscale.errors import StageFailed
 from envscale.hashing import content_hash
 from envscale.tasks.build import (
     build_batch_task,
@@ -21,7 +22,7 @@ from envscale.tasks.build import (
 from envscale.tasks.run_context import tracked_run
 
 
-class BuildFailed(RuntimeError):
+class BuildFailed(StageFailed):
     """Nothing to build from, or no environment was accepted."""
 
 

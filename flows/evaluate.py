@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.environments.evaluation.metrics import task_set_hash
+from envscale.errors import StageFailed
 from envscale.hashing import content_hash
 from envscale.tasks.evaluate import (
     AgentSpec,
@@ -23,7 +24,7 @@ from envscale.tasks.run_context import tracked_run
 from envscale.tasks.skip import skip_unchanged
 
 
-class EvaluationFailed(RuntimeError):
+class EvaluationFailed(StageFailed):
     """Nothing to evaluate on, or no agent to evaluate."""
 
 

@@ -11,12 +11,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.environments.catalog.ingest import IngestResult, discover
 from envscale.environments.catalog.store import PersistSummary
+from envscale.errors import StageFailed
 from envscale.hashing import content_hash
 from envscale.tasks.ingest import contract_task, parse_task, persist_task
 from envscale.tasks.run_context import tracked_run
 
 
-class IngestFailed(RuntimeError):
+class IngestFailed(StageFailed):
     """Nothing was accepted, or ``strict`` and something was rejected (everything is stored first)."""
 
 

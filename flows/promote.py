@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from envscale.environments.evaluation import store
 from envscale.environments.evaluation.metrics import task_set_hash
 from envscale.environments.evaluation.promotion import decide
+from envscale.errors import StageFailed
 from envscale.hashing import content_hash
 from envscale.tasks.evaluate import (
     CHALLENGER,
@@ -29,7 +30,7 @@ from envscale.tasks.run_context import tracked_run
 from envscale.tasks.skip import skip_unchanged
 
 
-class PromoteFailed(RuntimeError):
+class PromoteFailed(StageFailed):
     """No challenger, or nothing to compare on."""
 
 

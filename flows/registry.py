@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from envscale.errors import InputError
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -38,7 +40,7 @@ class Stage:
         return fn
 
 
-class StageNotBuilt(RuntimeError):
+class StageNotBuilt(InputError, RuntimeError):
     def __init__(self, stage: Stage) -> None:
         super().__init__(f"stage '{stage.name}' is not built yet (issue #{stage.issue}: {stage.summary})")
         self.stage = stage

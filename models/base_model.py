@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from envscale.errors import InputError
 from envscale.home import Home
 from envscale.models.chat_template import TEMPLATE_ID, apply_template, has_template
 
@@ -40,7 +41,7 @@ _TOKENIZER_FILES = {
 _EOS_CONFIGS = {"config.json", "generation_config.json"}
 
 
-class BaseModelError(ValueError):
+class BaseModelError(InputError):
     """The base-model spec names nothing usable."""
 
 

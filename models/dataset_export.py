@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.config import TrainSettings
 from envscale.environments.evaluation.tasks import SplitHistory, split_history
+from envscale.errors import MissingPrerequisite
 from envscale.hashing import content_hash
 from envscale.warehouse import Warehouse
 
@@ -96,7 +97,7 @@ class ExportResult(_Record):
         return content_hash([self.splits[s].dataset_id for s in ("stage1", "stage2")])
 
 
-class ExportError(ValueError):
+class ExportError(MissingPrerequisite, ValueError):
     """Nothing trainable could be exported."""
 
 

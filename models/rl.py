@@ -19,6 +19,7 @@ from typing import Any
 
 from envscale.environments.rl import TaskEnv
 from envscale.environments.runtime.contracts import EnvTool
+from envscale.errors import DataError
 
 RESERVED = frozenset({"reset", "get_reward"})
 _JSON_TYPES: dict[str, type] = {
@@ -31,7 +32,7 @@ _JSON_TYPES: dict[str, type] = {
 }
 
 
-class RLToolError(ValueError):
+class RLToolError(DataError):
     """A tool that cannot become a TRL method (its name or a parameter name is not a usable identifier)."""
 
 

@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from envscale.errors import ExternalFailure
 from envscale.home import Home
 
 
-class ServingError(RuntimeError):
+class ServingError(ExternalFailure):
     """The embedded server did not start (the message carries its log's tail)."""
 
 

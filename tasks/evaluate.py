@@ -28,6 +28,7 @@ from envscale.environments.evaluation.tasks import (
     heldout_tasks,
     import_tau_bench_tasks,
 )
+from envscale.errors import MissingPrerequisite
 from envscale.home import Home
 from envscale.models import registry
 from envscale.models.registry import client as mlflow_client
@@ -38,7 +39,7 @@ PREVIOUS_CHAMPION = "previous-champion"
 CHALLENGER = "challenger"
 
 
-class NoModel(LookupError):
+class NoModel(MissingPrerequisite):
     """No registered model to evaluate or promote."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from envscale.errors import DataError
 from envscale.hashing import canonical_json
 
 # Type spellings found in the wild -> JSON Schema type (None = any type: drop the keyword).
@@ -53,7 +54,7 @@ _SCHEMA_ONE = (
 )
 
 
-class SchemaProblem(Exception):
+class SchemaProblem(DataError):
     """A schema cannot be normalized; ``code`` is a rejection reason code."""
 
     def __init__(self, code: str, message: str) -> None:

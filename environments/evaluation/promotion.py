@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 from envscale.environments.evaluation.records import Decision, EvalReport
+from envscale.errors import DataError
 
 _EPS = 1e-9  # pass rates are ratios of small integers: compare with a little slack
 
 
-class NotComparable(ValueError):
+class NotComparable(DataError):
     """The two reports did not play the same tasks with the same k and seeds."""
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from envscale.errors import DataError
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ class RefinerAnswer(BaseModel):
     reason: str = ""
 
 
-class BrokenReply(ValueError):
+class BrokenReply(DataError):
     """The refiner's reply is not the JSON object asked for."""
 
 

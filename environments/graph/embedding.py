@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+from envscale.errors import ExternalFailure
 from envscale.hashing import content_hash
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ TextMode = Literal["parameters", "full"]
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(ExternalFailure):
     """The embedding backend could not be set up or returned unusable vectors."""
 
 

@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from envscale.environments.programs.model import IMPLICIT_PARAMS, ToolProgram, sql_params
+from envscale.errors import DataError
 
 _ALLOWED_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Insert, exp.Update, exp.Delete)
 _WRITE_ROOTS = (exp.Insert, exp.Update, exp.Delete)
@@ -74,7 +75,7 @@ def _unbounded_bound(node: exp.Expression) -> bool:
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-class ProgramError(ValueError):
+class ProgramError(DataError):
     """A program statement is not allowed; the message names the statement and the reason."""
 
 

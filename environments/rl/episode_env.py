@@ -31,9 +31,10 @@ from envscale.environments.evaluation.records import EvalTask
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime.contracts import EnvTool, RowChange, ToolCall, ToolResult
 from envscale.environments.synthesis.interplay import AGENT_SYSTEM
+from envscale.errors import InputError
 
 
-class EpisodeError(ValueError):
+class EpisodeError(InputError):
     """Misuse of the episode API: an unknown task, a step before reset or after close."""
 
 

@@ -17,6 +17,7 @@ from envscale.environments.evaluation.tasks import TAU_PREFIX, TaskSet
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.rl.episode_env import TaskEnv
 from envscale.environments.synthesis.interplay import AGENT_SYSTEM
+from envscale.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class ServedEnvironment:
         )
 
 
-class UnknownEnvironment(LookupError):
+class UnknownEnvironment(InputError, LookupError):
     """A requested environment is not an accepted one."""
 
 

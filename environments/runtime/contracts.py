@@ -38,6 +38,17 @@ class ToolCall(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+# Machine-readable reasons a call failed; agents see them next to the readable error.
+ErrorCode = Literal[
+    "unknown_tool",  # no tool of that name in the environment
+    "invalid_arguments",  # the arguments break the tool's JSON Schema
+    "precondition_failed",  # the state does not allow the call (no such row, a business rule)
+    "refused",  # the sandbox refused the tool's program
+    "execution_error",  # the program failed or ran past its time limit; the state is unchanged
+    "episode_done",  # the episode is over (RL API); reset it
+]
+
+
 class ToolResult(BaseModel):
     """The outcome of one call: JSON-serializable content, or an error the agent can read."""
 
@@ -46,10 +57,7 @@ class ToolResult(BaseModel):
     ok: bool
     content: Any = Field(None, description="JSON-serializable result (rows, the written row, a message).")
     error: str | None = Field(None, description="Human-readable error shown to the agent when ok is False.")
-    error_code: str | None = Field(
-        None,
-        description="Machine-readable: unknown_tool, invalid_arguments, precondition_failed, execution_error.",
-    )
+    error_code: ErrorCode | None = Field(None, description="Machine-readable reason when ok is False.")
 
 
 class RowChange(BaseModel):
@@ -75,5 +83,9 @@ class Episode(Protocol):
     def state_hash(self) -> str: ...
 
     def diff(self) -> list[RowChange]: ...
+
+    def query(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> list[dict[str, Any]]:
+        """Read the current state with one checked SELECT (trusted callers: samplers, verifiers)."""
+        ...
 
     def close(self) -> None: ...

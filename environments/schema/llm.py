@@ -17,6 +17,7 @@ from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.programs.model import IMPLICIT_PARAMS, ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.schema.model import SchemaModel
+from envscale.errors import DataError
 
 Complete = Callable[[list[dict[str, str]]], str]
 
@@ -29,7 +30,7 @@ _RULES = (
 )
 
 
-class DesignError(ValueError):
+class DesignError(DataError):
     """The LLM's reply is not a usable design."""
 
 

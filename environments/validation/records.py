@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envscale.environments.runtime.contracts import ErrorCode
+
 VerdictKind = Literal["accepted", "rejected", "quarantined"]
 StageName = Literal["validity", "state_alignment", "exact_match", "contract"]
 
@@ -86,7 +88,7 @@ class ReplayedCall(_Record):
     name: str = Field(description="Tool name.")
     arguments: dict[str, Any] = Field(description="Arguments replayed.")
     ok: bool = Field(description="Whether the call succeeded on replay.")
-    error_code: str | None = Field(None, description="ToolResult.error_code when it failed.")
+    error_code: ErrorCode | None = Field(None, description="ToolResult.error_code when it failed.")
 
 
 class StateChangeRecord(_Record):

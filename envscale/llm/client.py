@@ -34,6 +34,7 @@ from typing import Any, Literal
 import orjson
 
 from envscale.config import EndpointSettings
+from envscale.errors import ExternalFailure
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_RETRY_AFTER_S = 120.0
 
 
-class EndpointDead(RuntimeError):
+class EndpointDead(ExternalFailure):
     """The endpoint failed every retry; the message says which one and why."""
 
 
