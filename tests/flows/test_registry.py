@@ -28,3 +28,17 @@ def test_loaded_stage_gets_the_configured_task_runner(monkeypatch):
     flow = stage("ingest").load()
     assert type(flow.task_runner).__name__ == "ThreadPoolTaskRunner"
     assert flow.task_runner._max_workers == 3
+
+
+@pytest.mark.parametrize("entry", [s for s in STAGES if s.built], ids=lambda s: s.name)
+def test_every_built_stage_keeps_the_stage_contract(entry: Stage) -> None:
+    # docs/EXTENDING.md, "A stage": a Prefect flow in envscale.flows, reachable from the CLI by its name.
+    from prefect import Flow
+    from typer.main import get_command
+
+    from envscale.cli import app
+
+    module, _ = entry.entry.split(":")
+    assert module.startswith("envscale.flows.")
+    assert isinstance(entry.load(), Flow)
+    assert entry.name in get_command(app).commands
