@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, unmapped
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.config import apply_overrides
@@ -19,6 +19,7 @@ from envscale.tasks.build import (
     load_catalog_task,
     register_task,
 )
+from envscale.tasks.fanout import batches, fan_out
 from envscale.tasks.run_context import tracked_run
 
 
@@ -56,15 +57,18 @@ def build_environments(
         if build.max_environments:
             found = found[: build.max_environments]
         by_id = {t.tool_id: t for t in tools}
-        batches = [found[i : i + build.batch_size] for i in range(0, len(found), build.batch_size)]
+        chunks = batches(found, build.batch_size)
         env_dir = ctx.home.environments
+
         # Mapped over the flow's task runner (threads by default: settings.scale); workers
         # only write environment files, the flow is the one warehouse writer.
         # Each batch carries only its own tools: Prefect walks every task's parameters, and
         # the whole catalog (30k records) per task made the builds ~5x slower.
-        batch_tools = [{t: by_id[t] for d in b for t in d["tool_ids"] if t in by_id} for b in batches]
-        futures = build_batch_task.map(batches, batch_tools, unmapped(build), unmapped(env_dir))
-        results = [r for f in futures for r in f.result()]
+        def args(_: int, chunk: list[dict]) -> tuple[tuple, dict]:
+            tools_of = {t: by_id[t] for d in chunk for t in d["tool_ids"] if t in by_id}
+            return (chunk, tools_of, build, env_dir), {}
+
+        results = [r for part in fan_out(build_batch_task, chunks, args) for r in part]
         if build.import_tau_bench:
             results += import_tau_bench_task(Path(ctx.settings.shared_data), env_dir)
         lineage = content_hash({"tools": sorted(by_id), "build": build.model_dump(mode="json")})

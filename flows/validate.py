@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from envscale.data_contracts.runner import store_contract_result
 from envscale.environments.validation.funnel import STEPS, FunnelRow, funnel
 from envscale.environments.validation.store import funnel_records, verdict_rows
+from envscale.tasks.fanout import deal, fan_out
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.selection import select_environments
 from envscale.tasks.validate import (
@@ -95,30 +96,17 @@ def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> tuple
     by_env: dict[str, list[Any]] = {}
     for t in trajectories:
         by_env.setdefault(t.env_id, []).append(t)
-    env_ids = sorted(by_env, key=lambda e: -len(by_env[e]))
-    chunks: list[list[str]] = [[] for _ in range(max(1, min(workers, len(env_ids))))]
-    sizes = [0] * len(chunks)
-    for env_id in env_ids:  # balance trajectories per chunk
-        i = sizes.index(min(sizes))
-        chunks[i].append(env_id)
-        sizes[i] += len(by_env[env_id])
-    futures = []
-    for i, chunk in enumerate(chunks):
+    chunks = deal(sorted(by_env), workers, size=lambda e: len(by_env[e]))  # balance trajectories per chunk
+
+    def args(i: int, chunk: list[str]) -> tuple[tuple, dict]:
         items = [t for e in chunk for t in by_env[e]]
         needed = {t.blueprint_id for t in items}
-        futures.append(
-            stages_task.submit(
-                items,
-                {b: bp for b, bp in blueprints.items() if b in needed},
-                {e: envs[e] for e in chunk if e in envs},
-                settings,
-                label=f"chunk-{i}",
-            )
-        )
+        bps = {b: bp for b, bp in blueprints.items() if b in needed}
+        return (items, bps, {e: envs[e] for e in chunk if e in envs}, settings), {"label": f"chunk-{i}"}
+
     outcomes: list[Any] = []
     stats = {"replays": 0, "memo_hits": 0}
-    for f in futures:
-        part, counts = f.result()
+    for part, counts in fan_out(stages_task, chunks, args):
         outcomes.extend(part)
         for k, v in counts.items():
             stats[k] += v

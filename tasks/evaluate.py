@@ -32,6 +32,7 @@ from envscale.errors import MissingPrerequisite
 from envscale.home import Home
 from envscale.models import registry
 from envscale.models.registry import client as mlflow_client
+from envscale.tasks.fanout import deal, fan_out
 from envscale.tasks.run_context import RunContext
 
 CHAMPION = "champion"
@@ -219,29 +220,21 @@ def play_agent(
 
     s = ctx.settings.evaluate
     workers = ctx.settings.scale.workers
-    chunks = task_set.chunks(workers)
+    chunks = [task_set.subset(part) for part in deal(task_set.tasks, workers)]
     slug = "".join(c if c.isalnum() else "-" for c in spec.label)[-60:]
     t0 = time.perf_counter()
     with agent_endpoint(spec, ctx) as (base_url, model):
         agent = ctx.settings.llm.agent.model_copy(
             update={"mode": "llm", "base_url": base_url, "model": model}
         )
-        futures = [
-            play_chunk_task.submit(
-                chunk,
-                agent,
-                user,
-                k,
-                s.seed,
-                s.max_turns,
-                s.max_failures,
-                max(1, s.episodes_in_flight // len(chunks)),
-                ctx.run_dir / f"trials-{slug}-{i}.jsonl",
-                label=f"{slug}-{i}",
-            )
-            for i, chunk in enumerate(chunks)
-        ]
-        trials = [t for f in futures for t in f.result()]
+        in_flight = max(1, s.episodes_in_flight // max(1, len(chunks)))
+
+        def args(i: int, chunk: TaskSet) -> tuple[tuple, dict]:
+            trials_file = ctx.run_dir / f"trials-{slug}-{i}.jsonl"
+            positional = (chunk, agent, user, k, s.seed, s.max_turns, s.max_failures, in_flight, trials_file)
+            return positional, {"label": f"{slug}-{i}"}
+
+        trials = [t for part in fan_out(play_chunk_task, chunks, args) for t in part]
     return build_report(
         trials,
         label=spec.label,

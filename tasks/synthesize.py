@@ -15,6 +15,7 @@ from envscale.environments.synthesis.interplay import Job
 from envscale.environments.synthesis.records import Trajectory
 from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments
 from envscale.llm.client import EndpointDead, EndpointRefused
+from envscale.tasks.fanout import deal, fan_out
 from envscale.warehouse import Warehouse
 
 
@@ -98,21 +99,13 @@ def _mapper(manifests, directory, settings, llm, overrides, workers):
     by_id = {m.env_id: m for m in manifests}
 
     def run(jobs: list[Job]):
-        chunks = [jobs[i::workers] for i in range(min(workers, len(jobs)))]
-        futures = [
-            play_jobs_task.submit(
-                chunk,
-                {j.blueprint.env_id: by_id[j.blueprint.env_id] for j in chunk},
-                directory,
-                settings,
-                llm,
-                overrides,
-            )
-            for chunk in chunks
-        ]
+        def args(_: int, chunk: list[Job]) -> tuple[tuple, dict]:
+            envs = {j.blueprint.env_id: by_id[j.blueprint.env_id] for j in chunk}
+            return (chunk, envs, directory, settings, llm, overrides), {}
+
+        results = fan_out(play_jobs_task, deal(jobs, workers), args)
         errors = []
-        for future in futures:
-            trajectories, error = future.result()
+        for trajectories, error in results:
             yield from trajectories
             if error:
                 errors.append(error)

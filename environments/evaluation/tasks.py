@@ -14,6 +14,7 @@ Selection is deterministic in the seed, so two models see the same tasks.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,15 +48,10 @@ class TaskSet:
     def task_ids(self) -> list[str]:
         return [t.task_id for t in self.tasks]
 
-    def chunks(self, n: int) -> list[TaskSet]:
-        """The tasks dealt round-robin into at most ``n`` task sets (for mapped workers)."""
-        n = max(1, min(n, len(self.tasks)))
-        parts = [self.tasks[i::n] for i in range(n)]
-        return [
-            TaskSet(tasks=p, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in p})
-            for p in parts
-            if p
-        ]
+    def subset(self, tasks: Sequence[EvalTask]) -> TaskSet:
+        """These tasks (of this set) with only the environments they play."""
+        tasks = list(tasks)
+        return TaskSet(tasks=tasks, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in tasks})
 
 
 @dataclass(frozen=True)

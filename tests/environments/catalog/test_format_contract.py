@@ -110,6 +110,6 @@ def test_a_broken_entry_is_a_rejection_with_a_reason(fmt: str, tmp_path: Path) -
     path = tmp_path / f"{fmt}.json"
     path.write_text(text)
     result = ingest_paths([path])
-    assert not [t for t in result.tools if "42" == t.name]
+    assert not [t for t in result.tools if t.name == "42"]
     assert result.rejections, f"{fmt}: a nameless tool vanished without a rejection"
     assert all(r.reason and r.reason_code for r in result.rejections)
