@@ -441,6 +441,15 @@ def apply_overrides(section: BaseModel, overrides: dict[str, Any], name: str) ->
         raise ConfigError("invalid parameters:\n" + _error_lines(exc, prefix=f"{name}.")) from None
 
 
+def given(**params: Any) -> dict[str, Any]:
+    """The flow parameters a caller set (None = "use the settings"), for ``apply_overrides``.
+
+    ``k = k or s.k`` would turn an explicit 0 or False into the default; this keeps them,
+    so validation refuses an invalid 0 and an explicit False wins over a True setting.
+    """
+    return {name: value for name, value in params.items() if value is not None}
+
+
 def _error_lines(exc: Any, prefix: str = "") -> str:
     return "\n".join(
         f"  {prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from envscale.config import apply_overrides, given
 from envscale.environments.evaluation.metrics import task_set_hash
 from envscale.errors import StageFailed
 from envscale.hashing import content_hash
@@ -56,16 +57,13 @@ def evaluate(
         "compare_base": compare_base,
     }
     with tracked_run("evaluate", params) as ctx:
-        s = ctx.settings.evaluate
-        k = k or s.k
-        specs = _agents(
-            ctx, model, base_url, model_name, s.compare_base if compare_base is None else compare_base
+        chosen = given(
+            k=k, max_tasks=max_tasks, include_tau_bench=include_tau_bench, compare_base=compare_base
         )
-        task_set = task_set_task(
-            ctx,
-            max_tasks or s.max_tasks,
-            s.include_tau_bench if include_tau_bench is None else include_tau_bench,
-        )
+        s = apply_overrides(ctx.settings.evaluate, chosen, "evaluate")
+        k = s.k
+        specs = _agents(ctx, model, base_url, model_name, s.compare_base)
+        task_set = task_set_task(ctx, s.max_tasks, s.include_tau_bench)
         if not task_set.tasks:
             reasons = (
                 "; ".join(f"{x.ref}: {x.reason}" for x in task_set.skipped[:5]) or "no held-out environments"

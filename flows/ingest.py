@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from envscale.config import apply_overrides, given
 from envscale.environments.catalog.ingest import IngestResult, discover
 from envscale.environments.catalog.store import PersistSummary
 from envscale.errors import StageFailed
@@ -41,8 +42,8 @@ def ingest_tools(
     sources = [str(p) for p in paths] if paths else [str(sample_catalog_path())]
     params = {"paths": sources, "format": format, "strict": strict}
     with tracked_run("ingest", params, input_hash=_input_hash(sources, format)) as ctx:
-        settings = ctx.settings.ingest
-        strict = strict or settings.strict
+        settings = apply_overrides(ctx.settings.ingest, given(strict=strict), "ingest")
+        strict = settings.strict
         result = parse_task(sources, format, settings, show_progress)
         persisted = persist_task(ctx.warehouse, result, ctx.run_id)
         summary: dict[str, Any] = {**result.totals(), **persisted.model_dump()}

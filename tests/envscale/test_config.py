@@ -115,3 +115,13 @@ def test_home_cannot_be_set_in_a_file(tmp_path, monkeypatch):
         ConfigError, match="`home` cannot be set in a config file; use --home or ENVSCALE_HOME"
     ):
         load_settings()
+
+
+def test_an_explicit_zero_or_false_flow_parameter_is_kept_not_replaced_by_the_default() -> None:
+    from envscale.config import ConfigError, EvaluateSettings, IngestSettings, apply_overrides, given
+
+    with pytest.raises(ConfigError, match="evaluate.k"):
+        apply_overrides(EvaluateSettings(), given(k=0, max_tasks=None), "evaluate")
+    strict_setting = IngestSettings(strict=True)
+    assert apply_overrides(strict_setting, given(strict=False), "ingest").strict is False
+    assert apply_overrides(strict_setting, given(strict=None), "ingest").strict is True
