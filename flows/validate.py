@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.data_contracts.runner import store_contract_result
+from envscale.environments.stored import environment_names
 from envscale.environments.validation.funnel import STEPS, FunnelRow, funnel
 from envscale.environments.validation.store import funnel_records, verdict_rows
 from envscale.tasks.fanout import deal, fan_out
@@ -86,9 +87,7 @@ def _selected_env_ids(warehouse: Any, selected: list[str]) -> list[str]:
     """The env_ids of the selected env_ids/names among every environment in the warehouse."""
     if not selected:
         return []
-    with warehouse.connect() as con:
-        known = con.execute("SELECT env_id, name FROM environments").fetchall()
-    return select_environments(selected, known, "any environment in the warehouse")
+    return select_environments(selected, environment_names(warehouse), "any environment in the warehouse")
 
 
 def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> tuple[list[Any], dict[str, int]]:

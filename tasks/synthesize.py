@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from envscale.config import LLMSettings, SynthesizeSettings
 from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.stored import stored_environments
 from envscale.environments.synthesis.interplay import Job
 from envscale.environments.synthesis.records import Trajectory
 from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments
@@ -24,16 +24,11 @@ def load_environments_task(
     warehouse: Warehouse, selected: list[str]
 ) -> list[tuple[EnvironmentManifest, Path]]:
     """Accepted environments (all, or the selected env_ids/names) with the folder of their DuckDB file."""
-    with warehouse.connect() as con:
-        rows = con.execute(
-            "SELECT env_id, name, path, manifest FROM environments WHERE status = 'accepted' ORDER BY env_id"
-        ).fetchall()
-    out = []
-    for env_id, name, path, manifest in rows:
-        if selected and env_id not in selected and name not in selected:
-            continue
-        out.append((EnvironmentManifest.model_validate(json.loads(manifest)), Path(path).parent))
-    return out
+    return [
+        (env.manifest, env.folder)
+        for env in stored_environments(warehouse)
+        if not selected or env.env_id in selected or env.name in selected
+    ]
 
 
 @task(name="synthesize-environments", cache_policy=NO_CACHE)

@@ -21,6 +21,7 @@ from typing import Any
 
 from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.stored import accepted_env_ids, stored_environments
 from envscale.environments.synthesis import store
 from envscale.environments.synthesis.intents import template_task
 from envscale.environments.synthesis.records import Blueprint, GoldCall, Task
@@ -81,14 +82,10 @@ def heldout_env_ids(wh: Warehouse) -> list[str]:
         latest = con.execute(
             "SELECT env_ids, split_key FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
-        if latest is None:  # no held-out record: whatever no training split used
-            accepted = [
-                r[0]
-                for r in con.execute("SELECT env_id FROM environments WHERE status = 'accepted'").fetchall()
-            ]
-            used = con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
-            trained = {e for (ids,) in used for e in json.loads(ids)}
-            return sorted(e for e in accepted if e not in trained)
+        used = con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
+    if latest is None:  # no held-out record: whatever no training split used
+        trained = {e for (ids,) in used for e in json.loads(ids)}
+        return sorted(e for e in accepted_env_ids(wh) if e not in trained)
     trained = split_history(wh, latest[1]).trained
     return sorted(e for e in json.loads(latest[0]) if e not in trained)
 
@@ -98,39 +95,31 @@ def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: in
     out = TaskSet()
     if not env_ids:
         return out
-    with wh.connect() as con:
-        placeholders = ",".join("?" * len(env_ids))
-        found = con.execute(
-            "SELECT e.env_id, e.name, e.path, e.manifest, d.name, e.status FROM environments e"
-            f" LEFT JOIN domains d ON d.domain_id = e.domain_id WHERE e.env_id IN ({placeholders})"
-            " ORDER BY e.env_id",
-            env_ids,
-        ).fetchall()
-    rows = [r[:5] for r in found if r[5] == "accepted"]
+    found = stored_environments(wh, env_ids=env_ids, status=None)
     # Held out by the export but no longer accepted (a later build superseded it): not
     # played, and said so, instead of silently shrinking the task set.
-    for env_id, name, _, _, domain_name, status in found:
-        if status != "accepted":
+    for env in found:
+        if env.status != "accepted":
             out.skipped.append(
                 SkippedTask(
-                    ref=env_id,
-                    domain=domain_name or name,
-                    reason=f"{status}: no longer an accepted environment (rebuilt since the export;"
+                    ref=env.env_id,
+                    domain=env.domain,
+                    reason=f"{env.status}: no longer an accepted environment (rebuilt since the export;"
                     " the next training export holds out from the current ones)",
                 )
             )
     per_env: list[list[EvalTask]] = []
-    for env_id, name, path, manifest, domain_name in rows:
-        if name.startswith(TAU_PREFIX):  # τ-bench is evaluated on its own tasks
+    for env in (e for e in found if e.status == "accepted"):
+        env_id, domain = env.env_id, env.domain
+        if env.name.startswith(TAU_PREFIX):  # τ-bench is evaluated on its own tasks
             continue
-        domain = domain_name or name
         blueprints = store.load_blueprints(wh, env_id)
         if not blueprints:
             out.skipped.append(
                 SkippedTask(ref=env_id, domain=domain, reason="no_blueprints: run synthesize on it")
             )
             continue
-        out.envs[env_id] = (EnvironmentManifest.model_validate(json.loads(manifest)), Path(path))
+        out.envs[env_id] = (env.manifest, env.path)
         known = store.load_tasks(wh, env_id)
         items = [
             EvalTask(

@@ -7,7 +7,6 @@ evaluation reads them); an imported τ-bench environment's tasks are τ-bench's 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.evaluation.tasks import TAU_PREFIX, TaskSet
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.rl.episode_env import TaskEnv
+from envscale.environments.stored import StoredEnvironment, stored_environments
 from envscale.environments.synthesis.interplay import AGENT_SYSTEM
 from envscale.errors import InputError
 
@@ -64,22 +64,17 @@ def resolve_environments(
     """Accepted environments named by env id or name (every match of a name), with their tasks."""
     from envscale.environments.evaluation.tasks import heldout_tasks, tau_bench_tasks
 
-    with wh.connect(read_only=True) as con:
-        rows = con.execute(
-            "SELECT env_id, name, path, manifest FROM environments WHERE status = 'accepted' ORDER BY name, env_id"
-        ).fetchall()
-    chosen: dict[str, tuple[str, str, str, str]] = {}
+    rows = sorted(stored_environments(wh, read_only=True), key=lambda e: (e.name, e.env_id))
+    chosen: dict[str, StoredEnvironment] = {}
     for ref in refs:
-        hits = [r for r in rows if ref in (r[0], r[1])]
+        hits = [e for e in rows if ref in (e.env_id, e.name)]
         if not hits:
-            known = ", ".join(sorted({r[1] for r in rows})) or "none (build first)"
+            known = ", ".join(sorted({e.name for e in rows})) or "none (build first)"
             raise UnknownEnvironment(f"no accepted environment {ref!r}; accepted: {known}")
-        chosen.update({r[0]: r for r in hits})
+        chosen.update({e.env_id: e for e in hits})
     out: list[ServedEnvironment] = []
-    for env_id, name, path, stored in chosen.values():
-        manifest = EnvironmentManifest.model_validate(
-            json.loads(stored) if isinstance(stored, str) else stored
-        )
+    for env in chosen.values():
+        env_id, name, path, manifest = env.env_id, env.name, env.path, env.manifest
         if name.startswith(TAU_PREFIX):
             task_set = _tau_bench_task_set(manifest, Path(path), shared_data, seed, tau_bench_tasks)
         else:

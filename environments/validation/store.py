@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.stored import stored_environments
 from envscale.environments.synthesis.records import Blueprint, Trajectory
 from envscale.environments.validation.records import Outcome, Verdict
 from envscale.hashing import content_hash
@@ -83,16 +84,11 @@ def load_inputs(
         names = [d[0] for d in cur.description]
         b_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         env_ids = sorted({r["env_id"] for r in t_rows})
-        e_rows = con.execute(
-            "SELECT e.env_id, e.manifest, e.path, coalesce(d.name, e.name) FROM environments e"
-            " LEFT JOIN domains d USING (domain_id) WHERE e.env_id IN (SELECT unnest(?))",
-            [env_ids],
-        ).fetchall()
     trajectories = [_trajectory(r) for r in t_rows]
     blueprints = {r["blueprint_id"]: _blueprint(r) for r in b_rows}
     envs = {
-        env_id: LoadedEnv(EnvironmentManifest.model_validate(_json(manifest)), Path(path), str(domain))
-        for env_id, manifest, path, domain in e_rows
+        e.env_id: LoadedEnv(e.manifest, e.path, e.domain)
+        for e in stored_environments(warehouse, env_ids=env_ids, status=None, read_only=True)
     }
     return trajectories, blueprints, envs
 
