@@ -185,7 +185,28 @@ class BuildSettings(_Section):
 class SynthesizeSettings(_Section):
     blueprints_per_environment: int = Field(4, gt=0)
     min_calls: int = Field(1, gt=0)
-    max_calls: int = Field(4, gt=0)
+    max_calls: int = Field(4, gt=0, description="Random-walk planner: the longest walk.")
+    planner: Literal["goal", "walk"] = Field(
+        "goal",
+        description="goal: pick what the user wants and back-chain the lookups it needs from facts the "
+        "user holds; walk: a random walk over the dependency graph (the earlier sampler, for comparison).",
+    )
+    multi_goal_share: float = Field(
+        0.3, ge=0, le=1, description="Goal planner: chance of each extra goal in a task (at most two more)."
+    )
+    refusal_share: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Goal planner: share of write goals that ask for what a business rule forbids.",
+    )
+    lookup_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Goal planner: chance that a number the user holds (an order number) is looked up from "
+        "their account instead of stated, when a read tool can find it.",
+    )
     mode: Literal["forward", "reverse"] = "forward"
     reverse_wording: Literal["template", "llm"] = Field(
         "template",

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from envscale.environments.synthesis import phrasing
 from envscale.environments.synthesis.records import Blueprint, Task
 from envscale.environments.synthesis.values import missing_values, required_values
 from envscale.hashing import content_hash
@@ -21,7 +22,9 @@ def _humanize(name: str) -> str:
 
 
 def template_instruction(blueprint: Blueprint) -> str:
-    """One sentence per call, naming the action and the values the user knows."""
+    """The customer's words for a goal plan (``phrasing``); for a random walk, one sentence per call."""
+    if blueprint.planner == "goal":
+        return phrasing.instruction(blueprint)
     needed = required_values(blueprint)
     sentences = []
     for i, call in enumerate(blueprint.calls):

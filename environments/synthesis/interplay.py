@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from envscale.environments.runtime.contracts import Episode, ToolResult
+from envscale.environments.synthesis import phrasing
 from envscale.environments.synthesis.records import Blueprint, Issue, Task, Timings, Trajectory, Usage
 from envscale.environments.synthesis.users import UserSimulator
 
@@ -267,6 +268,8 @@ def build_reverse(
 
 
 def _final_template(bp: Blueprint) -> str:
+    if bp.planner == "goal":
+        return phrasing.final_reply(bp)
     names = ", ".join(c.name for c in bp.calls)
     return (
         f"All done: I completed {names} as you asked."

@@ -7,6 +7,7 @@ the JSON *string* the model produced (possibly invalid: a broken reply is data).
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,35 @@ class GoldCall(_Record):
 
 
 BlueprintStatus = Literal["kept", "dropped"]
+_JSON_COLUMNS = ("calls", "gold_diff", "plan")
+FactKind = Literal["personal", "receipt", "account", "detail"]
+Action = Literal["read", "create", "update", "delete", "other"]
+
+
+class UserFact(_Record):
+    """Something the user knows and states: about themself, from a receipt, or a plain description."""
+
+    name: str = Field(description="Argument or column the fact gives ('email', 'order_id', 'date').")
+    value: Any = Field(description="The value, as the tools spell it.")
+    kind: FactKind = Field(
+        description="personal (about the user), receipt (a number they were given), account (their customer/"
+        "member number), detail (a description: a date, a city, a title, a new value)."
+    )
+    about: str | None = Field(None, description="The entity the fact describes ('order', 'doctor').")
+    goal: int = Field(0, ge=0, description="Index of the goal the fact belongs to.")
+
+
+class Goal(_Record):
+    """What the user wants done: one write (or a question a read answers), possibly refused by a rule."""
+
+    tool: str = Field(description="The tool that achieves it (never shown to the user).")
+    action: Action = Field(description="What it does to its main table.")
+    about: str | None = Field(None, description="The entity it is about ('appointment').")
+    arguments: dict[str, Any] = Field(description="The goal call's arguments.")
+    refused: str | None = Field(
+        None,
+        description="The environment's refusal (a business rule) when the user asks for what is not allowed.",
+    )
 
 
 class Blueprint(_Record):
@@ -45,14 +75,46 @@ class Blueprint(_Record):
     status: BlueprintStatus = Field("kept", description="kept, or dropped with a reason.")
     reason: str | None = Field(None, description="Why the blueprint was dropped (reason code: detail).")
     seed: int = Field(0, description="Sampler seed that produced it.")
+    planner: Literal["walk", "goal"] = Field(
+        "walk", description="goal: back-chained from the user's goals; walk: a random graph walk."
+    )
+    goals: tuple[Goal, ...] = Field((), description="The user's goals, in order (goal planner only).")
+    facts: tuple[UserFact, ...] = Field(
+        (), description="What the user states; everything else the agent finds with read tools."
+    )
 
     @property
     def n_calls(self) -> int:
         return len(self.calls)
 
+    @property
+    def refusal(self) -> bool:
+        """Whether the user asks for something a business rule forbids (the right answer is to refuse)."""
+        return any(g.refused for g in self.goals)
+
     @staticmethod
-    def make_id(env_id: str, calls: list[GoldCall] | tuple[GoldCall, ...]) -> str:
-        return content_hash({"env": env_id, "calls": [(c.name, c.arguments) for c in calls]})
+    def make_id(
+        env_id: str, calls: list[GoldCall] | tuple[GoldCall, ...], goals: tuple[Goal, ...] = ()
+    ) -> str:
+        key: dict[str, Any] = {"env": env_id, "calls": [(c.name, c.arguments) for c in calls]}
+        if goals:  # a refused goal adds no call: the same reads may serve another task
+            key["goals"] = [g.model_dump(mode="json") for g in goals]
+        return content_hash(key)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Blueprint:
+        """A stored ``blueprints`` row back as a record (JSON columns may come back as text)."""
+        data = {k: json.loads(v) if isinstance(v, str) and k in _JSON_COLUMNS else v for k, v in row.items()}
+        plan = data.pop("plan", None) or {}
+        data |= {k: plan[k] for k in ("planner", "goals", "facts") if k in plan}
+        return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields and v is not None})
+
+    def plan_json(self) -> dict[str, Any]:
+        return {
+            "planner": self.planner,
+            "goals": [g.model_dump(mode="json") for g in self.goals],
+            "facts": [f.model_dump(mode="json") for f in self.facts],
+        }
 
     def warehouse_row(self, run_id: str | None) -> dict[str, Any]:
         return {
@@ -65,6 +127,7 @@ class Blueprint(_Record):
             "gold_diff": list(self.gold_diff),
             "status": self.status,
             "reason": self.reason,
+            "plan": self.plan_json(),
             "lineage_hash": content_hash({"env": self.env_id, "seed": self.seed}),
             "run_id": run_id,
         }

@@ -28,6 +28,7 @@ from envscale.environments.synthesis import store
 from envscale.environments.synthesis.blueprints import SamplerConfig, probe_rows, sample_blueprint
 from envscale.environments.synthesis.intents import llm_task, template_task
 from envscale.environments.synthesis.interplay import EngineConfig, Job, build_reverse, play_forward, run_jobs
+from envscale.environments.synthesis.planner import GoalPlanner, load_tables
 from envscale.environments.synthesis.records import Blueprint, Issue, Task, Trajectory, Usage
 from envscale.environments.synthesis.users import LLMUser, ScriptedUser
 from envscale.environments.synthesis.wording import llm_wording
@@ -100,11 +101,16 @@ def sample_environment(
 
     edges = [(e.source, e.target) for e in manifest.edges]
     config = SamplerConfig(
-        min_calls=settings.min_calls, max_calls=max(settings.min_calls, settings.max_calls)
+        min_calls=settings.min_calls,
+        max_calls=max(settings.min_calls, settings.max_calls),
+        multi_goal_share=settings.multi_goal_share,
+        refusal_share=settings.refusal_share,
+        lookup_share=settings.lookup_share,
     )
     kept: dict[str, Blueprint] = {}
     dropped: list[Blueprint] = []
     rows: list[dict[str, Any]] | None = None
+    planner: GoalPlanner | None = None
     tries = settings.blueprints_per_environment * settings.sample_tries
     for i in range(tries):
         if len(kept) >= settings.blueprints_per_environment:
@@ -112,9 +118,16 @@ def sample_environment(
         seed = hash((settings.seed, i)) & 0xFFFFFFFF
         rng = random.Random(f"{settings.seed}:{manifest.env_id}:{i}")
         with open_episode(manifest, directory=directory) as episode:
-            if rows is None:
-                rows = state_rows(episode, manifest)
-            bp = sample_blueprint(manifest.env_id, episode, edges, rng, config, rows=rows, seed=seed)
+            if settings.planner == "goal":
+                if planner is None:
+                    planner = GoalPlanner(manifest, load_tables(episode, manifest), config)
+                bp = planner.plan(
+                    episode, rng, seed=seed, open_scratch=lambda: open_episode(manifest, directory=directory)
+                )
+            else:
+                if rows is None:
+                    rows = state_rows(episode, manifest)
+                bp = sample_blueprint(manifest.env_id, episode, edges, rng, config, rows=rows, seed=seed)
         if bp.status == "kept":
             kept.setdefault(bp.blueprint_id, bp)
         else:

@@ -22,26 +22,19 @@ def save_tasks(wh: Warehouse, tasks: Iterable[Task], run_id: str | None) -> int:
 
 
 def load_blueprints(wh: Warehouse, env_id: str | None = None, *, status: str = "kept") -> list[Blueprint]:
-    sql = "SELECT blueprint_id, env_id, calls, read_only, gold_state_hash, gold_diff, status, reason FROM blueprints WHERE status = ?"
+    sql = (
+        "SELECT blueprint_id, env_id, calls, read_only, gold_state_hash, gold_diff, status, reason, plan"
+        " FROM blueprints WHERE status = ?"
+    )
     params: list[Any] = [status]
     if env_id is not None:
         sql += " AND env_id = ?"
         params.append(env_id)
     with wh.connect() as con:
-        rows = con.execute(sql + " ORDER BY created_at, blueprint_id", params).fetchall()
-    return [
-        Blueprint(
-            blueprint_id=r[0],
-            env_id=r[1],
-            calls=tuple(json.loads(r[2])),
-            read_only=r[3],
-            gold_state_hash=r[4],
-            gold_diff=tuple(json.loads(r[5] or "[]")),
-            status=r[6],
-            reason=r[7],
-        )
-        for r in rows
-    ]
+        cur = con.execute(sql + " ORDER BY created_at, blueprint_id", params)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    return [Blueprint.from_row(dict(zip(names, r, strict=True))) for r in rows]
 
 
 def load_tasks(wh: Warehouse, env_id: str | None = None) -> dict[str, Task]:

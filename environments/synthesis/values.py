@@ -24,8 +24,15 @@ def scalars(value: Any) -> Iterator[Any]:
 def required_values(blueprint: Blueprint) -> dict[str, Any]:
     """``param → value`` the user must give: arguments not determined by an earlier call's result.
 
-    Booleans are left out (a sentence states them in words, not as 'True').
+    Booleans are left out (a sentence states them in words, not as 'True'). A goal-planned
+    blueprint says it outright: its facts (the same name twice, as in two goals, gets a second key).
     """
+    if blueprint.planner == "goal":
+        facts: dict[str, Any] = {}
+        for fact in blueprint.facts:
+            key = fact.name if fact.name not in facts else f"{fact.name} ({fact.goal + 1})"
+            facts[key] = fact.value
+        return facts
     produced: set[str] = set()
     out: dict[str, Any] = {}
     for call in blueprint.calls:

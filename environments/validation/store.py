@@ -85,7 +85,7 @@ def load_inputs(
         b_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         env_ids = sorted({r["env_id"] for r in t_rows})
     trajectories = [_trajectory(r) for r in t_rows]
-    blueprints = {r["blueprint_id"]: _blueprint(r) for r in b_rows}
+    blueprints = {r["blueprint_id"]: Blueprint.from_row(r) for r in b_rows}
     envs = {
         e.env_id: LoadedEnv(e.manifest, e.path, e.domain)
         for e in stored_environments(warehouse, env_ids=env_ids, status=None, read_only=True)
@@ -104,12 +104,6 @@ def _trajectory(row: dict[str, Any]) -> Trajectory:
     }
     data = {k: v for k, v in data.items() if k in fields and v is not None}
     return Trajectory.model_validate(data)
-
-
-def _blueprint(row: dict[str, Any]) -> Blueprint:
-    fields = set(Blueprint.model_fields)
-    data = {k: _json(v) if k in ("calls", "gold_diff") else v for k, v in row.items()}
-    return Blueprint.model_validate({k: v for k, v in data.items() if k in fields and v is not None})
 
 
 def verdict_rows(

@@ -15,7 +15,7 @@ from envscale.environments.synthesis.values import missing_values, required_valu
 def test_kept_blueprints_replay_to_their_gold_state(shop):
     manifest, directory = shop
     kept, dropped = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=8, min_calls=2)
+        manifest, directory, SynthesizeSettings(planner="walk", blueprints_per_environment=8, min_calls=2)
     )
     assert len(kept) == 8
     edges = {(e.source, e.target) for e in manifest.edges}
@@ -41,7 +41,7 @@ def test_kept_blueprints_replay_to_their_gold_state(shop):
 def test_arguments_are_grounded_in_existing_rows_and_earlier_results(shop):
     manifest, directory = shop
     kept, _ = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=10, min_calls=2)
+        manifest, directory, SynthesizeSettings(planner="walk", blueprints_per_environment=10, min_calls=2)
     )
     customers = {"C-100", "C-200", "C-300"}
     for bp in kept:
@@ -58,7 +58,7 @@ def test_arguments_are_grounded_in_existing_rows_and_earlier_results(shop):
 
 def test_sampling_is_deterministic_under_the_seed(shop):
     manifest, directory = shop
-    settings = SynthesizeSettings(blueprints_per_environment=5, seed=3)
+    settings = SynthesizeSettings(planner="walk", blueprints_per_environment=5, seed=3)
     a, _ = sample_environment(manifest, directory, settings)
     b, _ = sample_environment(manifest, directory, settings)
     c, _ = sample_environment(manifest, directory, settings.model_copy(update={"seed": 4}))
@@ -88,7 +88,7 @@ def test_state_rows_read_the_current_tables(shop):
 def test_template_instruction_carries_every_required_value(shop):
     manifest, directory = shop
     kept, _ = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=8, min_calls=2)
+        manifest, directory, SynthesizeSettings(planner="walk", blueprints_per_environment=8, min_calls=2)
     )
     for bp in kept:
         task = template_task(bp)

@@ -1,0 +1,123 @@
+"""Goal-directed blueprints on the real sample shop: dependent calls from facts the user holds."""
+
+from __future__ import annotations
+
+import random
+
+from envscale.config import SynthesizeSettings
+from envscale.environments.runtime import open_episode
+from envscale.environments.synthesis.blueprints import SamplerConfig
+from envscale.environments.synthesis.intents import template_instruction
+from envscale.environments.synthesis.knowledge import fact_kind
+from envscale.environments.synthesis.phrasing import final_reply
+from envscale.environments.synthesis.planner import GoalPlanner, load_tables
+from envscale.environments.synthesis.run import sample_environment
+from envscale.environments.synthesis.values import required_values, scalars
+
+_SETTINGS = SynthesizeSettings(blueprints_per_environment=12, sample_tries=6)
+
+
+def _returned_before(bp, index: int) -> set[str]:
+    return {str(v).lower() for c in bp.calls[:index] for v in scalars(c.result)}
+
+
+def test_every_blueprint_replays_to_its_gold_state_and_is_goal_planned(shop):
+    manifest, directory = shop
+    kept, _ = sample_environment(manifest, directory, _SETTINGS)
+    assert len(kept) >= 8
+    for bp in kept:
+        assert bp.planner == "goal" and bp.goals
+        with open_episode(manifest, directory=directory) as ep:
+            for call in bp.calls:
+                assert ep.call(call.name, call.arguments).ok
+            assert ep.state_hash() == bp.gold_state_hash
+
+
+def test_non_first_calls_consume_earlier_results(shop):
+    manifest, directory = shop
+    kept, _ = sample_environment(manifest, directory, _SETTINGS)
+    pairs = [(bp, i) for bp in kept for i in range(1, bp.n_calls)]
+    assert pairs
+    consuming = sum(
+        any(str(v).lower() in _returned_before(bp, i) for v in scalars(bp.calls[i].arguments))
+        for bp, i in pairs
+    )
+    assert consuming / len(pairs) >= 0.6
+
+
+def test_ids_the_user_cannot_know_are_never_stated(shop):
+    """An order number from a receipt may be stated; the created order's id never is."""
+    manifest, directory = shop
+    kept, _ = sample_environment(manifest, directory, _SETTINGS)
+    for bp in kept:
+        text = template_instruction(bp)
+        for fact in bp.facts:
+            assert fact_kind(fact.name) != "internal"
+            assert str(fact.value) in text  # every fact the agent needs is in the request
+        for name in ("create_order", "cancel_order", "get_order", "list_customers", "get_customer"):
+            assert name not in text and name.replace("_", " ") not in text
+        assert set(required_values(bp).values()) == {f.value for f in bp.facts}
+
+
+def test_a_write_is_preceded_by_a_read_of_what_it_changes(shop):
+    manifest, directory = shop
+    kept, _ = sample_environment(manifest, directory, _SETTINGS)
+    cancels = [(bp, i) for bp in kept for i, c in enumerate(bp.calls) if c.name == "cancel_order"]
+    assert cancels
+    for bp, i in cancels:
+        order = bp.calls[i].arguments["order_id"]
+        assert any(c.kind == "read" and order in map(str, scalars(c.result)) for c in bp.calls[:i])
+
+
+def test_refusal_goals_leave_the_state_unchanged_and_the_reply_explains(shop):
+    manifest, directory = shop
+    config = SamplerConfig(refusal_share=1.0, multi_goal_share=0.0)
+    with open_episode(manifest, directory=directory) as ep:
+        planner = GoalPlanner(manifest, load_tables(ep, manifest), config)
+    refusals = []
+    for i in range(30):
+        with open_episode(manifest, directory=directory) as ep:
+            bp = planner.plan(
+                ep, random.Random(i), seed=i, open_scratch=lambda: open_episode(manifest, directory=directory)
+            )
+        if bp.status == "kept" and bp.refusal:
+            refusals.append(bp)
+    assert refusals, "cancel_order refuses an order that is not pending: some plan must find it"
+    for bp in refusals:
+        assert bp.read_only and not bp.gold_diff  # nothing was written
+        goal = next(g for g in bp.goals if g.refused)
+        assert "not pending" in goal.refused
+        reply = final_reply(bp)
+        assert "can't" in reply and "not pending" in reply
+        # The request still asks for the forbidden action, in the user's words.
+        assert "cancel" in template_instruction(bp).lower()
+
+
+def test_plans_are_deterministic_under_the_seed(shop):
+    manifest, directory = shop
+    first, _ = sample_environment(manifest, directory, _SETTINGS)
+    again, _ = sample_environment(manifest, directory, _SETTINGS)
+    assert [b.blueprint_id for b in first] == [b.blueprint_id for b in again]
+    assert [template_instruction(b) for b in first] == [template_instruction(b) for b in again]
+
+
+def test_the_walk_stays_available_for_comparison(shop):
+    manifest, directory = shop
+    kept, _ = sample_environment(manifest, directory, _SETTINGS.model_copy(update={"planner": "walk"}))
+    assert kept and all(b.planner == "walk" and not b.goals for b in kept)
+
+
+def test_goals_and_facts_survive_the_warehouse(home):
+    from envscale.environments.synthesis import store
+    from envscale.environments.synthesis.sample_env import register_sample_env
+    from envscale.warehouse import open_warehouse
+
+    wh = open_warehouse(home.warehouse)
+    manifest = register_sample_env(wh, home.environments)
+    kept, _ = sample_environment(manifest, home.environments, _SETTINGS)
+    store.save_blueprints(wh, kept, None)
+    loaded = {b.blueprint_id: b for b in store.load_blueprints(wh, manifest.env_id)}
+    for bp in kept:
+        back = loaded[bp.blueprint_id]
+        assert (back.planner, back.goals, back.facts) == (bp.planner, bp.goals, bp.facts)
+        assert template_instruction(back) == template_instruction(bp)
