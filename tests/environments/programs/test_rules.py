@@ -140,3 +140,31 @@ def test_imported_style_programs_without_rules_have_empty_policy_rules():
 
     p = ToolProgram(name="x", kind="read", preconditions=(Precondition(sql="SELECT 1", error="e"),))
     assert p.rules == ()
+
+
+def test_the_policy_is_the_agents_system_prompt_in_synthesized_trajectories(home):
+    from envscale.config import LLMSettings, SynthesizeSettings
+    from envscale.environments.synthesis import store
+    from envscale.environments.synthesis.run import synthesize_environments
+    from envscale.warehouse import open_warehouse
+
+    res = build_environment(TOOLS, name="clinic", environments_dir=home.environments, seed=3)
+    m = res.manifest
+    wh = open_warehouse(home.warehouse)
+    settings = SynthesizeSettings(blueprints_per_environment=3, mode="reverse")
+    report = synthesize_environments(
+        wh, [m], home.environments, settings=settings, llm=LLMSettings(), run_id="r"
+    )
+    assert report.played >= 1
+    trajectories = store.load_trajectories(wh)
+    assert trajectories and all(m.policy in t.messages[0]["content"] for t in trajectories)
+    assert all(t.messages[0]["role"] == "system" for t in trajectories)
+
+
+def test_served_environments_take_the_policy(clinic):
+    from envscale.environments.evaluation.tasks import TaskSet
+    from envscale.environments.rl.served import ServedEnvironment
+
+    m, d = clinic
+    served = ServedEnvironment.from_task_set(TaskSet(envs={m.env_id: (m, m.db_path(d))}), m.env_id)
+    assert m.policy in served.policy
