@@ -7,15 +7,15 @@ creates get fresh keys and values; references point at existing parents.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
-from envscale.environments.schema.infer import number_bounds
 from envscale.environments.schema.model import SchemaModel
-from envscale.environments.seeding import SEED_DAY, _faker, fake_value, uniform_cents
+from envscale.environments.values import order_ranges, value_for
 
 
 def generate_arguments(
@@ -25,8 +25,7 @@ def generate_arguments(
     props: dict[str, Any] = tool.parameters.get("properties", {}) or {}
     required = set(tool.parameters.get("required", []) or [])
     bindings = {b.param: b for b in program.bindings}
-    target = _pick_row(episode, schema, program.table, rng) if program.table else None
-    fake = _faker()
+    target = _pick_row(episode, schema, program.table, rng, program) if program.table else None
     has_key = any(x.role == "key" for x in program.bindings)
     args: dict[str, Any] = {}
     for name, spec in props.items():
@@ -55,32 +54,68 @@ def generate_arguments(
                 if target is not None:
                     value = target.get(b.column)
             else:
-                value = fake_value(schema.table(b.table).column(b.column), rng, fake)  # type: ignore[arg-type]
+                value = value_for(name, spec, rng)
         elif name not in required:
             continue
         if value is _MISSING or value is None:
             if name not in required:
                 continue
-            value = value_for_schema(spec, rng)
-        args[name] = coerce(value, spec, rng)
+            value = value_for(name, spec, rng)
+        value = coerce(value, spec, rng, name)
+        if not _valid(spec, value):
+            # A row value the tool's own schema refuses (a merged column): a fresh valid one instead.
+            value = value_for(name, spec, rng)
+        args[name] = value
+    order_ranges(args, rng, props)
     return args
+
+
+def _valid(spec: dict[str, Any], value: Any) -> bool:
+    try:
+        return Draft202012Validator(spec).is_valid(value)
+    except Exception:  # an unresolvable $ref and the like: the runtime's validator decides
+        return True
 
 
 _MISSING = object()
 
 
 def _pick_row(
-    episode: Any, schema: SchemaModel, table: str | None, rng: random.Random
+    episode: Any,
+    schema: SchemaModel,
+    table: str | None,
+    rng: random.Random,
+    program: ToolProgram | None = None,
 ) -> dict[str, Any] | None:
+    """A row of ``table``; for the program's own table one its state rules allow acting on."""
     if table is None or table not in schema.table_names:
         return None
     pk = schema.table(table).primary_key
     order = ", ".join(f'"{k}"' for k in pk)
     rows = episode.query(f'SELECT * FROM "{table}" ORDER BY {order} LIMIT 50')
+    if program is not None and table == program.table:
+        allowed = [r for r in rows if allowed_row(program, r)]
+        rows = allowed or rows
     return rng.choice(rows) if rows else None
 
 
+def allowed_row(program: ToolProgram, row: dict[str, Any]) -> bool:
+    """Whether the program's state rules let it act on ``row`` (its status is not a refused one)."""
+    for p in program.preconditions:
+        rule = p.rule
+        if (
+            rule is not None
+            and rule.kind == "state"
+            and rule.columns
+            and row.get(rule.columns[0]) in rule.values
+        ):
+            return False
+    return True
+
+
 def _fresh_key(spec: dict[str, Any], rng: random.Random) -> Any:
+    if any(k in spec for k in ("pattern", "format", "minLength", "maxLength", "enum", "const")):
+        return value_for("id", spec, rng)
     if _type(spec) == "integer":
         return rng.randint(10**6, 10**7)
     return f"new_{rng.randrange(16**8):08x}"
@@ -93,51 +128,19 @@ def _type(spec: dict[str, Any]) -> str:
     return t
 
 
-def value_for_schema(spec: dict[str, Any], rng: random.Random) -> Any:
-    """A value valid for a JSON Schema fragment, from its enum, default, bounds or type."""
-    if "enum" in spec and spec["enum"]:
-        return rng.choice(spec["enum"])
-    if "default" in spec and spec["default"] is not None:
+def value_for_schema(spec: dict[str, Any], rng: random.Random, name: str = "value") -> Any:
+    """A value valid for a JSON Schema fragment (see ``envscale.environments.values.value_for``)."""
+    if (
+        "default" in spec
+        and spec["default"] is not None
+        and "enum" not in spec
+        and _valid(spec, spec["default"])
+    ):
         return spec["default"]
-    t = _type(spec)
-    if t in ("integer", "number"):
-        # Exclusive bounds honoured; integers clamped to BIGINT (a uint64 maximum overflows int64).
-        lo, hi = number_bounds(spec, "BIGINT" if t == "integer" else "DOUBLE")
-        if lo is None:
-            lo = 1 if hi is None or hi >= 1 else hi - (9 if t == "integer" else 99)
-        if t == "integer":
-            return rng.randint(lo, max(lo, hi if hi is not None else lo + 9))
-        hi = hi if hi is not None else lo + 99
-        return uniform_cents(rng, lo, hi)
-    if t == "boolean":
-        return rng.random() < 0.5
-    if t == "array":
-        items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
-        n = max(int(spec.get("minItems", 1)), 1)
-        return [value_for_schema(items, rng) for _ in range(n)]
-    if t == "object":
-        props = spec.get("properties") or {}
-        req = spec.get("required") or list(props)
-        return {
-            k: value_for_schema(props.get(k) or {}, rng) for k in req if isinstance(props.get(k, {}), dict)
-        }
-    fmt = spec.get("format")
-    # Around the seeding's fixed day and drawn from rng, never from today or the shared faker's
-    # state: the same seed gives the same arguments (they are written to the manifest).
-    if fmt == "date":
-        return (SEED_DAY + dt.timedelta(days=rng.randint(-365, 365))).date().isoformat()
-    if fmt == "date-time":
-        return (SEED_DAY - dt.timedelta(seconds=rng.randint(0, 365 * 86400))).isoformat(timespec="seconds")
-    fake = _faker()
-    fake.seed_instance(rng.getrandbits(32))
-    if fmt == "email":
-        return fake.email()
-    text = fake.word()
-    min_len = int(spec.get("minLength", 0))
-    return (text * (min_len // max(len(text), 1) + 1)) if min_len > len(text) else text
+    return value_for(name, spec, rng)
 
 
-def coerce(value: Any, spec: dict[str, Any], rng: random.Random) -> Any:
+def coerce(value: Any, spec: dict[str, Any], rng: random.Random, name: str = "value") -> Any:
     """Fit a DB value to the argument's JSON type (e.g. a JSON text column → array)."""
     t = _type(spec)
     try:
@@ -157,7 +160,7 @@ def coerce(value: Any, spec: dict[str, Any], rng: random.Random) -> Any:
             if isinstance(value, str):
                 value = json.loads(value)
             ok = isinstance(value, list) if t == "array" else isinstance(value, dict)
-            return value if ok else value_for_schema(spec, rng)
+            return value if ok else value_for(name, spec, rng)
     except (TypeError, ValueError):
-        return value_for_schema(spec, rng)
+        return value_for(name, spec, rng)
     return value

@@ -26,6 +26,7 @@ from envscale.environments.manifest import (
     SelfTestReport,
     ToolTest,
     environment_id,
+    policy_text,
 )
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.programs.compiler import compile_plan
@@ -102,6 +103,7 @@ def build_environment(
             dropped.append(DroppedTool(name=tool_name, stage="selftest", reason=test.reason or "failed"))
     initial_hash = loaded.open_episode().state_hash()
     final_programs = tuple(loaded.programs[n].program for n in working)
+    rules = tuple(r for p in final_programs for r in p.rules)
     final_tools = tuple(env_tools[n] for n in working)
     loaded.close()
 
@@ -130,6 +132,8 @@ def build_environment(
         ),
         dropped=tuple(dropped),
         source={**(source or {}), "schema_origin": origin_note, "n_input_tools": len(tools)},
+        rules=rules,
+        policy=policy_text(name, rules),
     )
     db_path = None
     reused = False
@@ -205,9 +209,13 @@ def _env_tool(tool: ToolLike, program: ToolProgram) -> EnvTool:
     params = dict(tool.parameters)
     params.setdefault("type", "object")
     params.setdefault("properties", {})
+    # The rules the tool enforces are part of what the agent sees (kept whole: the text gives way).
+    rules = " ".join(r.description for r in program.rules)
+    rules = f" Rules: {rules}" if rules else ""
+    text = (tool.description or tool.name)[: max(MAX_DESCRIPTION - len(rules), 0)].rstrip()
     return EnvTool(
         name=tool.name,
-        description=(tool.description or tool.name)[:MAX_DESCRIPTION],
+        description=(text + rules)[:MAX_DESCRIPTION],
         parameters=params,
         kind=program.kind,
         writes=program.tables_written,
@@ -238,6 +246,10 @@ def _self_test(loaded: LoadedEnvironment, tool_name: str, seed: int) -> ToolTest
                 reason = f"result_not_json: {exc}"
                 continue
             changed = tuple(sorted(ep.changed_tables))
+            refused, why = _refusals(ep, tool_name, program, loaded.schema, args)
+        if why is not None:
+            reason = why
+            continue
         if program.kind == "read":
             if changed:
                 reason = f"read_changed_state: {changed}"
@@ -245,8 +257,76 @@ def _self_test(loaded: LoadedEnvironment, tool_name: str, seed: int) -> ToolTest
         elif set(changed) != set(program.tables_written):
             reason = f"write_changed_wrong_tables: changed {list(changed)}, declared {list(program.tables_written)}"
             continue
-        return ToolTest(name=tool_name, ok=True, kind=program.kind, arguments=args, changed_tables=changed)
+        return ToolTest(
+            name=tool_name,
+            ok=True,
+            kind=program.kind,
+            arguments=args,
+            changed_tables=changed,
+            refused=refused,
+        )
     return ToolTest(name=tool_name, ok=False, kind=program.kind, arguments=args, reason=reason[:500])
+
+
+def _refusals(
+    ep: Any, tool_name: str, program: ToolProgram, schema: SchemaModel, args: dict[str, Any]
+) -> tuple[tuple[str, ...], str | None]:
+    """After an allowed call: each rule's violating call must come back precondition_failed, state unchanged.
+
+    Returns the rule kinds checked, and the first failure (None when every rule held).
+    """
+    checked: list[str] = []
+    for rule in program.rules:
+        bad = _violating_arguments(ep, rule, program, schema, args)
+        if bad is None:
+            continue  # no violating situation in this state (e.g. no row in a refused status)
+        before = ep.state_hash()
+        result = ep.call(tool_name, bad)
+        if result.error_code == "invalid_arguments":
+            continue  # the tool's JSON Schema refuses the variant first (a key pattern): nothing to learn
+        if result.ok or result.error_code != "precondition_failed":
+            got = "succeeded" if result.ok else f"{result.error_code}: {result.error}"
+            return tuple(checked), f"rule_not_enforced: {rule.kind}: {bad} {got}"[:500]
+        if ep.state_hash() != before:
+            return tuple(checked), f"rule_changed_state: {rule.kind}"
+        checked.append(rule.kind)
+    return tuple(dict.fromkeys(checked)), None
+
+
+def _violating_arguments(
+    ep: Any, rule: Any, program: ToolProgram, schema: SchemaModel, args: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Arguments the rule must refuse, built from an allowed call's ``args``; None when none can be built."""
+    bad = dict(args)
+    if rule.kind == "state":
+        if not rule.params or rule.table is None:
+            return None
+        table = schema.table(rule.table)
+        pk = table.primary_key[0]
+        values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
+        rows = ep.query(f'SELECT "{pk}" FROM "{table.name}" WHERE "status" IN ({values}) ORDER BY 1 LIMIT 1')
+        if not rows:
+            return None
+        bad[rule.params[0]] = rows[0][pk]
+        return bad
+    if rule.kind == "non_negative":
+        param = rule.params[0]
+        bad[param] = -1 if isinstance(args.get(param), int) else -1.5
+        return bad
+    if rule.kind == "date_order":
+        start, end = rule.params
+        if args.get(start) is None or args.get(end) is None or args[start] == args[end]:
+            return None
+        bad[start], bad[end] = args[end], args[start]
+        return bad
+    if rule.kind == "no_double_booking" and program.action == "create":
+        # The same booking again: its resource and time are now taken. A fresh key, when the tool takes one.
+        key = next((b.param for b in program.bindings if b.role == "key"), None)
+        if key is not None and key in bad:
+            fresh = bad[key]
+            bad[key] = fresh + 1 if isinstance(fresh, int) else f"{fresh}_2"
+        return bad
+    return None
 
 
 def _repair(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from envscale.environments.programs.model import ToolProgram
+from envscale.environments.programs.model import BusinessRule, ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.schema.model import SchemaModel
 from envscale.hashing import content_hash
@@ -41,6 +41,10 @@ class ToolTest(_Model):
     arguments: dict[str, Any] | None = Field(None, description="Arguments it was called with.")
     changed_tables: tuple[str, ...] = Field((), description="Tables the call changed.")
     reason: str | None = Field(None, description="Why it failed (reason code: detail).")
+    refused: tuple[str, ...] = Field(
+        (),
+        description="Rule kinds whose refusal was checked: a violating call came back precondition_failed.",
+    )
     repaired: bool = Field(False, description="Whether an LLM repair made it pass.")
 
 
@@ -87,6 +91,17 @@ class EnvironmentManifest(_Model):
     source: dict[str, Any] = Field(
         default_factory=dict, description="Lineage: tool_ids, data file digests, ..."
     )
+    rules: tuple[BusinessRule, ...] = Field(
+        (), description="Business rules the working tools enforce (generated environments)."
+    )
+    policy: str = Field(
+        "",
+        description="The domain's policy (markdown, τ-bench's wiki role): appended to the agent's system prompt.",
+    )
+
+    def system_prompt(self, base: str) -> str:
+        """The agent's system prompt on this environment: ``base`` and the environment's policy."""
+        return f"{base}\n\n{self.policy}" if self.policy else base
 
     def tool(self, name: str) -> EnvTool:
         for t in self.tools:
@@ -139,3 +154,30 @@ def environment_id(
             "rows": rows_per_table,
         }
     )
+
+
+def policy_text(name: str, rules: tuple[BusinessRule, ...] | list[BusinessRule]) -> str:
+    """The environment's policy: short markdown an agent reads as part of its system prompt."""
+    title = name.replace("_", " ").strip() or "this service"
+    lines = [
+        f"# {title} policy",
+        "",
+        f"You act for {title} through its tools only. Look records up before you change them, "
+        "use the ids the tools return, and confirm what you will change before a write.",
+    ]
+    if rules:
+        lines += [
+            "",
+            "## Rules",
+            "",
+            "The tools enforce these rules. When a request breaks one, do not call the tool: "
+            "tell the user which rule stops it and what is possible instead.",
+            "",
+        ]
+        seen: set[str] = set()
+        for rule in rules:
+            line = f"- {rule.description} (`{rule.tool}`)"
+            if line not in seen:
+                seen.add(line)
+                lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from envscale.environments.schema.model import INT64_MAX, Column, SchemaModel, Table
+from envscale.environments.values import business_time, order_ranges, semantic_text, value_for
 
 # Dates are drawn around a fixed day (the runtime's default clock), never around
 # today: the same env_id must always hold the same rows.
@@ -70,6 +71,10 @@ def _table_rows(
                 row[col.name] = rng.choice(parents)[parent_col] if parents else None
             else:
                 row[col.name] = fake_value(col, rng, fake)
+        # Ranges in order (check-out after check-in); the key and references are never range ends.
+        fixed = {k: v for k, v in row.items() if k not in refs and k not in table.primary_key}
+        order_ranges(fixed, rng, {c.name: _column_schema(c) for c in table.columns})
+        row.update(fixed)
         rows.append(row)
     return rows
 
@@ -82,6 +87,15 @@ def _keys(table: Table, n: int, rng: random.Random) -> list[Any]:
     prefix = "".join(w[:3] for w in table.name.split("_"))[:6] or "id"
     seen: set[str] = set()
     out = []
+    if pk.pattern or pk.min_length or pk.max_length is not None:
+        # Keys the tools' own schemas accept (an order id matching '^#W[0-9]{7}$'), distinct.
+        for _ in range(50 * n + 50):
+            if len(out) >= n:
+                return out
+            key = value_for(pk.name, _column_schema(pk), rng)
+            if isinstance(key, str) and key and key not in seen:
+                seen.add(key)
+                out.append(key)
     while len(out) < n:
         key = f"{prefix}_{rng.randrange(16**6):06x}"
         if key not in seen:
@@ -169,6 +183,14 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
             sep=" ", timespec="seconds"
         )
     hint = col.format or ""
+    if col.pattern or col.min_length or col.max_length is not None:
+        return value_for(col.name, _column_schema(col), rng)
+    if hint == "time":
+        return business_time(rng)
+    if hint not in ("ref", "key", "status"):
+        text = semantic_text(col.name, rng)
+        if text is not None:
+            return text
     generators = {
         "email": fake.email,
         "first_name": fake.first_name,
@@ -203,6 +225,11 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     if gen is not None:
         return str(gen())
     return fake.word() + ("" if rng.random() < 0.5 else f" {fake.word()}")
+
+
+def _column_schema(col: Column) -> dict[str, Any]:
+    typ = {"BIGINT": "integer", "DOUBLE": "number", "BOOLEAN": "boolean"}.get(col.type, "string")
+    return {"type": typ, **col.json_schema()}
 
 
 def _default_max(name: str) -> float:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ async def _play_all(
                 sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
             else:
                 sim = ScriptedUser(job.task, job.blueprint)
-            trajectory = await play_forward(job, episode, agent, sim, config)
+            # The environment's policy (its business rules) joins the agent's system prompt.
+            env_config = replace(config, system_prompt=manifest.system_prompt(config.system_prompt))
+            trajectory = await play_forward(job, episode, agent, sim, env_config)
             return trajectory, judge(item, trajectory, episode)
         finally:
             episode.close()

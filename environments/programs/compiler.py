@@ -7,6 +7,7 @@ SQL are the compiler's own (status words, LIMITs). Identifiers are quoted.
 from __future__ import annotations
 
 from envscale.environments.programs.model import Precondition, ToolProgram, WriteStatement, sql_param
+from envscale.environments.programs.rules import rules_for
 from envscale.environments.schema.infer import ToolPlan
 from envscale.environments.schema.model import SchemaModel
 
@@ -101,6 +102,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         cols = [pk] + [q(b.column) for b in refs + values]
         vals = [pk_value] + [f"${par(b.param)}" for b in refs + values]
         cols, vals = _dedupe(cols, vals)
+        pre += rules_for(plan, schema, par, key=key)
         sql = f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
         return ToolProgram(
             kind="write",
@@ -173,6 +175,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         raise ValueError(f"{plan.tool}: nothing to update")
     cols = [s.split(" = ", 1)[0] for s in sets]
     sets = [s for i, s in enumerate(sets) if cols[i] not in cols[:i]]
+    pre += rules_for(plan, schema, par, cond=cond, key=key)
     sql = f"UPDATE {t} SET {', '.join(sets)} WHERE {cond}"
     return ToolProgram(
         kind="write",

@@ -23,6 +23,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+RuleKind = Literal["state", "no_double_booking", "non_negative", "date_order"]
+
+
+class BusinessRule(_Model):
+    """A domain rule a tool enforces (a precondition inferred from status columns, verbs and names)."""
+
+    tool: str = Field(description="The tool that enforces it.")
+    kind: RuleKind = Field(
+        description="state: only from compatible statuses; no_double_booking: one booking per resource "
+        "and time; non_negative: amounts/quantities ≥ 0; date_order: a range ends after it starts."
+    )
+    description: str = Field(description="The rule in plain words (tool descriptions and the policy).")
+    table: str | None = Field(None, description="The table whose rows it guards.")
+    columns: tuple[str, ...] = Field((), description="Columns it looks at (status; resource and time...).")
+    params: tuple[str, ...] = Field((), description="Tool arguments it looks at.")
+    values: tuple[str, ...] = Field((), description="state: the statuses the tool refuses to act from.")
+
+
 class Precondition(_Model):
     """A SELECT that must return a row (``expect='row'``) or must not (``'no_row'``)."""
 
@@ -31,6 +49,7 @@ class Precondition(_Model):
     error: str = Field(
         description="Shown to the agent when the condition fails; {name} placeholders take argument values."
     )
+    rule: BusinessRule | None = Field(None, description="The business rule it enforces, if it is one.")
 
 
 class WriteStatement(_Model):
@@ -77,6 +96,10 @@ class ToolProgram(_Model):
     bindings: tuple[ParamBinding, ...] = Field(
         (), description="Meaning of each argument (empty for hand-written programs)."
     )
+
+    @property
+    def rules(self) -> tuple[BusinessRule, ...]:
+        return tuple(p.rule for p in self.preconditions if p.rule is not None)
 
     @property
     def tables_written(self) -> tuple[str, ...]:

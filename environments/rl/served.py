@@ -49,6 +49,9 @@ class ServedEnvironment:
     def from_task_set(cls, task_set: TaskSet, env_id: str, **kw: Any) -> ServedEnvironment:
         manifest, db_path = task_set.envs[env_id]
         tasks = {t.task_id: t for t in task_set.tasks if t.blueprint.env_id == env_id}
+        kw.setdefault(
+            "policy", manifest.system_prompt(AGENT_SYSTEM)
+        )  # the environment's rules, when it has some
         return cls(
             name=kw.pop("name", manifest.name), manifest=manifest, db_path=Path(db_path), tasks=tasks, **kw
         )

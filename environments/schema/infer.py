@@ -69,6 +69,7 @@ class _TableDraft:
     fks: dict[str, str] = field(default_factory=dict)  # column → referenced table
     description: str = ""
     pinned: set[str] = field(default_factory=set)  # ref/status columns plans rely on: kept when truncating
+    pk_rules: dict[str, Any] = field(default_factory=dict)  # pattern/lengths the key's arguments declare
 
 
 def json_type(schema: dict[str, Any]) -> ColumnType:
@@ -103,7 +104,22 @@ def _column(name: str, spec: dict[str, Any]) -> Column:
         maximum=number_bounds(spec, typ)[1],
         format=fmt,
         description=str(spec.get("description", ""))[:200],
+        **text_rules(spec, typ),
     )
+
+
+def text_rules(spec: dict[str, Any], typ: ColumnType) -> dict[str, Any]:
+    """pattern / min_length / max_length of a text argument, when it declares them."""
+    if typ != "VARCHAR":
+        return {}
+    out: dict[str, Any] = {}
+    if isinstance(spec.get("pattern"), str):
+        out["pattern"] = spec["pattern"]
+    for key, field_name in (("minLength", "min_length"), ("maxLength", "max_length")):
+        v = spec.get(key)
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            out[field_name] = v
+    return out
 
 
 def fit_enum(values: Any, typ: ColumnType) -> tuple[Any, ...] | None:
@@ -307,6 +323,8 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             draft.pk_type = "VARCHAR"
         if not draft.description:
             draft.description = f"{entity.replace('_', ' ')} records (from {tool.name})"
+        if key_param and isinstance(props[key_param], dict) and not draft.pk_rules:
+            draft.pk_rules = text_rules(props[key_param], draft.pk_type)
         plan = ToolPlan(
             tool=tool.name,
             action=action,
@@ -385,6 +403,7 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                 nullable=False,
                 format="key",
                 description=f"identifier of a {draft.entity.replace('_', ' ')}",
+                **(draft.pk_rules if draft.pk_type == "VARCHAR" else {}),
             )
         ]
         if not draft.columns:

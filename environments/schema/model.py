@@ -29,6 +29,22 @@ class Column(_Model):
         None, description="JSON Schema format or a semantic hint (email, date, name...)."
     )
     description: str = Field("", description="Where the column came from; shown to seeders and LLMs.")
+    pattern: str | None = Field(None, description="Regex its values match (the tool's JSON Schema pattern).")
+    min_length: int | None = Field(None, description="Shortest text allowed (JSON Schema minLength).")
+    max_length: int | None = Field(None, description="Longest text allowed (JSON Schema maxLength).")
+
+    def json_schema(self) -> dict[str, Any]:
+        """The column's rules as a JSON Schema fragment (what seeded values must satisfy)."""
+        out: dict[str, Any] = {}
+        if self.pattern:
+            out["pattern"] = self.pattern
+        if self.min_length is not None:
+            out["minLength"] = self.min_length
+        if self.max_length is not None:
+            out["maxLength"] = self.max_length
+        if self.format in ("date", "date-time", "time", "email", "uri", "uuid", "ipv4"):
+            out["format"] = self.format
+        return out
 
 
 class ForeignKey(_Model):

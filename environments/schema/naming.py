@@ -144,3 +144,45 @@ def id_entity(param: str) -> str | None:
     if len(w) >= 2 and w[-1] in ("number", "code", "no") and w[-2] in _NUMBERED:
         return "_".join(w[:-1])
     return None
+
+
+# Start → end word pairs of a range ('check_in_date' → 'check_out_date', 'startTime' → 'endTime').
+_RANGE_WORDS = (
+    (("start",), ("end",)),
+    (("begin",), ("end",)),
+    (("check", "in"), ("check", "out")),
+    (("checkin",), ("checkout",)),
+    (("from",), ("to",)),
+    (("arrival",), ("departure",)),
+    (("departure",), ("return",)),
+    (("pickup",), ("dropoff",)),
+    (("pick", "up"), ("drop", "off")),
+    (("since",), ("until",)),
+    (("valid", "from"), ("valid", "until")),
+)
+_WHEN = frozenset(["date", "time", "day", "datetime", "timestamp", "at", "on"])
+
+
+def range_pairs(names) -> list[tuple[str, str]]:
+    """(start, end) name pairs among ``names`` that bound a date/time range.
+
+    'from'/'to' pairs count only with a date or time word ('date_from'/'date_to', not 'from_city').
+    """
+    by_words = {tuple(words(n)): n for n in names}
+    out: list[tuple[str, str]] = []
+    for w, name in by_words.items():
+        for a, b in _RANGE_WORDS:
+            k = len(a)
+            for i in range(len(w) - k + 1):
+                if w[i : i + k] != a:
+                    continue
+                partner = by_words.get(w[:i] + b + w[i + k :])
+                if partner is None or partner == name:
+                    continue
+                rest = set(w[:i] + w[i + k :])
+                if a in (("from",), ("since",), ("valid", "from")) and not rest & _WHEN:
+                    continue
+                if a in (("start",), ("begin",)) and rest and not rest & _WHEN and len(rest) > 1:
+                    continue
+                out.append((name, partner))
+    return list(dict.fromkeys(out))

@@ -18,7 +18,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -308,13 +308,19 @@ def _player(
         max_turns=settings.max_turns, max_failures=settings.max_failures, seed=llm.agent.seed
     )
     tools_of = {env_id: m.openai_tools() for env_id, m in manifests.items()}
+    # The agent's system prompt carries each environment's policy (its business rules).
+    configs = {
+        env_id: replace(config, system_prompt=m.system_prompt(config.system_prompt))
+        for env_id, m in manifests.items()
+    }
     if mode == "forward" and "agent" not in roles.clients:
         raise ValueError("forward mode needs llm.agent.mode = 'llm' (or use synthesize.mode = 'reverse')")
 
     async def play(job: Job) -> Trajectory:
         if mode == "reverse":
+            prompt = configs[job.blueprint.env_id].system_prompt
             if "agent" not in roles.clients:
-                return build_reverse(job, tools_of[job.blueprint.env_id])
+                return build_reverse(job, tools_of[job.blueprint.env_id], system_prompt=prompt)
             wording = await llm_wording(roles.clients["agent"], job.task, job.blueprint, seed=llm.agent.seed)
             issues = ()
             if wording.fallback_reason:
@@ -327,7 +333,12 @@ def _player(
                 invalid_replies=int(wording.fallback_reason is not None),
             )
             return build_reverse(
-                job, tools_of[job.blueprint.env_id], final_text=wording.text, issues=issues, usage=usage
+                job,
+                tools_of[job.blueprint.env_id],
+                system_prompt=prompt,
+                final_text=wording.text,
+                issues=issues,
+                usage=usage,
             )
         episode = open_episode(manifests[job.blueprint.env_id], directory=directory)
         try:
@@ -337,7 +348,9 @@ def _player(
                 )
             else:
                 user = ScriptedUser(job.task, job.blueprint)
-            return await play_forward(job, episode, roles.clients["agent"], user, config)
+            return await play_forward(
+                job, episode, roles.clients["agent"], user, configs[job.blueprint.env_id]
+            )
         finally:
             episode.close()
 
