@@ -184,7 +184,12 @@ class BuildSettings(_Section):
 
 class SynthesizeSettings(_Section):
     blueprints_per_environment: int = Field(4, gt=0)
-    min_calls: int = Field(1, gt=0)
+    min_calls: int = Field(
+        3,
+        gt=0,
+        description="Shortest task kept (calls; a refused goal is exempt: reading and refusing is the task). "
+        "One call teaches a format, not agency.",
+    )
     max_calls: int = Field(4, gt=0, description="Random-walk planner: the longest walk.")
     planner: Literal["goal", "walk"] = Field(
         "goal",
@@ -192,7 +197,7 @@ class SynthesizeSettings(_Section):
         "user holds; walk: a random walk over the dependency graph (the earlier sampler, for comparison).",
     )
     multi_goal_share: float = Field(
-        0.3, ge=0, le=1, description="Goal planner: chance of each extra goal in a task (at most two more)."
+        0.6, ge=0, le=1, description="Goal planner: chance of each extra goal in a task (at most two more)."
     )
     refusal_share: float = Field(
         0.15,
@@ -201,7 +206,7 @@ class SynthesizeSettings(_Section):
         description="Goal planner: share of write goals that ask for what a business rule forbids.",
     )
     lookup_share: float = Field(
-        0.7,
+        0.85,
         ge=0,
         le=1,
         description="Goal planner: chance that a number the user holds (an order number) is looked up from "

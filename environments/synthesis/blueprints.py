@@ -33,9 +33,9 @@ class SamplerConfig:
     max_calls: int = 4
     tries_per_step: int = 4
     optional_probability: float = 0.3
-    multi_goal_share: float = 0.3  # goal planner: chance of each extra goal (at most two more)
+    multi_goal_share: float = 0.6  # goal planner: chance of each extra goal (at most two more)
     refusal_share: float = 0.15  # goal planner: share of write goals that ask for what a rule forbids
-    lookup_share: float = 0.7  # goal planner: a number the user holds is looked up instead, when a read can
+    lookup_share: float = 0.85  # goal planner: a number the user holds is looked up instead, when a read can
 
 
 class ValuePool:

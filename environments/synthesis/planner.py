@@ -29,7 +29,7 @@ from typing import Any
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool, Episode
-from envscale.environments.synthesis.blueprints import SamplerConfig, generate_value
+from envscale.environments.synthesis.blueprints import SamplerConfig
 from envscale.environments.synthesis.knowledge import (
     ACCOUNT_ENTITIES,
     action_of,
@@ -40,6 +40,7 @@ from envscale.environments.synthesis.knowledge import (
 )
 from envscale.environments.synthesis.records import Blueprint, Goal, GoldCall, UserFact
 from envscale.environments.synthesis.values import scalars
+from envscale.environments.values import order_ranges, value_for
 from envscale.hashing import content_hash
 
 Tables = dict[str, list[dict[str, Any]]]
@@ -114,6 +115,8 @@ class GoalPlanner:
         reason = None
         for index in range(n_goals):
             pool = [p for p in candidates if all(g.tool != p.name for g in plan.goals)]
+            if account:  # later goals are the same customer's: only tools over their rows
+                pool = [p for p in pool if self._owned(self._main_table(p), account)]
             if not pool:
                 break
             weights = [3.0 if p.kind == "write" else 1.0 for p in pool]
@@ -235,12 +238,15 @@ class GoalPlanner:
         props = (tool.parameters or {}).get("properties") or {}
         required = set((tool.parameters or {}).get("required") or [])
         bindings = {b.param: b for b in program.bindings}
+        has_key = any(b.role == "key" for b in program.bindings)
         args: dict[str, Any] = {}
         for name, schema in props.items():
             schema = schema if isinstance(schema, dict) else {}
             binding = bindings.get(name)
             from_row = _row_value(row, name, binding.column if binding else None)
             if is_identifier(name) or (binding is not None and binding.role in ("key", "ref")):
+                if binding is not None and binding.role == "ref" and has_key and program.kind == "write":
+                    from_row = None  # a reference next to the key is the new value (assign to another agent)
                 if from_row is None:
                     from_row = self._any_ref(binding.table if binding else None, name, rng)
                 if from_row is None:
@@ -254,7 +260,8 @@ class GoalPlanner:
                 if program.kind == "read" and from_row is not None:
                     args[name] = _coerce(from_row, schema)  # a filter the row matches
                 elif name in required or program.kind == "write":
-                    args[name] = generate_value(name, schema, rng)
+                    args[name] = value_for(name, schema, rng)
+        order_ranges(args, rng, props)  # check-out after check-in, end after start
         return args
 
     # -- how the agent learns a value ----------------------------------------------------------
@@ -433,6 +440,11 @@ class GoalPlanner:
             return program.writes[0].table
         found = _FROM.search(program.result or "")
         return found.group(1) if found and found.group(1) in self.tables else None
+
+    def _owned(self, table: str | None, account: dict[str, Any]) -> bool:
+        """Whether ``table`` has rows of this customer (a column holding their number)."""
+        rows = self.tables.get(table or "", [])
+        return any(all(r.get(k) == v for k, v in account.items()) for r in rows)
 
     def _rows_for(self, table: str | None, account: dict[str, Any]) -> list[dict[str, Any]]:
         rows = self.tables.get(table or "", [])
