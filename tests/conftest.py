@@ -59,7 +59,7 @@ def shop_tasks(tmp_path):
     directory = tmp_path / "environments"
     manifest = build_sample_env(directory)
     kept, _ = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=4, max_calls=3)
+        manifest, directory, SynthesizeSettings(blueprints_per_environment=6, max_calls=3)
     )
     tasks = [EvalTask(task=template_task(bp), blueprint=bp, domain="shop", source="heldout") for bp in kept]
     yield TaskSet(tasks=tasks, envs={manifest.env_id: (manifest, manifest.db_path(directory))})

@@ -66,19 +66,45 @@ _WRITER_SYSTEM = (
 )
 
 
+_GOAL_WRITER_SYSTEM = (
+    "You write the request a customer would send to a support agent. You get what the customer wants "
+    "(their goals, in order) and the facts they know. Write ONE short first-person request that asks for "
+    "every goal and states every fact verbatim. State no other id or number: the agent looks the rest up. "
+    "Do not mention tools or functions. Reply with the request only."
+)
+
+
+def _writer_brief(blueprint: Blueprint, needed: dict[str, Any]) -> str:
+    """What the writer LLM is told: the goals and facts (goal plans), or the calls (walks)."""
+    values = "\nValues to state verbatim: " + ", ".join(_show(v) for v in needed.values())
+    if blueprint.planner != "goal":
+        actions = [{"action": c.name, "arguments": c.arguments} for c in blueprint.calls]
+        return "Actions:\n" + json.dumps(actions, ensure_ascii=False, indent=1) + values
+    goals = [
+        {
+            "wants": _humanize(g.tool),
+            "about": g.about,
+            **({"not_allowed_because": g.refused} if g.refused else {}),
+        }
+        for g in blueprint.goals
+    ]
+    facts = [{"fact": _humanize(f.name), "value": f.value, "about": f.about} for f in blueprint.facts]
+    return (
+        "Goals:\n"
+        + json.dumps(goals, ensure_ascii=False, indent=1)
+        + "\nFacts the customer knows:\n"
+        + json.dumps(facts, ensure_ascii=False, indent=1, default=str)
+        + values
+        + "\n(The customer does not know whether a goal is allowed: they simply ask.)"
+    )
+
+
 async def llm_task(client: Any, blueprint: Blueprint, *, seed: int | None = None) -> Task:
     """The writer LLM's instruction, or the template when a required value is missing (marked)."""
     needed = required_values(blueprint)
-    actions = [{"action": c.name, "arguments": c.arguments} for c in blueprint.calls]
     messages = [
-        {"role": "system", "content": _WRITER_SYSTEM},
-        {
-            "role": "user",
-            "content": "Actions:\n"
-            + json.dumps(actions, ensure_ascii=False, indent=1)
-            + "\nValues to state verbatim: "
-            + ", ".join(_show(v) for v in needed.values()),
-        },
+        {"role": "system", "content": _GOAL_WRITER_SYSTEM if blueprint.planner == "goal" else _WRITER_SYSTEM},
+        {"role": "user", "content": _writer_brief(blueprint, needed)},
     ]
     result = await client.chat(messages, seed=seed)
     result.raise_for_dead("task_writer")

@@ -26,8 +26,10 @@ from envscale.environments.synthesis.users import UserSimulator
 
 AGENT_SYSTEM = (
     "You are a helpful assistant that completes the user's request by calling the provided tools. "
-    "Use exactly the values the user gives; ask the user when a needed value is missing. "
-    "Call one tool at a time and wait for its result. When everything is done, reply with a short final answer."
+    "Use exactly the values the user gives. Find the records and ids you need with the read tools, starting "
+    "from what the user tells you; ask the user only for what no tool can find. Read a record before you "
+    "change it. Call one tool at a time and wait for its result. When everything is done, reply with a short "
+    "final answer that reports what the tools returned."
 )
 
 _REPEAT_LIMIT = 3  # the same call (or the same text) this many times in a row = endless repetition

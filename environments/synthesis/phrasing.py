@@ -117,6 +117,18 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def goal_words(goal: Goal) -> str:
+    """A goal in plain words, for a writer LLM: 'cancel an appointment', 'find out about an order'."""
+    about = words(goal.about or entity(goal.tool))
+    verb = goal.tool.split("_")[0].lower()
+    if goal.action == "read":
+        return f"find out about {_a(about)}"
+    field = _field(goal.tool, about) if verb in _CHANGE_VERBS else ""
+    if field:
+        return f"change the {field} of {_a(about)}"
+    return f"{_VERBS.get(verb, (words(goal.tool).split(' ')[0], ''))[0]} {_a(about)}"
+
+
 def instruction(blueprint: Blueprint) -> str:
     """The customer's request for a goal-planned blueprint (deterministic in its id)."""
     rng = random.Random(blueprint.blueprint_id)

@@ -40,7 +40,9 @@ class ScriptedUser:
     def __init__(self, task: Task, blueprint: Blueprint, *, max_repeats: int = 2) -> None:
         self.task = task
         self.values = required_values(blueprint)
-        self.all_values = {k: v for c in blueprint.calls for k, v in c.arguments.items()} | self.values
+        # A goal-planned user knows only its facts; a walk's user can answer for any argument.
+        calls = () if blueprint.planner == "goal" else blueprint.calls
+        self.all_values = {k: v for c in calls for k, v in c.arguments.items()} | self.values
         self.max_repeats = max_repeats
         self._repeats = 0
 

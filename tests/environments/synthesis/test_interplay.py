@@ -102,14 +102,20 @@ def test_turn_limit_and_endless_repetition(shop, job, server):
 
 
 def test_scripted_user_answers_a_value_request_from_the_blueprint(shop, job, server):
-    asked = next(k for c in job.blueprint.calls for k in c.arguments if k in ("customer_id", "item"))
-    server.enqueue(s.text(f"Which {asked.replace('_', ' ')} should I use?"), s.text("Done, thanks."))
+    """The user answers with a fact it holds, and never with an id the agent must look up."""
+    fact = next(f for f in job.blueprint.facts if f.name == "item")
+    server.enqueue(s.text("Which item should I use?"), s.text("Done, thanks."))
     traj = _play(shop, job, server)
     answer = traj.messages[3]
     assert answer["role"] == "user"
-    value = next(c.arguments[asked] for c in job.blueprint.calls if asked in c.arguments)
-    assert str(value) in answer["content"]
+    assert str(fact.value) in answer["content"]
     assert traj.termination == "user_stop"
+
+    looked_up = next(c.arguments["customer_id"] for c in job.blueprint.calls if "customer_id" in c.arguments)
+    assert all(f.value != looked_up for f in job.blueprint.facts)
+    server.enqueue(s.text("Which customer id should I use?"), s.text("Done, thanks."))
+    traj = _play(shop, job, server)
+    assert looked_up not in traj.messages[3]["content"]
 
 
 def test_llm_user_simulator_and_its_stop_signal(shop, job, server):
