@@ -37,6 +37,7 @@ from envscale.environments.schema.ddl import table_ddl
 from envscale.environments.schema.infer import ToolLike, infer_schema
 from envscale.environments.schema.model import SchemaModel
 from envscale.environments.seeding import seed_rows
+from envscale.environments.values import parse_when
 
 Complete = Callable[[list[dict[str, str]]], str]
 MAX_DESCRIPTION = 1024
@@ -315,8 +316,12 @@ def _violating_arguments(
         return bad
     if rule.kind == "date_order":
         start, end = rule.params
-        if args.get(start) is None or args.get(end) is None or args[start] == args[end]:
-            return None
+        if (
+            parse_when(args.get(start)) is None
+            or parse_when(args.get(end)) is None
+            or args[start] == args[end]
+        ):
+            return None  # not two times (an unparsable value passes the rule by design)
         bad[start], bad[end] = args[end], args[start]
         return bad
     if rule.kind == "no_double_booking" and program.action == "create":

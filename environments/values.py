@@ -97,7 +97,8 @@ def kind_of(name: str) -> str | None:
         return "birth_date"
     if last in ("datetime", "timestamp") or (last == "at" and len(w) > 1):
         return "date-time"
-    if "date" in s or last in ("day", "checkin", "checkout"):
+    stay = {"checkin", "checkout", "arrival", "departure"} & s or ("check" in s and {"in", "out"} & s)
+    if "date" in s or last in ("day", "checkin", "checkout") or (stay and not {"time", "hour"} & s):
         return "date"
     if last == "time" or "hour" in s:
         return "time"
