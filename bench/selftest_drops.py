@@ -69,6 +69,9 @@ def main() -> int:
     stages: Counter[str] = Counter()
     selftest: Counter[str] = Counter()
     examples: dict[str, str] = {}
+    drops: list[str] = []
+    rules: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
     n_tools = n_working = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i, tools in enumerate(domains(args.per_env)):
@@ -77,22 +80,28 @@ def main() -> int:
                 tools, name=f"d{i}", environments_dir=Path(tmp), seed=i, min_working_tools=1
             )
             n_working += len(res.manifest.tools)
+            rules.update(r.kind for r in res.manifest.rules)
+            for t in res.manifest.selftest.tools if res.manifest.selftest else ():
+                refused.update(t.refused)
             for d in res.manifest.dropped:
                 stages[d.stage] += 1
                 if d.stage == "selftest":
                     c = category(d.reason)
                     selftest[c] += 1
                     examples.setdefault(c, f"{d.name}: {d.reason[:160]}")
+                    drops.append(f"{d.name}: {d.reason[:300]}")
     report = {
         "tools": n_tools,
         "working": n_working,
         "dropped_by_stage": dict(stages),
         "selftest_dropped_by_reason": dict(selftest.most_common()),
         "examples": examples,
+        "rules_by_kind": dict(rules),
+        "refusals_checked_by_kind": dict(refused),
     }
     print(json.dumps(report, indent=1))
     if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+        args.json.write_text(json.dumps({**report, "drops": drops}, indent=1))
     return 0
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from envscale.environments.programs.model import ToolProgram
+from envscale.environments.programs.model import BusinessRule, ToolProgram
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.schema.model import SchemaModel
-from envscale.environments.values import order_ranges, value_for
+from envscale.environments.values import order_ranges, parse_when, value_for
 
 
 def generate_arguments(
@@ -164,3 +164,49 @@ def coerce(value: Any, spec: dict[str, Any], rng: random.Random, name: str = "va
     except (TypeError, ValueError):
         return value_for(name, spec, rng)
     return value
+
+
+def violating_arguments(
+    rule: BusinessRule, program: ToolProgram, schema: SchemaModel, episode: Any, args: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Arguments ``rule`` must refuse, built from an allowed call's ``args`` in the episode's current state.
+
+    state: the key of a row in a refused status; non_negative: -1; date_order: start and end swapped;
+    no_double_booking (creates): the same booking again, after the allowed one. None when the state offers
+    no violation (no row in a refused status, unparsable times). Self-test and refusal tasks use it.
+    """
+    ep = episode
+    bad = dict(args)
+    if rule.kind == "state":
+        if not rule.params or rule.table is None:
+            return None
+        table = schema.table(rule.table)
+        pk = table.primary_key[0]
+        values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
+        rows = ep.query(f'SELECT "{pk}" FROM "{table.name}" WHERE "status" IN ({values}) ORDER BY 1 LIMIT 1')
+        if not rows:
+            return None
+        bad[rule.params[0]] = rows[0][pk]
+        return bad
+    if rule.kind == "non_negative":
+        param = rule.params[0]
+        bad[param] = -1 if isinstance(args.get(param), int) else -1.5
+        return bad
+    if rule.kind == "date_order":
+        start, end = rule.params
+        if (
+            parse_when(args.get(start)) is None
+            or parse_when(args.get(end)) is None
+            or args[start] == args[end]
+        ):
+            return None  # not two times (an unparsable value passes the rule by design)
+        bad[start], bad[end] = args[end], args[start]
+        return bad
+    if rule.kind == "no_double_booking" and program.action == "create":
+        # The same booking again: its resource and time are now taken. A fresh key, when the tool takes one.
+        key = next((b.param for b in program.bindings if b.role == "key"), None)
+        if key is not None and key in bad:
+            fresh = bad[key]
+            bad[key] = fresh + 1 if isinstance(fresh, int) else f"{fresh}_2"
+        return bad
+    return None

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from envscale.environments import sandbox
-from envscale.environments.arguments import generate_arguments
+from envscale.environments.arguments import generate_arguments, violating_arguments
 from envscale.environments.manifest import (
     DependencyEdge,
     DroppedTool,
@@ -277,7 +277,7 @@ def _refusals(
     """
     checked: list[str] = []
     for rule in program.rules:
-        bad = _violating_arguments(ep, rule, program, schema, args)
+        bad = violating_arguments(rule, program, schema, ep, args)
         if bad is None:
             continue  # no violating situation in this state (e.g. no row in a refused status)
         before = ep.state_hash()
@@ -291,42 +291,6 @@ def _refusals(
             return tuple(checked), f"rule_changed_state: {rule.kind}"
         checked.append(rule.kind)
     return tuple(dict.fromkeys(checked)), None
-
-
-def _violating_arguments(
-    ep: Any, rule: Any, program: ToolProgram, schema: SchemaModel, args: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Arguments the rule must refuse, built from an allowed call's ``args``; None when none can be built."""
-    bad = dict(args)
-    if rule.kind == "state":
-        if not rule.params or rule.table is None:
-            return None
-        table = schema.table(rule.table)
-        pk = table.primary_key[0]
-        values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
-        rows = ep.query(f'SELECT "{pk}" FROM "{table.name}" WHERE "status" IN ({values}) ORDER BY 1 LIMIT 1')
-        if not rows:
-            return None
-        bad[rule.params[0]] = rows[0][pk]
-        return bad
-    if rule.kind == "non_negative":
-        param = rule.params[0]
-        bad[param] = -1 if isinstance(args.get(param), int) else -1.5
-        return bad
-    if rule.kind == "date_order":
-        start, end = rule.params
-        if args.get(start) is None or args.get(end) is None or args[start] == args[end]:
-            return None
-        bad[start], bad[end] = args[end], args[start]
-        return bad
-    if rule.kind == "no_double_booking" and program.action == "create":
-        # The same booking again: its resource and time are now taken. A fresh key, when the tool takes one.
-        key = next((b.param for b in program.bindings if b.role == "key"), None)
-        if key is not None and key in bad:
-            fresh = bad[key]
-            bad[key] = fresh + 1 if isinstance(fresh, int) else f"{fresh}_2"
-        return bad
-    return None
 
 
 def _repair(

@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from envscale.environments.schema.infer import number_bounds
-from envscale.environments.schema.naming import range_pairs, words
+from envscale.environments.schema.naming import range_pairs, singular, words
 
 # The runtime's default clock: dates are drawn around it, never around today.
 CLOCK = dt.datetime(2024, 5, 15, 15, 0, 0)
@@ -57,7 +57,7 @@ _FUTURE |= {"from", "travel", "event", "booking", "reservation", "delivery", "de
 def kind_of(name: str) -> str | None:
     """What a field name means, as a generator key ('email', 'first_name', 'text', 'date'...), or None."""
     w = words(name)
-    s = set(w)
+    s = set(w) | {singular(x) for x in w}  # 'special_requests' reads like 'request'
     last = w[-1] if w else ""
     if "email" in s or "mail" in s:
         return "email"
@@ -97,7 +97,8 @@ def kind_of(name: str) -> str | None:
         return "birth_date"
     if last in ("datetime", "timestamp") or (last == "at" and len(w) > 1):
         return "date-time"
-    if "date" in s or last in ("day", "checkin", "checkout"):
+    stay = {"checkin", "checkout", "arrival", "departure"} & s or ("check" in s and {"in", "out"} & s)
+    if "date" in s or last in ("day", "checkin", "checkout") or (stay and not {"time", "hour"} & s):
         return "date"
     if last == "time" or "hour" in s:
         return "time"
@@ -258,7 +259,7 @@ def format_value(fmt: str, name: str, rng: random.Random) -> str | None:
     if fmt == "date-time":
         return draw_datetime(name, rng).isoformat(timespec="seconds") + "Z"
     if fmt == "time":
-        return business_time(rng, seconds=True) + "Z"
+        return business_time(rng, seconds=True)
     if fmt in ("email", "idn-email"):
         return _by_kind("email", name, rng)
     if fmt in ("uri", "url", "iri", "uri-reference", "iri-reference"):
@@ -327,9 +328,11 @@ def pattern_string(pattern: str, rng: random.Random, lo: int = 0, hi: int | None
     except (re.error, RecursionError, OverflowError):
         return None
     best = None
-    for _ in range(30):
+    for attempt in range(40):
+        # Repeats stretch on later attempts, so a minLength above the pattern's usual size is reached.
+        stretch = 3 if attempt < 10 else max(lo, 8)
         try:
-            s = _emit(tree, rng, {})
+            s = _emit(tree, rng, {}, stretch)
         except (RecursionError, ValueError, IndexError):
             continue
         if not compiled.search(s):
@@ -345,14 +348,14 @@ def pattern_string(pattern: str, rng: random.Random, lo: int = 0, hi: int | None
     return None
 
 
-def _emit(tree, rng: random.Random, groups: dict[int, str]) -> str:
+def _emit(tree, rng: random.Random, groups: dict[int, str], stretch: int = 3) -> str:
     out = []
     for op, av in tree:
-        out.append(_emit_one(op, av, rng, groups))
+        out.append(_emit_one(op, av, rng, groups, stretch))
     return "".join(out)
 
 
-def _emit_one(op, av, rng: random.Random, groups: dict[int, str]) -> str:
+def _emit_one(op, av, rng: random.Random, groups: dict[int, str], stretch: int) -> str:
     if op is _C.LITERAL:
         return chr(av)
     if op is _C.NOT_LITERAL:
@@ -362,23 +365,23 @@ def _emit_one(op, av, rng: random.Random, groups: dict[int, str]) -> str:
     if op is _C.IN:
         return _pick_in(av, rng)
     if op is _C.BRANCH:
-        return _emit(rng.choice(av[1]), rng, groups)
+        return _emit(rng.choice(av[1]), rng, groups, stretch)
     if op is _C.SUBPATTERN:
         group, sub = av[0], av[-1]
-        text = _emit(sub, rng, groups)
+        text = _emit(sub, rng, groups, stretch)
         if group is not None:
             groups[group] = text
         return text
     if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", None)):
         low, high, sub = av
-        high = low + rng.randint(0, 3) if high is _C.MAXREPEAT or high > low + 3 else high
-        return "".join(_emit(sub, rng, groups) for _ in range(rng.randint(low, max(low, high))))
+        high = low + stretch if high is _C.MAXREPEAT else min(high, low + stretch)
+        return "".join(_emit(sub, rng, groups, stretch) for _ in range(rng.randint(low, max(low, high))))
     if op is _C.GROUPREF:
         return groups.get(av, "")
     if op is _C.CATEGORY:
         return _pick_in([(op, av)], rng)
     if op is getattr(_C, "ATOMIC_GROUP", None):
-        return _emit(av, rng, groups)
+        return _emit(av, rng, groups, stretch)
     return ""  # anchors (AT), lookarounds (ASSERT*): checked by the final search
 
 

@@ -31,11 +31,18 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         # The tool-wide unique $name (plan.params), so colliding spellings keep separate values.
         return plan.params.get(argument) or sql_param(argument)
 
+    def eq(column_sql: str, column_type: str, argument: str) -> str:
+        # A text column compared with a number argument would make DuckDB cast the column's text
+        # to a number (a conversion error on 'pro_1f2e3d'): compare as text instead.
+        p = f"${par(argument)}"
+        return f"{column_sql} = CAST({p} AS VARCHAR)" if column_type == "VARCHAR" else f"{column_sql} = {p}"
+
     pre: list[Precondition] = []
     for ref in refs:
         ref_table = schema.table(ref.table)  # type: ignore[arg-type]
         optional = ref.param not in plan.required
-        cond = f"{q(ref_table.primary_key[0])} = ${par(ref.param)}"
+        ref_pk = ref_table.primary_key[0]
+        cond = eq(q(ref_pk), ref_table.column(ref_pk).type, ref.param)
         sql = f"SELECT 1 FROM {q(ref_table.name)} WHERE {cond}"
         if optional:
             sql = f"SELECT 1 WHERE ${par(ref.param)} IS NULL UNION ALL {sql}"
@@ -51,9 +58,9 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
                 continue
             p = f"${par(b.param)}"
             if b.param in plan.required:
-                out.append(f"{q(b.column)} = {p}")
+                out.append(eq(q(b.column), types.get(b.column, ""), b.param))
             else:
-                out.append(f"({p} IS NULL OR {q(b.column)} = {p})")
+                out.append(f"({p} IS NULL OR {eq(q(b.column), types.get(b.column, ''), b.param)})")
         return out
 
     if plan.action == "read":
@@ -115,7 +122,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
 
     # update / delete need to find their row: by key, else by the other required arguments.
     if key is not None:
-        where = [f"{pk} = ${par(key.param)}"]
+        where = [eq(pk, types[table.primary_key[0]], key.param)]
         missing = f"{entity} '{{{key.param}}}' not found"
     else:
         where = filters([b for b in refs + values if b.param in plan.required])

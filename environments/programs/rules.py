@@ -289,7 +289,17 @@ def date_order_rules(plan: ToolPlan, table: Table, par: Callable[[str], str]) ->
     """A range the tool writes must end after it starts."""
     if plan.action not in ("create", "update"):
         return []
-    cols = {b.param: b for b in plan.bindings if b.role == "column"}
+    from envscale.environments.values import kind_of
+
+    types = {c.name: c for c in table.columns}
+
+    def when(b: ParamBinding) -> bool:
+        col = types.get(b.column or "")
+        if col is None or col.type not in ("VARCHAR", "DATE", "TIMESTAMP"):
+            return False  # numbers (a prime range 'start'/'end') are no dates
+        return col.format in _WHEN or kind_of(b.param) in (*_WHEN, "birth_date")
+
+    cols = {b.param: b for b in plan.bindings if b.role == "column" and when(b)}
     out = []
     for start, end in naming.range_pairs(list(cols)):
         s, e = f"${par(start)}", f"${par(end)}"

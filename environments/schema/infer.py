@@ -70,6 +70,7 @@ class _TableDraft:
     description: str = ""
     pinned: set[str] = field(default_factory=set)  # ref/status columns plans rely on: kept when truncating
     pk_rules: dict[str, Any] = field(default_factory=dict)  # pattern/lengths the key's arguments declare
+    key_specs: list[dict[str, Any]] = field(default_factory=list)  # every argument naming this table's key
 
 
 def json_type(schema: dict[str, Any]) -> ColumnType:
@@ -323,8 +324,10 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             draft.pk_type = "VARCHAR"
         if not draft.description:
             draft.description = f"{entity.replace('_', ' ')} records (from {tool.name})"
-        if key_param and isinstance(props[key_param], dict) and not draft.pk_rules:
-            draft.pk_rules = text_rules(props[key_param], draft.pk_type)
+        if key_param and isinstance(props[key_param], dict):
+            draft.key_specs.append(props[key_param])
+            if not draft.pk_rules:
+                draft.pk_rules = text_rules(props[key_param], draft.pk_type)
         plan = ToolPlan(
             tool=tool.name,
             action=action,
@@ -347,6 +350,7 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
             ref_entity = ids.get(param)
             if ref_entity:
                 ref = table_for(ref_entity, json_type(spec))
+                ref.key_specs.append(spec)
                 col = naming.snake(param) if naming.snake(param).endswith(("_id", "_uuid")) else ref.pk
                 if col == draft.pk:
                     col = f"ref_{col}"[:60]
@@ -403,7 +407,7 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
                 nullable=False,
                 format="key",
                 description=f"identifier of a {draft.entity.replace('_', ' ')}",
-                **(draft.pk_rules if draft.pk_type == "VARCHAR" else {}),
+                **_key_rules(draft),
             )
         ]
         if not draft.columns:
@@ -449,6 +453,28 @@ def infer_schema(tools: Iterable[ToolLike]) -> InferredSchema:
         if plan.status_value is not None and "status" not in table.column_names:
             plan.status_value = None
     return InferredSchema(schema=schema, plans=plans, dropped=dropped)
+
+
+def _key_rules(draft: _TableDraft) -> dict[str, Any]:
+    """What seeded keys must look like so every argument naming them can hold them.
+
+    An enum on a key argument (service_id in [1, 2, 3]) makes those the keys; a text key that some
+    argument declares as an integer gets digit-only keys ('482130' binds as 482130 and back).
+    """
+    out: dict[str, Any] = dict(draft.pk_rules) if draft.pk_type == "VARCHAR" else {}
+    enums = [s["enum"] for s in draft.key_specs if isinstance(s.get("enum"), list) and s["enum"]]
+    if enums:
+        common = fit_enum(enums[0], draft.pk_type)
+        if common:
+            out["enum"] = common
+            out.pop("pattern", None)
+    elif (
+        draft.pk_type == "VARCHAR"
+        and "pattern" not in out
+        and any(json_type(s) in ("BIGINT", "DOUBLE") for s in draft.key_specs)
+    ):
+        out["pattern"] = "^[1-9][0-9]{5}$"
+    return out
 
 
 def _unique_column(col: str, param: str, used: set[str], exact: set[str]) -> str:

@@ -87,3 +87,58 @@ def test_composite_keys_are_capped_by_the_distinct_parent_combinations():
     refs = {"student_id": ("students", "student_id"), "course_id": ("courses", "course_id")}
     keys = _composite_keys(enrollments, 10, random.Random(0), None, done, refs)
     assert sorted(keys) == [("s1", "c1"), ("s1", "c2")]  # 1 × 2 combinations, not 10 rows
+
+
+def _stays_schema() -> SchemaModel:
+    from envscale.environments.schema.infer import infer_schema
+
+    tool = type(
+        "T",
+        (),
+        {
+            "name": "create_booking",
+            "description": "",
+            "kind": "write",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "booking_id": {"type": "string", "pattern": "^BK[0-9]{6}$"},
+                    "guest_name": {"type": "string"},
+                    "guest_email": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "check_in": {"type": "string", "format": "date"},
+                    "check_out": {"type": "string", "format": "date"},
+                    "arrival_time": {"type": "string"},
+                    "special_requests": {"type": "string"},
+                    "room_code": {"type": "string", "pattern": "^[A-D][0-9]{3}$", "maxLength": 4},
+                },
+                "required": ["booking_id", "guest_name", "check_in", "check_out"],
+            },
+        },
+    )()
+    return infer_schema([tool]).schema
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_seeded_rows_mean_what_their_columns_say(seed):
+    import datetime as dt
+    import re
+
+    schema = _stays_schema()
+    rows = seed_rows(schema, 40, seed)["bookings"]
+    for r in rows:
+        days = (dt.date.fromisoformat(r["check_out"]) - dt.date.fromisoformat(r["check_in"])).days
+        assert 1 <= days <= 14, r  # check-out 1–14 days after check-in
+        hh, mm = map(int, r["arrival_time"].split(":"))
+        assert 8 <= hh < 18, r  # business hours
+        assert re.fullmatch(r"BK[0-9]{6}", r["booking_id"]) and re.fullmatch(r"[A-D][0-9]{3}", r["room_code"])
+        assert "@" in r["guest_email"] and len(r["guest_name"].split()) >= 2
+        assert r["special_requests"].endswith(".")  # a sentence
+    assert len({r["booking_id"] for r in rows}) == len(rows)
+    _memory_db(schema, {"bookings": rows}).close()  # and they load
+
+
+def test_seeding_is_deterministic_per_seed():
+    schema = _stays_schema()
+    assert seed_rows(schema, 10, 4) == seed_rows(schema, 10, 4)
+    assert seed_rows(schema, 10, 4) != seed_rows(schema, 10, 5)

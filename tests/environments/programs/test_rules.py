@@ -168,3 +168,23 @@ def test_served_environments_take_the_policy(clinic):
     m, d = clinic
     served = ServedEnvironment.from_task_set(TaskSet(envs={m.env_id: (m, m.db_path(d))}), m.env_id)
     assert m.policy in served.policy
+
+
+def test_violating_arguments_build_refused_calls_for_refusal_tasks(clinic):
+    from envscale.environments.arguments import violating_arguments
+
+    m, d = clinic
+    ok = {"guest_name": "Ada Li", "check_in": "2024-06-01", "check_out": "2024-06-04", "total_price": 420.0}
+    with open_episode(m, directory=d) as ep:
+        program = m.program("create_stay")
+        for rule in program.rules:
+            bad = violating_arguments(rule, program, m.db_schema, ep, ok)
+            assert bad is not None and bad != ok
+            before = ep.state_hash()
+            assert ep.call("create_stay", bad).error_code == "precondition_failed"
+            assert ep.state_hash() == before
+        cancel = m.program("cancel_appointment")
+        (rule,) = cancel.rules
+        bad = violating_arguments(rule, cancel, m.db_schema, ep, {"appointment_id": "x"})
+        if bad is not None:  # a seeded row in a refused status exists
+            assert ep.call("cancel_appointment", bad).error_code == "precondition_failed"
