@@ -243,6 +243,12 @@ def synthesize(
     env: Annotated[
         list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
     ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Play stored episodes that ended repeated_failure again, replacing them."
+        ),
+    ] = False,
 ) -> None:
     """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
     _run_stage(
@@ -252,6 +258,7 @@ def synthesize(
         blueprints_per_environment=blueprints,
         episodes_in_flight=in_flight,
         environments=env or None,
+        retry_failed=retry_failed or None,
     )
 
 
