@@ -66,6 +66,7 @@ def test_a_broken_endpoint_fails_the_run_and_retry_failed_replaces_its_episodes(
     assert len(verdict) == 1, failed.stderr[-3000:]
     assert "every episode played (3) failed for endpoint reasons" in verdict[0]
     assert "--retry-failed" in verdict[0]
+    assert "Traceback" not in failed.stderr and "details: " in failed.stderr  # one line + error.txt
     first = _rows(wh)
     assert [t for _, t, _ in first] == ["repeated_failure"] * 3  # kept, as what happened
     with wh.connect() as con:
