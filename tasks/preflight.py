@@ -177,7 +177,11 @@ def _check_validate(home: Home, settings: Settings, params: dict[str, Any]) -> N
 
 
 def _check_train(home: Home, settings: Settings, params: dict[str, Any]) -> None:
-    n = _count(home, "SELECT count(*) FROM validations WHERE accepted_for_export")
+    # The rows models.dataset_export reads: trajectories with an accepted validation.
+    n = _count(
+        home,
+        "SELECT count(*) FROM trajectories t JOIN validations v USING (trajectory_id) WHERE v.verdict = 'accepted'",
+    )
     if n == 0:
         raise PreflightFailed("no accepted trajectories to train on: run synthesize and validate first")
 
