@@ -23,6 +23,7 @@ from envscale.warehouse import open_warehouse
 from tests.support.reliability.crash import (
     ingest_crash_resume,
     synthesis_crash_resume,
+    synthesis_killpoint_resume,
     training_crash_resume,
     write_large_corpus,
 )
@@ -159,47 +160,13 @@ def test_synthesis_killed_mid_commit_after_some_trajectories_loses_and_duplicate
 ):
     """#19.7: kill points inside the k-th trajectory's write transaction (rows of k-1 committed, the
     k-th inserted and not committed, others mid-episode); reruns end with exactly the planned set."""
-    from envscale.environments.synthesis import store
-    from envscale.environments.synthesis.records import Trajectory
-    from envscale.environments.synthesis.sample_env import register_sample_env
-    from envscale.home import activate
-    from envscale.killpoint import ENV as KILL_AT
-    from tests.support import standin
-    from tests.support.reliability.crash import cli_env, run_cli
-
-    blueprints, attempts = 6, 2
-    h = activate(tmp_path / "home")
-    wh = open_warehouse(h.warehouse)
-    manifest = register_sample_env(wh, h.environments)
-    args = ["synthesize", "--blueprints", str(blueprints), "--in-flight", "3"]
-    counts = []
-    with standin.StandInServer(standin.tool_then_answer, latency_s=0.02, record=False) as server:
-        base = {
-            "PREFECT_API_URL": prefect_api_url,
-            "ENVSCALE_LLM__AGENT__BASE_URL": server.base_url,
-            "ENVSCALE_SYNTHESIZE__ATTEMPTS_PER_BLUEPRINT": str(attempts),
-        }
-        for at in (4, 3):  # 3 committed then killed in the 4th's transaction; then 2 more + the 3rd
-            attempt = run_cli(args, cli_env(h.root, **base, **{KILL_AT: f"trajectory-commit:{at}"}))
-            assert attempt.killed, attempt.stderr_tail
-            counts.append(store.trajectory_ids(wh))
-        final = run_cli(args, cli_env(h.root, **base))
-        assert final.returncode == 0, final.stderr_tail
-    assert [len(c) for c in counts] == [3, 5]  # exactly the committed ones survive each kill
-    assert counts[0] < counts[1]  # a rerun keeps what the kill left and adds to it
-    want = {
-        Trajectory.make_id(manifest.env_id, b.blueprint_id, a, "forward")
-        for b in store.load_blueprints(wh, manifest.env_id)[:blueprints]
-        for a in range(attempts)
-    }
-    with wh.connect() as con:
-        total, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT trajectory_id) FROM trajectories"
-        ).fetchone()
-        statuses = dict(
-            con.execute("SELECT status, count(*) FROM runs WHERE flow = 'synthesize' GROUP BY 1").fetchall()
-        )
-    assert store.trajectory_ids(wh) == want  # 0 lost, nothing unexpected
-    assert total == distinct == len(want) == 12  # 0 duplicated
-    assert check_warehouse(wh) == []
-    assert statuses == {"interrupted": 2, "completed": 1}
+    report, after_kills = synthesis_killpoint_resume(
+        tmp_path / "home", kill_at=(4, 3), prefect_api_url=prefect_api_url
+    )
+    assert report.kills == 2, report.attempts
+    # exactly the committed ones survive each kill: 3, then 3 + 2 (the rerun keeps what was left)
+    assert after_kills == [3, 5]
+    assert report.lost == 0 and report.duplicated == 0 and report.unexpected == 0
+    assert report.final == report.distinct == report.expected == 12
+    assert report.integrity == []
+    assert report.run_statuses == {"interrupted": 2, "completed": 1}
