@@ -210,6 +210,7 @@ def processes(seed: int, kills: int, work: Path) -> None:
     from tests.support.reliability.crash import (
         ingest_crash_resume,
         synthesis_crash_resume,
+        synthesis_killpoint_resume,
         training_crash_resume,
         write_large_corpus,
     )
@@ -225,6 +226,16 @@ def processes(seed: int, kills: int, work: Path) -> None:
             duplicated=r.duplicated,
             faults_survived=f"{r.kills} kills",
             detail=f"{r.kills_mid_work} mid-work, integrity problems {len(r.integrity)}",
+        )
+        r, after = synthesis_killpoint_resume(work / "killpoint", kill_at=(4, 3), prefect_api_url=url)
+        row(
+            "crash/resume",
+            "envscale synthesize, SIGKILL mid-commit",
+            r.expected,
+            lost=r.lost,
+            duplicated=r.duplicated,
+            faults_survived=f"{r.kills} kills",
+            detail=f"stored after each kill {after} (= committed), integrity problems {len(r.integrity)}",
         )
         write_large_corpus(work / "corpus", seed=seed)
         r = ingest_crash_resume(
@@ -253,6 +264,33 @@ def processes(seed: int, kills: int, work: Path) -> None:
         row("crash/resume", "train stage", 0, skipped=str(exc))
 
 
+def fast_failures(work: Path) -> None:
+    """Stages on an empty home: the preflight's one line, and how long the process took."""
+    import subprocess
+
+    envscale = str(Path(sys.executable).with_name("envscale"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVSCALE_", "PREFECT_", "MLFLOW_"))}
+    commands = (["build"], ["synthesize"], ["synthesize", "--env", "nosuchenv"], ["validate"], ["train"])
+    commands += (["evaluate"], ["promote"])
+    walls, one_line, tracebacks = [], 0, 0
+    for args in commands:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [envscale, "--home", str(work / "empty"), *args], env=env, capture_output=True, text=True
+        )
+        walls.append(time.perf_counter() - started)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        one_line += done.returncode in (1, 2) and len(lines) <= 2
+        tracebacks += "Traceback" in done.stdout + done.stderr
+    row(
+        "fast failures",
+        "stage on an empty home (preflight)",
+        len(commands),
+        crashes=tracebacks,
+        detail=f"one line + error.txt: {one_line}/{len(commands)}; wall {min(walls):.2f}–{max(walls):.2f} s",
+    )
+
+
 def print_table() -> None:
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "|".join("---" for _ in COLUMNS) + "|")
@@ -277,6 +315,7 @@ def main() -> None:
         hostile(work)
         faults(args.seed, work)
         concurrency(work)
+        fast_failures(work)
         if not args.no_processes:
             processes(args.seed, args.kills, work)
         print_table()

@@ -370,10 +370,24 @@ def _memory_db(schema: SchemaModel, rows: dict[str, list[dict[str, Any]]]):
 
 
 def _fill(con, schema: SchemaModel, rows: dict[str, list[dict[str, Any]]]) -> None:
-    for table in schema.parents_first():
-        con.execute(table_ddl(table))
-        if rows.get(table.name):
-            sandbox.load_arrow(con, table.name, _arrow(schema, table.name, rows[table.name]))
+    # An LLM-designed schema is untrusted: creating and seeding it is bounded too (StatementTimeout
+    # then fails this domain's build with the reason, like any broken domain). An interrupt landing
+    # between statements is lost, so the deadline is also checked before each one.
+    limit = sandbox.LIMITS.seed_timeout_s
+    deadline = time.monotonic() + limit
+    try:
+        for table in schema.parents_first():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise sandbox.StatementTimeout("out of time")
+            with sandbox.time_limit(con, left):
+                con.execute(table_ddl(table))
+                if rows.get(table.name):
+                    sandbox.load_arrow(con, table.name, _arrow(schema, table.name, rows[table.name]))
+    except sandbox.StatementTimeout:
+        raise sandbox.StatementTimeout(
+            f"seeding the database interrupted after its {limit:g} s time limit ({len(schema.tables)} tables)"
+        ) from None
 
 
 def write_database(path: Path, schema: SchemaModel, rows: dict[str, list[dict[str, Any]]]) -> None:

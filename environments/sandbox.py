@@ -43,6 +43,7 @@ class Limits:
 
     timeout_s: float = 2.0  # a statement still running after this is interrupted
     memory_limit: str = "4GB"  # DuckDB buffer-manager cap per database (a query past it fails, OOM)
+    seed_timeout_s: float = 60.0  # creating and seeding one environment database (builder._fill)
 
 
 LIMITS = Limits()

@@ -101,7 +101,8 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
 
     started = time.time()
     try:
-        load_settings()  # fail fast (exit 2) on a bad configuration
+        settings = load_settings()  # fail fast (exit 2) on a bad configuration
+        _preflight(name, settings, kwargs)  # missing inputs found in seconds, before any server starts
         flow = stage(name).load()
         from envscale.quiet_console import quiet_failures
 
@@ -121,6 +122,21 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
     except Exception as exc:  # the job failed: say why in one line, details are in the run folder
         _print_failed(name, exc)
         _print_error_file(started)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _preflight(name: str, settings: Any, params: dict[str, Any]) -> None:
+    """Run the stage's cheap prechecks; a missing input fails here in one line (exit 1)."""
+    from envscale.home import resolve_home
+    from envscale.tasks.preflight import PreflightFailed, check, write_error_file
+
+    home = resolve_home()
+    try:
+        check(name, home, settings, params)
+    except PreflightFailed as exc:
+        _print_failed(name, exc, with_type=False)
+        path = write_error_file(home, name, exc, params)
+        err.print(f"details: {path}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_FAILED) from None
 
 
@@ -227,6 +243,12 @@ def synthesize(
     env: Annotated[
         list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
     ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Play stored episodes that ended repeated_failure again, replacing them."
+        ),
+    ] = False,
 ) -> None:
     """Synthesize blueprints, user intents and trajectories over OpenAI-compatible endpoints."""
     _run_stage(
@@ -236,6 +258,7 @@ def synthesize(
         blueprints_per_environment=blueprints,
         episodes_in_flight=in_flight,
         environments=env or None,
+        retry_failed=retry_failed or None,
     )
 
 
@@ -364,16 +387,18 @@ def pipeline(
     ] = None,
 ) -> None:
     """Run every built stage end to end (the README's demo command)."""
-    from envscale.flows.pipeline import pipeline as pipeline_flow
     from envscale.llm.client import EndpointRefused
 
     started = time.time()
     try:
-        load_settings()
+        settings = load_settings()
+        given = [str(s) for s in sources] if sources else None
+        _preflight("pipeline", settings, {"sources": given})
+        from envscale.flows.pipeline import pipeline as pipeline_flow
         from envscale.quiet_console import quiet_failures
 
         with quiet_failures():  # one line below; the traceback is in error.txt
-            report = pipeline_flow(sources=[str(s) for s in sources] if sources else None)
+            report = pipeline_flow(sources=given)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None

@@ -231,6 +231,11 @@ class SynthesizeSettings(_Section):
     environments: list[str] = Field(
         default_factory=list, description="env_ids to synthesize for (empty = every accepted one)."
     )
+    retry_failed: bool = Field(
+        False,
+        description="Play stored episodes that ended 'repeated_failure' again, replacing them "
+        "(e.g. after a broken endpoint made them fail).",
+    )
 
 
 class ValidateSettings(_Section):

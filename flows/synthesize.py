@@ -10,10 +10,15 @@ from prefect.artifacts import create_table_artifact
 
 from envscale.config import apply_overrides
 from envscale.environments.synthesis.run import needs_embedded
+from envscale.errors import StageFailed
 from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.selection import select_environments
 from envscale.tasks.synthesize import load_environments_task, synthesize_task
+
+
+class EndpointFailedEveryEpisode(StageFailed):
+    """Every episode played ended on unusable endpoint replies: the data says nothing about the agent."""
 
 
 @flow(name="synthesize", log_prints=True)
@@ -23,12 +28,16 @@ def synthesize(
     blueprints_per_environment: int | None = None,
     episodes_in_flight: int | None = None,
     environments: list[str] | None = None,
+    retry_failed: bool | None = None,
 ) -> dict[str, Any]:
     """Synthesize trajectories for every accepted environment (defaults from settings.synthesize).
 
     A rerun continues where the last one stopped: finished trajectories are kept
     and never played twice. An LLM role with no base_url uses the embedded local
     server (started here, stopped at the end, log in the run folder).
+    retry_failed: play stored episodes that ended 'repeated_failure' again, replacing them.
+    When every episode played failed for endpoint reasons the run fails (they stay stored,
+    so a rerun with retry_failed against a working endpoint replaces them).
     """
     logger = get_run_logger()
     params = {
@@ -37,6 +46,7 @@ def synthesize(
         "blueprints_per_environment": blueprints_per_environment,
         "episodes_in_flight": episodes_in_flight,
         "environments": environments,
+        "retry_failed": retry_failed,
     }
     with tracked_run("synthesize", params) as ctx:
         overrides = {k: v for k, v in params.items() if v is not None}
@@ -94,9 +104,24 @@ def synthesize(
             f"synthesize: {summary['environments']} environment(s), {summary['blueprints_kept']} blueprints kept "
             f"({summary['blueprints_dropped']} dropped), {summary['trajectories_written']} trajectories written, "
             f"{summary['trajectories_skipped_existing']} already done"
+            + (f", {summary['trajectories_retried']} failed ones played again" if report.retried else "")
         )
         for row in table:
             print(f"  {row['domain']:<30} {row['termination']:<18} {row['trajectories']}")
+        if report.played and report.endpoint_failed == report.played:
+            # Not a success: nothing usable was made, and a plain rerun would skip these episodes.
+            raise EndpointFailedEveryEpisode(
+                f"every episode played ({report.played}) failed for endpoint reasons "
+                f"(unusable replies, e.g. {report.endpoint_failure_example}); fix the endpoint, then "
+                "rerun with `envscale synthesize --retry-failed` to play them again"
+            )
+        if report.endpoint_failed:
+            logger.warning(
+                "%d of %d episodes failed for endpoint reasons (e.g. %s); `--retry-failed` plays them again",
+                report.endpoint_failed,
+                report.played,
+                report.endpoint_failure_example,
+            )
         return {
             "environments": summary["environments"],
             "blueprints": summary["blueprints_kept"],

@@ -120,6 +120,9 @@ def _merge(a: SynthesisReport, b: SynthesisReport) -> SynthesisReport:
     a.planned += b.planned
     a.skipped_existing += b.skipped_existing
     a.played += b.played
+    a.retried += b.retried
+    a.endpoint_failed += b.endpoint_failed
+    a.endpoint_failure_example = a.endpoint_failure_example or b.endpoint_failure_example
     a.by_domain_termination.update(b.by_domain_termination)
     for role, usage in b.llm_usage.items():
         mine = a.llm_usage.setdefault(role, {})

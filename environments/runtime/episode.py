@@ -162,10 +162,17 @@ class EnvEpisode:
         from envscale.environments.programs.checker import check_statement
 
         check_statement(sql, self.env.schema.table_names, write=False)
-        cur = self._con().execute(sql, params or {})
+        # Trusted code, untrusted data (an LLM-designed schema, a seeded state): bounded like a call.
+        try:
+            with sandbox.time_limit(self._con()):
+                cur = self._con().execute(sql, params or {})
+                rows = cur.fetchall()
+        except sandbox.StatementTimeout:
+            self._undo()  # the interrupt aborted the transaction: restore the episode's writes
+            raise
         names = [d[0] for d in cur.description]
         types = [str(d[1]) for d in cur.description]
-        return [parse_json_columns(names, types, r) for r in cur.fetchall()]
+        return [parse_json_columns(names, types, r) for r in rows]
 
     # -- internals -------------------------------------------------------------
     def _con(self) -> duckdb.DuckDBPyConnection:

@@ -34,6 +34,35 @@ class DesignError(DataError):
     """The LLM's reply is not a usable design."""
 
 
+# Caps on an LLM-proposed design (a reply is untrusted): past them the design is rejected with
+# the reason and the builder falls back to the rules; a program past the statement caps is dropped.
+MAX_TABLES = 32
+MAX_COLUMNS = 64  # per table
+MAX_STATEMENTS = 16  # per program
+MAX_STATEMENT_CHARS = 4000
+
+
+def schema_over_caps(schema: SchemaModel) -> str | None:
+    """Why an LLM-proposed schema is too large to build, or None."""
+    if len(schema.tables) > MAX_TABLES:
+        return f"schema has {len(schema.tables)} tables (at most {MAX_TABLES})"
+    for table in schema.tables:
+        if len(table.columns) > MAX_COLUMNS:
+            return f"table {table.name!r} has {len(table.columns)} columns (at most {MAX_COLUMNS})"
+    return None
+
+
+def program_over_caps(program: ToolProgram) -> str | None:
+    """Why an LLM-proposed program is too large to run, or None."""
+    statements = program.statements()
+    if len(statements) > MAX_STATEMENTS:
+        return f"{len(statements)} statements (at most {MAX_STATEMENTS})"
+    longest = max((len(s) for s in statements), default=0)
+    if longest > MAX_STATEMENT_CHARS:
+        return f"a statement of {longest} characters (at most {MAX_STATEMENT_CHARS})"
+    return None
+
+
 def extract_json(reply: str) -> Any:
     """The JSON object in a reply (code fences and surrounding prose tolerated, nothing else)."""
     text = reply.strip()
@@ -71,6 +100,9 @@ def propose_design(
     if not isinstance(data, dict) or "schema" not in data or "programs" not in data:
         raise DesignError("reply lacks 'schema' or 'programs'")
     schema = SchemaModel.model_validate({**data["schema"], "origin": "llm"})
+    too_big = schema_over_caps(schema)
+    if too_big:
+        raise DesignError(f"design over its caps: {too_big}")
     by_name = {t.name: t for t in tools}
     programs: dict[str, ToolProgram] = {}
     rejected: dict[str, str] = {}
@@ -79,6 +111,9 @@ def propose_design(
             program = ToolProgram.model_validate({**raw, "origin": "llm"})
             if program.name not in by_name:
                 continue
+            too_big = program_over_caps(program)
+            if too_big:
+                raise ProgramError(f"program over its caps: {too_big}")
             check_program(program, schema.table_names, by_name[program.name].parameters)
         except (ProgramError, ValueError, TypeError) as exc:
             name = raw.get("name") if isinstance(raw, dict) else None
@@ -118,5 +153,8 @@ def repair_program(
     ]
     data = extract_json(complete(messages))
     fixed = ToolProgram.model_validate({**data, "name": program.name, "origin": "llm"})
+    too_big = program_over_caps(fixed)
+    if too_big:
+        raise ProgramError(f"program over its caps: {too_big}")
     check_program(fixed, schema.table_names, tool.parameters)
     return fixed

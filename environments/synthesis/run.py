@@ -53,6 +53,9 @@ class SynthesisReport:
     planned: int = 0
     skipped_existing: int = 0
     played: int = 0
+    retried: int = 0  # stored failed episodes played again (--retry-failed), replaced
+    endpoint_failed: int = 0  # played episodes ended by unusable endpoint replies
+    endpoint_failure_example: str | None = None
     by_domain_termination: Counter = field(default_factory=Counter)
     llm_usage: dict[str, Any] = field(default_factory=dict)
     wall_s: float = 0.0
@@ -69,6 +72,9 @@ class SynthesisReport:
             "trajectories_planned": self.planned,
             "trajectories_skipped_existing": self.skipped_existing,
             "trajectories_written": self.played,
+            "trajectories_retried": self.retried,
+            "endpoint_failed": self.endpoint_failed,
+            "endpoint_failure_example": self.endpoint_failure_example,
             "terminations": {f"{d}|{t}": n for (d, t), n in sorted(self.by_domain_termination.items())},
             "llm_usage": self.llm_usage,
             "wall_s": round(self.wall_s, 2),
@@ -253,21 +259,26 @@ async def _play_all(
 
         # Trajectories shaped by an endpoint refusal (stored by earlier versions) are not done.
         refused_ids = store.refused_trajectory_ids(wh)
-        done_ids = store.trajectory_ids(wh) - refused_ids
+        # --retry-failed: episodes that ended repeated_failure are not done either (replaced when replayed).
+        failed_ids = store.failed_trajectory_ids(wh) if settings.retry_failed else set()
+        replace = refused_ids | failed_ids
+        done_ids = store.trajectory_ids(wh) - replace
         mode = settings.mode
         jobs: list[Job] = []
         for env_id, (_, blueprints) in by_env.items():
             for bp in blueprints:
                 for attempt in range(settings.attempts_per_blueprint):
                     report.planned += 1
-                    if Trajectory.make_id(env_id, bp.blueprint_id, attempt, mode) in done_ids:
+                    trajectory_id = Trajectory.make_id(env_id, bp.blueprint_id, attempt, mode)
+                    if trajectory_id in done_ids:
                         report.skipped_existing += 1
                         continue
+                    report.retried += trajectory_id in failed_ids
                     jobs.append(Job(task=tasks[bp.blueprint_id], blueprint=bp, attempt=attempt))
         total = len(jobs)
         if progress:
             progress(0, total)
-        writer = store.TrajectoryWriter(wh, run_id, replace=refused_ids)
+        writer = store.TrajectoryWriter(wh, run_id, replace=replace)
         domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
 
         def on_done(trajectory: Trajectory) -> None:
@@ -275,6 +286,10 @@ async def _play_all(
             report.played += 1
             report.wording_fallbacks += any(i.code == "reverse_wording_fallback" for i in trajectory.issues)
             report.by_domain_termination[(domain_of[trajectory.env_id], trajectory.termination)] += 1
+            failure = store.endpoint_failure(trajectory)
+            if failure is not None:
+                report.endpoint_failed += 1
+                report.endpoint_failure_example = report.endpoint_failure_example or failure
             if progress:
                 progress(report.played, total)
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from envscale import killpoint
 from envscale.environments.synthesis.records import Blueprint, Task, Trajectory
 from envscale.warehouse import Warehouse
 
@@ -94,6 +95,29 @@ def refused_trajectory_ids(wh: Warehouse) -> set[str]:
     return out
 
 
+def failed_trajectory_ids(wh: Warehouse) -> set[str]:
+    """Stored trajectories that ended ``repeated_failure``: what ``--retry-failed`` plays again."""
+    with wh.connect() as con:
+        rows = con.execute(
+            "SELECT trajectory_id FROM trajectories WHERE termination = 'repeated_failure'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def endpoint_failure(trajectory: Trajectory) -> str | None:
+    """The endpoint's last unusable reply when it ended the episode (``repeated_failure``), else None.
+
+    Such an episode says nothing about the agent: the streak that ended it was replies the
+    client could not use (a broken endpoint), not tool errors or model behaviour.
+    """
+    if trajectory.termination != "repeated_failure" or not trajectory.issues:
+        return None
+    last = trajectory.issues[-1]
+    code = last.get("code") if isinstance(last, dict) else getattr(last, "code", None)
+    detail = last.get("detail") if isinstance(last, dict) else getattr(last, "detail", None)
+    return str(detail or code) if code == "invalid_reply" else None
+
+
 _COLUMNS = "trajectory_id, task_id, env_id, blueprint_id, attempt, mode, messages, tools, termination, usage, timings, final_state_hash, issues"
 
 
@@ -172,6 +196,7 @@ class TrajectoryWriter:
                                 on_conflict="replace" if item.trajectory_id in self.replace else "ignore",
                                 con=con,
                             )
+                            killpoint.reached("trajectory-commit")  # crash tests: die mid-write
                         except BaseException:
                             con.execute("ROLLBACK")
                             raise

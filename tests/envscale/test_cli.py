@@ -203,6 +203,7 @@ def test_a_failed_stage_points_at_its_error_file(home, monkeypatch, capsys):
             raise RuntimeError("kaput")
 
     monkeypatch.setattr(registry, "stage", lambda name: SimpleNamespace(load=lambda: failing_flow))
+    monkeypatch.setattr(cli, "_preflight", lambda *a: None)  # the empty catalog would stop it earlier
     with pytest.raises(typer.Exit) as exit_:
         cli._run_stage("build")
     assert exit_.value.exit_code == 1

@@ -23,6 +23,7 @@ from envscale.warehouse import open_warehouse
 from tests.support.reliability.crash import (
     ingest_crash_resume,
     synthesis_crash_resume,
+    synthesis_killpoint_resume,
     training_crash_resume,
     write_large_corpus,
 )
@@ -151,3 +152,21 @@ def test_status_shows_a_killed_run_as_interrupted_at_once(tmp_path):
     run = status()[run_id]
     assert run["status"] == "interrupted"
     assert str(child.pid) in run["error"]
+
+
+@pytest.mark.slow
+def test_synthesis_killed_mid_commit_after_some_trajectories_loses_and_duplicates_nothing(
+    tmp_path, prefect_api_url
+):
+    """#19.7: kill points inside the k-th trajectory's write transaction (rows of k-1 committed, the
+    k-th inserted and not committed, others mid-episode); reruns end with exactly the planned set."""
+    report, after_kills = synthesis_killpoint_resume(
+        tmp_path / "home", kill_at=(4, 3), prefect_api_url=prefect_api_url
+    )
+    assert report.kills == 2, report.attempts
+    # exactly the committed ones survive each kill: 3, then 3 + 2 (the rerun keeps what was left)
+    assert after_kills == [3, 5]
+    assert report.lost == 0 and report.duplicated == 0 and report.unexpected == 0
+    assert report.final == report.distinct == report.expected == 12
+    assert report.integrity == []
+    assert report.run_statuses == {"interrupted": 2, "completed": 1}

@@ -90,3 +90,128 @@ def test_a_series_is_refused_when_a_caller_or_a_large_literal_sizes_it():
     assert runtime_refusal("SELECT list_sum(generate_series(1, 5000000)) AS s") is not None
     # Bounded by a list the caller already sent (τ-bench retail's item positions): allowed.
     assert runtime_refusal("SELECT range(1, len(from_json($ids, '[\"VARCHAR\"]')) + 1) AS r") is None
+
+
+# -- trusted queries and LLM-proposed designs (#19.1, the rest) -------------------------------
+def test_a_trusted_query_is_bounded_too_and_the_episode_survives(short_limit):
+    """Episode.query (samplers, verifiers) runs under the same limit: a clear error, state kept."""
+    write, write_tool = note_program()
+    env = load_shop((write,), (write_tool,))
+    with env.open_episode() as ep:
+        assert ep.call(write.name, {"note_id": "n9", "body": "kept"}).ok
+        before = ep.state_hash()
+        started = time.monotonic()
+        with pytest.raises(sandbox.StatementTimeout, match="time limit"):
+            ep.query(UNBOUNDED[0].sql)  # the never-ending recursive CTE
+        assert time.monotonic() - started < 3.0
+        assert ep.state_hash() == before
+        assert ep.query("SELECT body FROM notes WHERE note_id = 'n9'") == [{"body": "kept"}]
+        assert ep.call(write.name, {"note_id": "n10", "body": "after"}).ok  # still usable
+
+
+def _notes_tools():
+    import types
+
+    return [
+        types.SimpleNamespace(
+            name="list_notes",
+            description="List notes.",
+            kind="read",
+            parameters={"type": "object", "properties": {}},
+        ),
+        types.SimpleNamespace(
+            name="count_notes",
+            description="Count notes.",
+            kind="read",
+            parameters={"type": "object", "properties": {}},
+        ),
+    ]
+
+
+def _notes_design(tables: int = 1, columns: int = 2, result: str = "SELECT * FROM notes") -> dict:
+    extra = [{"name": f"c{i}", "type": "VARCHAR"} for i in range(columns - 2)]
+    table_list = [
+        {
+            "name": "notes" if t == 0 else f"extra_{t}",
+            "primary_key": ["note_id"],
+            "columns": [
+                {"name": "note_id", "type": "VARCHAR", "nullable": False},
+                {"name": "body", "type": "VARCHAR"},
+                *extra,
+            ],
+        }
+        for t in range(tables)
+    ]
+    return {
+        "schema": {"tables": table_list},
+        "programs": [
+            {"name": "list_notes", "kind": "read", "result": result},
+            {"name": "count_notes", "kind": "read", "result": "SELECT count(*) AS n FROM notes"},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("design", "reason"),
+    [
+        (_notes_design(tables=33), "33 tables (at most 32)"),
+        (_notes_design(columns=65), "65 columns (at most 64)"),
+    ],
+    ids=["tables", "columns"],
+)
+def test_an_llm_schema_over_its_caps_falls_back_with_the_reason(tmp_path, design, reason):
+    import json
+
+    from envscale.environments.builder import build_environment
+
+    result = build_environment(
+        _notes_tools(),
+        name="notes",
+        environments_dir=tmp_path,
+        min_working_tools=1,
+        schema_designer=lambda messages: json.dumps(design),
+    )
+    note = result.manifest.source["schema_origin"]
+    assert result.manifest.db_schema.origin == "rules"
+    assert "over its caps" in note and reason in note
+
+
+def test_an_llm_program_with_an_overlong_statement_is_dropped_with_the_reason(tmp_path):
+    import json
+
+    from envscale.environments.builder import build_environment
+
+    padding = " OR ".join(["body = 'x'"] * 600)  # legal SQL, ~7,000 characters
+    design = _notes_design(result=f"SELECT * FROM notes WHERE {padding}")
+    result = build_environment(
+        _notes_tools(),
+        name="notes",
+        environments_dir=tmp_path,
+        min_working_tools=1,
+        schema_designer=lambda messages: json.dumps(design),
+    )
+    assert result.manifest.db_schema.origin == "llm"
+    dropped = {d.name: d for d in result.manifest.dropped}
+    assert dropped["list_notes"].stage == "check"
+    assert "over its caps" in dropped["list_notes"].reason and "at most 4000" in dropped["list_notes"].reason
+    assert [p.name for p in result.manifest.programs] == ["count_notes"]
+
+
+def test_seeding_a_proposed_schema_is_bounded():
+    """Creating and seeding the tables runs under the seed time limit (builder._fill)."""
+    from envscale.environments.builder import _memory_db
+    from envscale.environments.schema.llm import MAX_TABLES
+    from envscale.environments.schema.model import SchemaModel
+
+    schema = SchemaModel.model_validate({**_notes_design(tables=MAX_TABLES)["schema"], "origin": "llm"})
+    rows = {t.name: [{"note_id": f"n{i}", "body": "x" * 50} for i in range(2000)] for t in schema.tables}
+    before = sandbox.LIMITS
+    sandbox.set_limits(sandbox.Limits(timeout_s=before.timeout_s, seed_timeout_s=0.001))
+    try:
+        started = time.monotonic()
+        with pytest.raises(sandbox.StatementTimeout, match="time limit"):
+            _memory_db(schema, rows)
+        assert time.monotonic() - started < 5.0
+    finally:
+        sandbox.set_limits(before)
+    _memory_db(schema, rows).close()  # under the default limit the same schema seeds fine

@@ -214,6 +214,72 @@ def synthesis_crash_resume(
     return report
 
 
+def synthesis_killpoint_resume(
+    home: Path,
+    *,
+    kill_at: tuple[int, ...] = (4, 3),
+    blueprints: int = 6,
+    attempts: int = 2,
+    in_flight: int = 3,
+    prefect_api_url: str | None = None,
+) -> tuple[CrashReport, list[int]]:
+    """Kill ``envscale synthesize`` inside the k-th trajectory's write transaction, for each k of
+    ``kill_at`` in turn (``envscale.killpoint``), then let it finish; count. Also returns the number
+    of trajectories stored after each kill."""
+    from envscale.environments.synthesis import store
+    from envscale.environments.synthesis.records import Trajectory
+    from envscale.environments.synthesis.sample_env import register_sample_env
+    from envscale.home import activate
+    from envscale.integrity import check_warehouse
+    from envscale.killpoint import ENV as KILL_AT
+    from envscale.warehouse import open_warehouse
+
+    h = activate(home)
+    wh = open_warehouse(h.warehouse)
+    manifest = register_sample_env(wh, h.environments)
+    report = CrashReport(expected=blueprints * attempts)
+    args = ["synthesize", "--blueprints", str(blueprints), "--in-flight", str(in_flight)]
+    after_kills: list[int] = []
+    with standin.StandInServer(standin.tool_then_answer, latency_s=0.02, record=False) as server:
+        base = {
+            "ENVSCALE_LLM__AGENT__BASE_URL": server.base_url,
+            "ENVSCALE_SYNTHESIZE__ATTEMPTS_PER_BLUEPRINT": str(attempts),
+        }
+        if prefect_api_url:
+            base["PREFECT_API_URL"] = prefect_api_url
+        for at in kill_at:
+            attempt = run_cli(args, cli_env(h.root, **base, **{KILL_AT: f"trajectory-commit:{at}"}))
+            attempt.kill = f"trajectory-commit:{at}"
+            attempt.rows_after = _count(wh, "trajectories", "trajectory_id")[0]
+            report.attempts.append(attempt)
+            report.kills += attempt.killed
+            report.kills_mid_work += attempt.killed and 0 < attempt.rows_after < report.expected
+            after_kills.append(attempt.rows_after)
+        final = run_cli(args, cli_env(h.root, **base))
+        final.kill = "none"
+        report.attempts.append(final)
+        if final.returncode != 0:
+            raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+    report.final, report.distinct = _count(wh, "trajectories", "trajectory_id")
+    want = {
+        Trajectory.make_id(manifest.env_id, b.blueprint_id, a, "forward")
+        for b in store.load_blueprints(wh, manifest.env_id)[:blueprints]
+        for a in range(attempts)
+    }
+    have = store.trajectory_ids(wh)
+    report.lost = len(want - have)
+    report.unexpected = len(have - want)
+    report.duplicated = report.final - report.distinct
+    report.integrity = check_warehouse(wh)
+    with wh.connect(read_only=True) as con:
+        report.run_statuses = dict(
+            con.execute(
+                "SELECT status, count(*) FROM runs WHERE flow = 'synthesize' GROUP BY status"
+            ).fetchall()
+        )
+    return report, after_kills
+
+
 def write_large_corpus(directory: Path, *, seed: int, files: int = 400, per_file: int = 5) -> int:
     """Healthy multi-tool files plus the broken corpus: the input of the ingestion kill test. Returns files written."""
     import json
