@@ -21,6 +21,6 @@ for layer in LAYERS:
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"": ["*.json", "*.jsonl", "*.yaml", "*.yml", "*.jinja", "*.sql", "*.md"]},
+    package_data={"": ["*.json", "*.jsonl", "*.yaml", "*.yml", "*.jinja", "*.sql", "*.md", "*.css"]},
     include_package_data=True,
 )

@@ -9,8 +9,10 @@ Data Docs HTML there (kept with the run).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,9 +76,15 @@ def run_contract(
     frame: pd.DataFrame,
     expectations: SuiteFn,
     docs_dir: Path | None = None,
+    run_name: str | None = None,
 ) -> ContractResult:
-    """Validate ``frame`` against the suite built by ``expectations(gx)``."""
+    """Validate ``frame`` against the suite built by ``expectations(gx)``.
+
+    ``run_name`` names the validation in Data Docs (default: the suite and the UTC time,
+    instead of GE's ``__none__``); the pages are made self-contained (``offline_docs``).
+    """
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     frame = frame.reset_index(drop=True)  # unexpected_rows are positions
@@ -117,7 +125,11 @@ def run_contract(
                 result_format={"result_format": "COMPLETE"},
             )
         )
-        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        now = datetime.now(UTC)
+        run_id = RunIdentifier(run_name=run_name or f"{suite}-{now:%Y%m%dT%H%M%SZ}", run_time=now)
+        run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+        if docs_dir is not None:
+            offline_docs(docs_dir)
     validation = next(iter(run.run_results.values()))
     outcomes = tuple(_outcome(r) for r in validation.results)
     docs = docs_dir / "index.html" if docs_dir is not None and (docs_dir / "index.html").exists() else None
@@ -128,6 +140,33 @@ def run_contract(
         outcomes=outcomes,
         docs_path=str(docs) if docs else None,
     )
+
+
+_CSS = Path(__file__).with_name("offline.css")
+# Stylesheets, scripts and images GE's templates load from CDNs: unreachable offline, and a page
+# waiting on them renders unstyled. Links to GE's documentation (<a href>) stay.
+_REMOTE = re.compile(
+    r"<link\b[^>]*href=\"https?://[^\"]*\"[^>]*>\s*"
+    r"|<script\b[^>]*src=\"https?://[^\"]*\"[^>]*>\s*</script>\s*"
+    r"|<img\b[^>]*src=\"https?://[^\"]*\"[^>]*>",
+    re.IGNORECASE,
+)
+_MARK = "<!-- envscale: offline styles -->"
+
+
+def offline_docs(docs_dir: Path) -> int:
+    """Inline envscale's Bootstrap subset into every Data Docs page and drop CDN assets; pages changed."""
+    style = f"{_MARK}\n<style>\n{_CSS.read_text()}</style>\n"
+    changed = 0
+    for page in docs_dir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if _MARK in html:
+            continue
+        html = _REMOTE.sub("", html)
+        html = html.replace("<head>", "<head>\n" + style, 1) if "<head>" in html else style + html
+        page.write_text(html, encoding="utf-8")
+        changed += 1
+    return changed
 
 
 def _outcome(result: Any) -> ExpectationOutcome:

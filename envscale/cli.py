@@ -398,7 +398,7 @@ def pipeline(
         from envscale.quiet_console import quiet_failures
 
         with quiet_failures():  # one line below; the traceback is in error.txt
-            report = pipeline_flow(sources=given)
+            report = pipeline_flow(sources=tuple(given or ()))
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None

@@ -149,6 +149,13 @@ class BuildSettings(_Section):
         le=1,
         description="Cosine (centroid to centroid) a too-small community needs to join its nearest domain.",
     )
+    source_cohesion: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Added to the similarity of two tools from the same source (namespace, else file): "
+        "keeps each domain to one source (docs/notes/graph.md).",
+    )
     similarity_block_size: int = Field(
         2048, gt=0, description="Rows per block of the blockwise similarity computation."
     )

@@ -219,7 +219,7 @@ def run_deployments(port: int, echo: Callable[[str], None] = print) -> int:
     try:
         stack.start()
         echo(
-            f"Prefect UI   http://127.0.0.1:{port}  (deployments: envscale-pipeline, nightly-synthesis, evaluate-and-promote)"
+            f"Prefect UI   http://127.0.0.1:{port}  (deployments: pipeline/envscale-pipeline, nightly-synthesis/nightly-synthesis, evaluate-and-promote/evaluate-and-promote)"
         )
         echo(f"worker       pool '{stack.pool}', logs in {stack.logs}")
         echo(f"API          export PREFECT_API_URL={stack.api_url}\nCtrl-C stops server and worker.")

@@ -21,6 +21,7 @@ from envscale.tasks.evaluate import (
     task_set_task,
     user_endpoint,
 )
+from envscale.tasks.links import file_link, mlflow_run_link, stage_tags, tag_flow_run
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.skip import skip_unchanged
 
@@ -63,6 +64,7 @@ def evaluate(
         s = apply_overrides(ctx.settings.evaluate, chosen, "evaluate")
         k = s.k
         specs = _agents(ctx, model, base_url, model_name, s.compare_base)
+        tag_flow_run(stage_tags("evaluate", model_version=specs[-1].model_version))
         task_set = task_set_task(ctx, s.max_tasks, s.include_tau_bench)
         if not task_set.tasks:
             reasons = (
@@ -174,12 +176,12 @@ def _publish(rows: list[dict[str, Any]], task_set, summary: dict[str, Any]) -> N
     for a in summary["agents"]:
         lines.append(
             f"- **{a['label']}**: pass^1 {a['pass_1']:.3f}, pass^k {a['pass_k']:.3f} "
-            f"(MLflow run `{a['mlflow_run_id']}`{', reused' if a['reused'] else ''})"
+            f"({mlflow_run_link(a['mlflow_run_id'])}{', reused' if a['reused'] else ''})"
         )
     for x in task_set.skipped[:10]:
         lines.append(f"- skipped {x.ref} ({x.domain}): {x.reason}")
     for p in summary["plots"]:
-        lines.append(f"- plot: `{p}`")
+        lines.append(f"- plot: {file_link(p)}")
     create_markdown_artifact(
         key="evaluation-report", markdown="\n".join(lines), description="envscale evaluate"
     )

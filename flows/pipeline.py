@@ -14,7 +14,11 @@ StageName = Literal["ingest", "build", "synthesize", "validate", "train", "evalu
 
 
 def run_stages(
-    names: list[str], *, sources: list[str] | None = None, skipped: dict[str, str] | None = None
+    names: list[str],
+    *,
+    sources: list[str] | None = None,
+    skipped: dict[str, str] | None = None,
+    stage_params: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the named stages in pipeline order, each as a subflow.
 
@@ -22,7 +26,11 @@ def run_stages(
     chain there, since every later stage consumes the one before it. A stage in
     ``skipped`` (name → why) is reported as ``skipped`` and does not stop the
     chain: the later stages work from what the warehouse already holds.
+    ``stage_params`` (name → keyword arguments) reach that stage's flow.
     """
+    from envscale.tasks.links import stage_tags, tag_flow_run
+
+    tag_flow_run(stage_tags("pipeline") + [f"stages:{'+'.join(names)}"])
     logger = get_run_logger()
     report: list[dict[str, Any]] = []
     blocked_by: Stage | None = None
@@ -40,31 +48,38 @@ def run_stages(
             blocked_by = stage
             continue
         kwargs: dict[str, Any] = {"paths": sources} if stage.name == "ingest" and sources else {}
+        kwargs |= (stage_params or {}).get(stage.name, {})
         result = stage.load()(**kwargs)
         report.append(_row(stage, "completed", _brief(result)))
     create_table_artifact(key="pipeline-stages", table=report, description="envscale: stage outcomes")
     return report
 
 
+# Parameters are typed without None (empty = the default) so the deployment form in the
+# Prefect UI shows a list input with its description, not "Property is type None".
 @flow(name="pipeline", log_prints=True)
-def pipeline(sources: list[str] | None = None, stages: list[StageName] | None = None) -> list[dict[str, Any]]:
+def pipeline(sources: tuple[str, ...] = (), stages: tuple[StageName, ...] = ()) -> list[dict[str, Any]]:
     """ingest → build → synthesize → validate → train → evaluate → promote.
 
-    sources: tool-schema files or folders for ingest (default: the sample catalog).
-    stages: run only these stages (default: all).
+    Args:
+        sources: Tool-schema files or folders to ingest (empty: the shipped sample catalog).
+        stages: Run only these stages, in pipeline order (empty: every stage).
     """
-    return run_stages(list(stages) if stages else [s.name for s in STAGES], sources=sources)
+    return run_stages(list(stages) if stages else [s.name for s in STAGES], sources=list(sources) or None)
 
 
 @flow(name="nightly-synthesis", log_prints=True)
 def nightly_synthesis(watch_dir: str = "inbox") -> list[dict[str, Any]]:
     """(Re-)ingest the tool files of a watched folder, then build, synthesize and validate.
 
-    watch_dir: folder of tool-schema files (a relative path is taken from the worker's working
-    directory: the checkout `prefect deploy` ran in). Every file in it is ingested again each
-    run; tools already in the catalog merge by content hash, so only new or changed ones add
-    rows. A missing folder, or one without JSON/YAML files, means nothing new: ingest is
-    skipped (and logged) and the build works from the catalog already in the warehouse.
+    Every file in the folder is ingested again each run; tools already in the catalog merge by
+    content hash, so only new or changed ones add rows. A missing folder, or one without
+    JSON/YAML files, means nothing new: ingest is skipped (and logged) and the build works
+    from the catalog already in the warehouse.
+
+    Args:
+        watch_dir: Folder of tool-schema files; a relative path is taken from the worker's
+            working directory (the checkout `prefect deploy` ran in).
     """
     stages = ["ingest", "build", "synthesize", "validate"]
     nothing_new = _nothing_new(watch_dir)
@@ -90,9 +105,25 @@ def _nothing_new(watch_dir: str) -> str | None:
 
 
 @flow(name="evaluate-and-promote", log_prints=True)
-def evaluate_and_promote() -> list[dict[str, Any]]:
-    """Evaluate the challenger on held-out environments and promote it if it wins."""
-    return run_stages(["evaluate", "promote"])
+def evaluate_and_promote(
+    challenger: str = "", k: int = 0, max_tasks: int = 0, compare_base: bool = True
+) -> list[dict[str, Any]]:
+    """Evaluate the challenger on held-out environments and promote it if it beats the base model and the champion.
+
+    Args:
+        challenger: Model URI to evaluate and promote, e.g. models:/envscale-agent/3
+            (empty: alias 'challenger', else the newest version).
+        k: Trials per task for pass^k (0: settings.evaluate.k).
+        max_tasks: Held-out tasks to evaluate on (0: settings.evaluate.max_tasks).
+        compare_base: Also evaluate the base model on the same tasks, to show the gain.
+    """
+    evaluate = {"model": challenger or None, "compare_base": compare_base}
+    evaluate |= {"k": k} if k > 0 else {}
+    evaluate |= {"max_tasks": max_tasks} if max_tasks > 0 else {}
+    return run_stages(
+        ["evaluate", "promote"],
+        stage_params={"evaluate": evaluate, "promote": {"challenger": challenger or None}},
+    )
 
 
 def _row(stage: Stage, status: str, detail: str) -> dict[str, Any]:

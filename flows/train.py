@@ -11,7 +11,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from envscale.config import apply_overrides
 from envscale.models.dataset_export import ExportError
 from envscale.models.registry import TrainingTracker
-from envscale.models.two_stage import lineage, start_parent, training_key, training_root
+from envscale.models.two_stage import finish_parent, lineage, start_parent, training_key, training_root
+from envscale.tasks.links import mlflow_run_link, model_version_link, stage_tags, tag_flow_run
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.train import base_model_task, export_task, register_task, train_stage_task
 
@@ -44,6 +45,7 @@ def train(
                 f"no accepted trajectories in training environments (held out: {rows['heldout']} rows); "
                 "run synthesize and validate first"
             )
+        tag_flow_run(stage_tags("train", env_ids_hash=export.env_ids_hash))
         base_dir = base_model_task(settings.base_model, ctx.home)
         key = training_key(base_dir, export, settings)
         root = training_root(ctx.home, key)
@@ -81,15 +83,18 @@ def train(
                 results[stage] = result
                 model_dir = Path(result.model_dir)
             version = register_task(tracker, parent, model_dir, settings, info)
+            finish_parent(tracker, parent, results)
         except BaseException:
             tracker.finish(parent, "FAILED")
             raise
         tracker.finish(parent)
+        tag_flow_run(stage_tags("train", model_version=f"{settings.registered_model}/{version}"))
         uri = f"models:/{settings.registered_model}/{version}"
         ctx.summary.update(
             registered=f"{settings.registered_model}/{version}",
             model_uri=uri,
             mlflow_run_id=parent,
+            mlflow_experiment_id=tracker.experiment_id,
             training_key=key,
             rows=rows,
             skipped_trajectories=len(export.skipped),
@@ -124,8 +129,9 @@ def _publish(summary: dict[str, Any], export: Any, results: dict[str, Any]) -> N
     create_markdown_artifact(
         key="train-model",
         markdown=(
-            f"# Registered {summary['registered']}\n\n"
-            f"- model URI: `{summary['model_uri']}`\n- MLflow parent run: `{summary['mlflow_run_id']}`\n"
+            f"# Registered {model_version_link(*summary['registered'].split('/', 1))}\n\n"
+            f"- model URI: `{summary['model_uri']}`\n"
+            f"- MLflow parent run: {mlflow_run_link(summary['mlflow_run_id'], summary['mlflow_experiment_id'])}\n"
             f"- training key: `{summary['training_key']}`\n- held-out environments: {summary['heldout_envs']}\n"
             f"- trajectories skipped at export: {summary['skipped_trajectories']}\n"
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -12,6 +13,7 @@ from envscale.environments.stored import environment_names
 from envscale.environments.validation.funnel import STEPS, FunnelRow, funnel
 from envscale.environments.validation.store import funnel_records, verdict_rows
 from envscale.tasks.fanout import deal, fan_out
+from envscale.tasks.links import file_link
 from envscale.tasks.run_context import tracked_run
 from envscale.tasks.selection import select_environments
 from envscale.tasks.validate import (
@@ -137,7 +139,7 @@ def _publish(rows: list[FunnelRow], summary: dict[str, Any]) -> None:
     for suite, n in (summary.get("contract_failing_rows") or {}).items():
         lines.append(f"- contract `{suite}`: {n} failing rows")
     for path in summary.get("data_docs") or []:
-        lines.append(f"- Data Docs: `{path}`")
+        lines.append(f"- Data Docs: {file_link(path, Path(path).parent.name + ' Data Docs')}")
     create_markdown_artifact(
         key="validation-summary", markdown="\n".join(lines), description="validate: summary"
     )

@@ -40,7 +40,7 @@ class EnvscaleAgentModel(PythonModel):
             tools = row.get("tools")
             tools = json.loads(tools) if isinstance(tools, str) else tools
             inputs = self.tokenizer.apply_chat_template(
-                list(row["messages"]),
+                _messages(row["messages"]),
                 tools=tools or None,
                 add_generation_prompt=True,
                 return_tensors="pt",
@@ -51,3 +51,8 @@ class EnvscaleAgentModel(PythonModel):
             text = self.tokenizer.decode(out[0][inputs["input_ids"].shape[1] :], skip_special_tokens=False)
             answers.append(parse_assistant_output(text))
         return answers
+
+
+def _messages(value: Any) -> list[dict[str, Any]]:
+    """Messages as logged in the signature (JSON text) or as a list of dicts."""
+    return json.loads(value) if isinstance(value, str) else list(value)

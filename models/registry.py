@@ -20,6 +20,20 @@ from typing import Any
 from envscale.home import Home
 
 TRAINING_KEY_TAG = "envscale.training_key"
+# What MLflow 3's UI reads to open an experiment as model training instead of GenAI
+# (mlflow/server/js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT; the demo data uses "genai_development").
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+# The UI's workflow switch defaults to GenAI; this query parameter opens pages in the ML view.
+ML_VIEW = "workflowType=machine_learning"
+DEFAULT_UI = "http://127.0.0.1:5000"
+MODEL_DESCRIPTION = (
+    "envscale agent: a chat model fine-tuned (TRL SFT, two stages: general, then vertical) on verified "
+    "tool-use trajectories synthesized in envscale environments. Input: `messages` (OpenAI chat, JSON) "
+    "and optional `tools` (OpenAI tool list, JSON); output: one assistant message with `tool_calls`. "
+    "Aliases: `challenger` = the newest trained version awaiting promotion, `champion` = the promoted one "
+    "(`envscale promote`), `previous-champion` = the one it replaced."
+)
 STAGE_TAG = "envscale.stage"
 MODEL_ARTIFACT = "model"
 MODEL_DIR_KEY = "model_dir"
@@ -42,14 +56,80 @@ def tracking_uri(home: Home) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or home.mlflow_uri
 
 
-def ensure_experiment(home: Home, name: str) -> str:
-    """The experiment's id, created with its artifacts under ``home.mlflow_artifacts``."""
+def ensure_experiment(home: Home, name: str, description: str | None = None) -> str:
+    """The experiment's id, created with its artifacts under ``home.mlflow_artifacts``, typed as model training."""
     mlflow_client = client(home)
     found = mlflow_client.get_experiment_by_name(name)
+    tags = {EXPERIMENT_KIND_TAG: TRAINING_KIND}
+    if description:
+        tags["mlflow.note.content"] = description
     if found is not None:
+        # Homes made before the kind tag existed: type them too (the UI would guess GenAI).
+        for key, value in tags.items():
+            if key not in found.tags:
+                mlflow_client.set_experiment_tag(found.experiment_id, key, value)
         return found.experiment_id
     location = (home.mlflow_artifacts / name).resolve().as_uri()
-    return mlflow_client.create_experiment(name, artifact_location=location)
+    return mlflow_client.create_experiment(name, artifact_location=location, tags=tags)
+
+
+def ui_base() -> str:
+    """Where the MLflow UI is (``envscale ui`` serves it on 127.0.0.1:5000; ENVSCALE_MLFLOW_UI overrides)."""
+    return os.environ.get("ENVSCALE_MLFLOW_UI", DEFAULT_UI).rstrip("/")
+
+
+def run_url(experiment_id: str, run_id: str) -> str:
+    """The run's page in the MLflow UI, in the machine-learning view."""
+    return f"{ui_base()}/#/experiments/{experiment_id}/runs/{run_id}?{ML_VIEW}"
+
+
+def experiment_url(experiment_id: str) -> str:
+    return f"{ui_base()}/#/experiments/{experiment_id}?{ML_VIEW}"
+
+
+def model_version_url(name: str, version: str) -> str:
+    return f"{ui_base()}/#/models/{name}/versions/{version}"
+
+
+def model_signature() -> Any:
+    """What an envscale agent takes and gives (chat messages and tools as JSON text → one assistant message)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "messages"), ColSpec("string", "tools", required=False)]),
+        outputs=Schema(
+            [
+                ColSpec("string", "role"),
+                ColSpec("string", "content", required=False),
+                ColSpec("string", "tool_calls", required=False),
+            ]
+        ),
+        params=ParamSchema([ParamSpec("max_new_tokens", "long", 256)]),
+    )
+
+
+def input_example() -> tuple[Any, dict[str, Any]]:
+    """One chat with one tool; max_new_tokens 1 keeps MLflow's check of the example (it runs it) short."""
+    import pandas as pd
+
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_order",
+                "description": "Look up an order by id.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"order_id": {"type": "string"}},
+                    "required": ["order_id"],
+                },
+            },
+        }
+    ]
+    messages = [{"role": "user", "content": "What is the status of order o-1001?"}]
+    frame = pd.DataFrame([{"messages": json.dumps(messages), "tools": json.dumps(tools)}])
+    return frame, {"max_new_tokens": 1}
 
 
 def code_version() -> str:
@@ -80,7 +160,12 @@ class TrainingTracker:
     def __init__(self, home: Home, experiment: str) -> None:
         self.home = home
         self.client = client(home)
-        self.experiment_id = ensure_experiment(home, experiment)
+        self.experiment_id = ensure_experiment(
+            home,
+            experiment,
+            "envscale fine-tuning: one parent run per training (summary metrics, datasets, the registered "
+            "model) with a child run per stage (loss, learning rate, tokens seen, checkpoint).",
+        )
 
     # -- runs ----------------------------------------------------------------
     def find_run(self, training_key: str, stage: str, parent_id: str | None = None) -> Any | None:
@@ -102,7 +187,7 @@ class TrainingTracker:
         run = self.client.create_run(
             self.experiment_id,
             run_name=name,
-            tags={TRAINING_KEY_TAG: training_key, STAGE_TAG: "parent", **tags},
+            tags={TRAINING_KEY_TAG: training_key, STAGE_TAG: "parent", **source_tags(), **tags},
         )
         return run.info.run_id
 
@@ -117,7 +202,12 @@ class TrainingTracker:
         run = self.client.create_run(
             self.experiment_id,
             run_name=stage,
-            tags={TRAINING_KEY_TAG: training_key, STAGE_TAG: stage, "mlflow.parentRunId": parent_id},
+            tags={
+                TRAINING_KEY_TAG: training_key,
+                STAGE_TAG: stage,
+                "mlflow.parentRunId": parent_id,
+                **source_tags(),
+            },
         )
         return run.info.run_id, False
 
@@ -202,13 +292,40 @@ class TrainingTracker:
                 registered_model_name=registered_name,
                 pip_requirements=requirements,
                 metadata={"envscale": tags},
+                signature=model_signature(),
+                input_example=input_example(),
                 await_registration_for=60,
             )
         version = str(info.registered_model_version)
+        self.client.update_registered_model(registered_name, description=MODEL_DESCRIPTION)
+        self.client.update_model_version(
+            registered_name, version, description=_version_description(tags, run_id)
+        )
         for key, value in tags.items():
             self.client.set_model_version_tag(registered_name, version, key, _short(value))
+        # A new version is the one to evaluate and promote next (`envscale evaluate`'s default).
+        self.client.set_registered_model_alias(registered_name, "challenger", version)
         self.client.set_tag(run_id, "envscale.registered_version", f"{registered_name}/{version}")
         return version
+
+
+def source_tags() -> dict[str, str]:
+    """MLflow's own source tags, so the UI's Source and Git columns say where a run came from."""
+    tags = {"mlflow.source.type": "LOCAL", "mlflow.source.name": "envscale"}
+    sha = code_version()
+    if sha != "unknown":
+        tags["mlflow.source.git.commit"] = sha.removesuffix("+dirty")
+    return tags
+
+
+def _version_description(tags: dict[str, str], run_id: str) -> str:
+    short = {k.removeprefix("envscale."): v for k, v in tags.items()}
+    parts = [f"Trained by run {run_id}"]
+    if "base_model" in short:
+        parts.append(f"from base model {short['base_model']}")
+    if "training_key" in short:
+        parts.append(f"(training key {short['training_key'][:12]})")
+    return " ".join(parts) + "."
 
 
 def load_registered(uri: str, home: Home) -> Path:

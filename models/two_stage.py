@@ -52,6 +52,15 @@ class Lineage(BaseModel):
     def tags(self) -> dict[str, str]:
         return {f"envscale.{k}": str(v) for k, v in self.model_dump().items() if v is not None}
 
+    def run_tags(self) -> dict[str, str]:
+        """The few tags a person reads on the parent run; the hashes go to params (``lineage.*``)."""
+        keep = ("base_model", "training_key", "code_version", "warehouse_run_id")
+        return {k: v for k, v in self.tags().items() if k.removeprefix("envscale.") in keep}
+
+    def params(self) -> dict[str, str]:
+        shown = set(self.run_tags())
+        return {k.replace("envscale.", "lineage.", 1): v for k, v in self.tags().items() if k not in shown}
+
 
 def training_key(base_dir: Path, export: ExportResult, settings: TrainSettings) -> str:
     config = base_dir / "config.json"
@@ -86,7 +95,9 @@ def lineage(spec: str, base_dir: Path, export: ExportResult, key: str, run_id: s
 def start_parent(
     tracker: TrainingTracker, info: Lineage, settings: TrainSettings, export: ExportResult
 ) -> str:
-    parent = tracker.parent_run(info.training_key, f"train-{info.training_key[:8]}", info.tags())
+    parent = tracker.parent_run(info.training_key, f"train-{info.training_key[:8]}", info.run_tags())
+    tracker.set_tags(parent, {"mlflow.note.content": _note(info, settings, export)})
+    tracker.log_params(parent, info.params())
     tracker.log_params(parent, {f"train.{k}": v for k, v in settings.model_dump(mode="json").items()})
     tracker.log_params(
         parent,
@@ -98,7 +109,46 @@ def start_parent(
             "n_skipped_trajectories": len(export.skipped),
         },
     )
+    # The parent shows what it trained on (the children log the same splits, one each).
+    for split in ("stage1", "stage2", "heldout"):
+        exported = export.splits.get(split)
+        if exported is not None and exported.n_rows:
+            context = "evaluation" if split == "heldout" else "training"
+            tracker.log_dataset(
+                parent, exported.path, name=f"envscale-{split}", digest=exported.dataset_id, context=context
+            )
     return parent
+
+
+def finish_parent(tracker: TrainingTracker, parent_id: str, results: dict[str, StageResult]) -> None:
+    """Summary metrics on the parent run: per-stage final loss, steps and tokens, and their totals."""
+    metrics: dict[str, float] = {}
+    for stage, result in results.items():
+        if result.train_loss is not None:
+            metrics[f"{stage}_final_loss"] = result.train_loss
+        metrics[f"{stage}_steps"] = result.global_step
+        metrics[f"{stage}_tokens_seen"] = result.tokens_seen
+        metrics[f"{stage}_runtime_s"] = result.runtime_s
+    if results:
+        last = list(results.values())[-1]
+        if last.train_loss is not None:
+            metrics["final_train_loss"] = last.train_loss
+        metrics["total_steps"] = sum(r.global_step for r in results.values())
+        metrics["total_tokens_seen"] = sum(r.tokens_seen for r in results.values())
+        metrics["train_runtime_s"] = sum(r.runtime_s for r in results.values())
+    tracker.log_metrics(parent_id, metrics)
+
+
+def _note(info: Lineage, settings: TrainSettings, export: ExportResult) -> str:
+    """The run's description (MLflow shows ``mlflow.note.content`` on the run page)."""
+    rows = {name: split.n_rows for name, split in export.splits.items()}
+    return (
+        f"Two-stage SFT of `{info.base_model}`: stage 1 on {len(export.split.general)} general environments "
+        f"({rows.get('stage1', 0)} trajectories), stage 2 on {len(export.split.vertical_envs)} vertical ones "
+        f"({rows.get('stage2', 0)}; selectors {list(settings.vertical) or 'none'}); "
+        f"{len(export.split.heldout)} environments held out for evaluation. "
+        f"Registered as `{settings.registered_model}`; training key `{info.training_key[:12]}`."
+    )
 
 
 def run_stage(

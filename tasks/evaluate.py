@@ -293,7 +293,11 @@ def log_evaluation(ctx: RunContext, report: EvalReport, k: int) -> str:
     from envscale.models.registry import ensure_experiment
 
     client = mlflow_client(ctx.home)
-    experiment_id = ensure_experiment(ctx.home, ctx.settings.evaluate.experiment)
+    experiment_id = ensure_experiment(
+        ctx.home,
+        ctx.settings.evaluate.experiment,
+        "envscale evaluation: one run per agent evaluated (pass^k overall and per domain, plots, report).",
+    )
     tags = {"envscale.warehouse_run_id": ctx.run_id, "envscale.task_set_hash": report.task_set_hash}
     if report.model_version:
         tags["envscale.model_version"] = report.model_version

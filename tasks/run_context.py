@@ -42,6 +42,9 @@ def tracked_run(flow: str, params: dict[str, Any], *, input_hash: str | None = N
     run_id = warehouse.start_run(flow, params, input_hash=input_hash)
     ctx = RunContext(home=home, settings=settings, warehouse=warehouse, run_id=run_id)
     _link_prefect_run(ctx)
+    from envscale.tasks.links import stage_tags, tag_flow_run
+
+    tag_flow_run(stage_tags(flow))  # filterable by stage in the Prefect UI
     try:
         yield ctx
     except BaseException as exc:

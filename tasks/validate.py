@@ -250,14 +250,12 @@ def log_funnel(
     from mlflow import MlflowClient
 
     from envscale.environments.validation.funnel import STEPS
+    from envscale.models.registry import ensure_experiment
 
     client = MlflowClient(tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", home.mlflow_uri))
-    found = client.get_experiment_by_name(EXPERIMENT)
-    if found is not None:
-        experiment_id = found.experiment_id
-    else:
-        location = (home.mlflow_artifacts / EXPERIMENT).resolve().as_uri()
-        experiment_id = client.create_experiment(EXPERIMENT, artifact_location=location)
+    experiment_id = ensure_experiment(
+        home, EXPERIMENT, "envscale validation: the trajectory funnel per run (overall and per domain)."
+    )
     run = client.create_run(experiment_id, run_name="validate", tags={"envscale.run_id": run_id})
     rid = run.info.run_id
     try:

@@ -124,8 +124,13 @@ def detect_domains(
     timings["embed_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    groups = source_groups(ordered)
     edges = similarity_edges(
-        vectors, settings.similarity_threshold, block_size=settings.similarity_block_size
+        vectors,
+        settings.similarity_threshold,
+        block_size=settings.similarity_block_size,
+        groups=groups,
+        cohesion=settings.source_cohesion,
     )
     timings["similarity_s"] = time.perf_counter() - t0
 
@@ -144,7 +149,7 @@ def detect_domains(
         parts.extend(pieces)
     big = [(m, n) for m, n in parts if len(m) >= settings.min_domain_size]
     tiny = [(m, n) for m, n in parts if len(m) < settings.min_domain_size]
-    dropped, n_attached = _attach_tiny(big, tiny, vectors, ordered, settings)
+    dropped, n_attached = _attach_tiny(big, tiny, vectors, groups, ordered, settings)
     timings["bounds_s"] = time.perf_counter() - t0
 
     per_domain = _edges_by_community([m for m, _ in big], edges)
@@ -178,10 +183,24 @@ def _params(settings: BuildSettings, embedder: Any) -> dict[str, Any]:
         "min_domain_size": settings.min_domain_size,
         "max_domain_size": settings.max_domain_size,
         "attach_threshold": settings.attach_threshold,
+        "source_cohesion": settings.source_cohesion,
         "seed": settings.seed,
         "embedding_model": getattr(backend, "model_id", type(embedder).__name__),
         "text_mode": getattr(embedder, "text_mode", None),
     }
+
+
+def source_key(tool: ToolRecord) -> str:
+    """Where a tool was written: its namespace (API / service) when it has one, else its first source file."""
+    if tool.namespace:
+        return f"ns:{tool.namespace}"
+    return f"file:{tool.sources[0].file}" if tool.sources else f"tool:{tool.tool_id}"
+
+
+def source_groups(tools: Sequence[ToolRecord]) -> np.ndarray:
+    """One integer code per tool, equal for tools of the same source (see ``source_key``)."""
+    codes: dict[str, int] = {}
+    return np.array([codes.setdefault(source_key(t), len(codes)) for t in tools], dtype=np.int64)
 
 
 # -- graph and Louvain -------------------------------------------------------------------------------
@@ -271,20 +290,28 @@ def _attach_tiny(
     big: list[tuple[list[int], list[str]]],
     tiny: list[tuple[list[int], list[str]]],
     vectors: np.ndarray,
+    groups: np.ndarray,
     tools: list[ToolRecord],
     settings: BuildSettings,
 ) -> tuple[list[DroppedTool], int]:
-    """Attach each too-small community to the nearest domain with room, or drop its tools."""
+    """Attach each too-small community to the nearest domain with room, or drop its tools.
+
+    Nearness is centroid cosine plus ``source_cohesion`` times the share of the domain's
+    tools that come from the small community's own sources (the same boost as the edges).
+    """
     dropped: list[DroppedTool] = []
     attached = 0
     centroids = normalize(np.stack([vectors[m].mean(axis=0) for m, _ in big])) if big else None
+    big_groups = [groups[m] for m, _ in big]
     for members, _ in sorted(tiny, key=lambda p: (-len(p[0]), p[0][0])):
         if centroids is None:
             reason = f"community of {len(members)} below min_domain_size={settings.min_domain_size}; no domain formed"
             dropped.extend(_drop(members, tools, reason))
             continue
         centroid = normalize(vectors[members].mean(axis=0, keepdims=True))[0]
-        sims = centroids @ centroid
+        own = np.unique(groups[members])
+        shared = np.array([np.isin(g, own).mean() for g in big_groups])
+        sims = centroids @ centroid + settings.source_cohesion * shared
         # Centroids stay those of the original communities, so attachment order cannot drift them.
         choice = None
         for idx in np.argsort(-sims, kind="stable"):
@@ -296,7 +323,7 @@ def _attach_tiny(
         if choice is None:
             best = int(np.argmax(sims))
             why = (
-                f"nearest domain at cosine {sims[best]:.3f} < attach_threshold={settings.attach_threshold}"
+                f"nearest domain at similarity {sims[best]:.3f} < attach_threshold={settings.attach_threshold}"
                 if sims[best] < settings.attach_threshold
                 else "every domain close enough is full (max_domain_size)"
             )
@@ -306,7 +333,9 @@ def _attach_tiny(
         target, notes = big[choice]
         target.extend(members)
         target.sort()
-        notes.append(f"attached {len(members)} tool(s) from a small community at cosine {sims[choice]:.2f}")
+        notes.append(
+            f"attached {len(members)} tool(s) from a small community at similarity {sims[choice]:.2f}"
+        )
         attached += len(members)
     return dropped, attached
 
@@ -412,6 +441,10 @@ def _domain(
     words_for_name = [w for w in top_words if _singular(w) not in category_words]
     # When every frequent word is also a (minority) category, the words still name it better than "domain".
     name = "-".join(head + words_for_name[:2]) or "-".join(top_words[:2]) or "domain"
+    namespaces = Counter(t.namespace for t in member_tools if t.namespace)
+    if not head and namespaces and namespaces.most_common(1)[0][1] * 2 >= len(member_tools):
+        # No dominant category, one service: its name says more than leftover verbs ("cancel").
+        name = "-".join(_tokens(namespaces.most_common(1)[0][0])) or name
     domain_edges = [
         DomainEdge(
             source=min(tools[a].tool_id, tools[b].tool_id),

@@ -30,10 +30,23 @@ class EdgeList:
         return list(zip(self.src.tolist(), self.dst.tolist(), self.weight.tolist(), strict=True))
 
 
-def similarity_edges(vectors: np.ndarray, threshold: float, *, block_size: int = 2048) -> EdgeList:
-    """All pairs ``i < j`` with cosine(vectors[i], vectors[j]) > ``threshold``."""
+def similarity_edges(
+    vectors: np.ndarray,
+    threshold: float,
+    *,
+    block_size: int = 2048,
+    groups: np.ndarray | None = None,
+    cohesion: float = 0.0,
+) -> EdgeList:
+    """All pairs ``i < j`` with cosine(vectors[i], vectors[j]) (+ ``cohesion`` when ``groups`` match) > ``threshold``.
+
+    ``groups`` holds one integer source code per row (the tool's file or namespace):
+    tools written together belong together, which cosine over short texts misses.
+    """
     if block_size <= 0:
         raise ValueError("block_size must be positive")
+    if groups is not None and groups.shape[0] != vectors.shape[0]:
+        raise ValueError("groups must have one entry per vector")
     x = normalize(vectors)
     n = x.shape[0]
     srcs: list[np.ndarray] = []
@@ -44,6 +57,8 @@ def similarity_edges(vectors: np.ndarray, threshold: float, *, block_size: int =
         for j0 in range(i0, n, block_size):
             j1 = min(j0 + block_size, n)
             tile = x[i0:i1] @ x[j0:j1].T
+            if groups is not None and cohesion:
+                tile = tile + cohesion * (groups[i0:i1, None] == groups[None, j0:j1])
             rows, cols = np.nonzero(tile > threshold)
             if j0 == i0:
                 # Diagonal tile: the strict upper triangle only (no self loops, no pair twice).

@@ -229,3 +229,96 @@ def test_models_are_downloaded_from_the_tracking_uri_the_user_exported(
     run, version = _log_tiny(home, tiny_model_dir, "test-exported-uri")
     assert (load_registered(f"models:/envscale-agent/{version}", home) / "config.json").is_file()
     assert (load_registered(f"runs:/{run}/model", home) / "config.json").is_file()
+
+
+def test_registered_model_reads_as_model_training_in_mlflow(home, tiny_model_dir) -> None:
+    """Experiment typed for model training, model and version described, signature + example, alias challenger."""
+    from mlflow.models import Model
+
+    from envscale.models.registry import (
+        EXPERIMENT_KIND_TAG,
+        TRAINING_KIND,
+        model_version_url,
+        run_url,
+    )
+
+    run, version = _log_tiny(home, tiny_model_dir, "test-ml-ui")
+    tracker = TrainingTracker(home, "test-ml-ui")
+    experiment = tracker.client.get_experiment(tracker.experiment_id)
+    assert experiment.tags[EXPERIMENT_KIND_TAG] == TRAINING_KIND
+    assert experiment.tags["mlflow.note.content"]
+    model = tracker.client.get_registered_model("envscale-agent")
+    assert "challenger" in model.description and "champion" in model.description
+    assert {k: str(v) for k, v in model.aliases.items()} == {"challenger": version}
+    mv = tracker.client.get_model_version("envscale-agent", version)
+    assert run in mv.description
+    import mlflow.artifacts
+
+    local = mlflow.artifacts.download_artifacts(f"runs:/{run}/model", dst_path=str(home.root / "dl"))
+    logged = Model.load(local)
+    assert [c.name for c in logged.signature.inputs.inputs] == ["messages", "tools"]
+    assert "tool_calls" in [c.name for c in logged.signature.outputs.inputs]
+    assert "get_order" in logged.load_input_example(local)["tools"][0]
+    # a second version takes the challenger alias over
+    _, second = _log_tiny(home, tiny_model_dir, "test-ml-ui")
+    aliases = tracker.client.get_registered_model("envscale-agent").aliases
+    assert {k: str(v) for k, v in aliases.items()} == {"challenger": second}
+    assert run_url(tracker.experiment_id, run).endswith(f"/runs/{run}?workflowType=machine_learning")
+    assert model_version_url("envscale-agent", second).endswith("/models/envscale-agent/versions/2")
+
+
+def test_an_existing_untyped_experiment_is_typed_on_next_use(home) -> None:
+    from envscale.models.registry import EXPERIMENT_KIND_TAG, TRAINING_KIND, client, ensure_experiment
+
+    mlflow_client = client(home)
+    old = mlflow_client.create_experiment(
+        "made-before", artifact_location=(home.mlflow_artifacts / "x").as_uri()
+    )
+    assert EXPERIMENT_KIND_TAG not in mlflow_client.get_experiment(old).tags
+    assert ensure_experiment(home, "made-before") == old
+    assert mlflow_client.get_experiment(old).tags[EXPERIMENT_KIND_TAG] == TRAINING_KIND
+
+
+def test_parent_run_has_datasets_summary_metrics_and_few_tags(
+    home, seeded_warehouse, tiny_model_dir, tmp_path
+) -> None:
+    from envscale.models.training import StageResult
+    from envscale.models.two_stage import finish_parent
+
+    settings = TrainSettings(vertical=["retail"], max_steps=4)
+    export = export_datasets(seeded_warehouse, tmp_path / "ds", settings)
+    key = training_key(tiny_model_dir, export, settings)
+    info = lineage("tiny", tiny_model_dir, export, key, "wh-run-1")
+    tracker = TrainingTracker(home, "test-parent")
+    parent = start_parent(tracker, info, settings, export)
+    from envscale.models.training import device_plan
+
+    plan = device_plan(settings, "cpu")
+    results = {
+        stage: StageResult.model_validate(
+            {
+                "stage": stage,
+                "model_dir": str(tmp_path / stage),
+                "global_step": 4,
+                "train_loss": loss,
+                "tokens_seen": 100,
+                "n_examples": 2,
+                "runtime_s": 1.5,
+                "plan": plan.model_dump(),
+                "lora": False,
+            }
+        )
+        for stage, loss in (("stage1", 2.0), ("stage2", 1.25))
+    }
+    finish_parent(tracker, parent, results)
+    run = tracker.client.get_run(parent)
+    m = run.data.metrics
+    assert m["final_train_loss"] == 1.25 and m["stage1_final_loss"] == 2.0
+    assert m["total_steps"] == 8 and m["total_tokens_seen"] == 200
+    names = {d.dataset.name for d in run.inputs.dataset_inputs}
+    assert {"envscale-stage1", "envscale-stage2"} <= names
+    envscale_tags = [t for t in run.data.tags if t.startswith("envscale.")]
+    assert len(envscale_tags) <= 6, envscale_tags
+    assert run.data.tags["mlflow.source.name"] == "envscale"
+    assert "tiny" in run.data.tags["mlflow.note.content"]
+    assert run.data.params["lineage.dataset_hash"] == export.dataset_hash

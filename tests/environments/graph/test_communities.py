@@ -52,6 +52,8 @@ def _settings(**kw) -> BuildSettings:
         "min_domain_size": 3,
         "max_domain_size": 30,
         "seed": 0,
+        # Every planted tool comes from the one file "test": the source boost is tested in test_source_cohesion.py.
+        "source_cohesion": 0.0,
     }
     return BuildSettings(**{**base, **kw})
 
