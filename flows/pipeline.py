@@ -53,7 +53,8 @@ def pipeline(sources: list[str] | None = None, stages: list[StageName] | None = 
     sources: tool-schema files or folders for ingest (default: the sample catalog).
     stages: run only these stages (default: all).
     """
-    return run_stages(list(stages) if stages else [s.name for s in STAGES], sources=sources)
+    default = [s.name for s in STAGES if s.in_pipeline]
+    return run_stages(list(stages) if stages else default, sources=sources)
 
 
 @flow(name="nightly-synthesis", log_prints=True)
