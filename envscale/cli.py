@@ -320,8 +320,31 @@ def train(
     lora: Annotated[
         bool | None, typer.Option("--lora/--full", help="LoRA adapters or full fine-tuning.")
     ] = None,
+    stage: Annotated[
+        str, typer.Option("--stage", help="'sft' (two-stage fine-tuning) or 'rl' (GRPO in the environments).")
+    ] = "sft",
+    from_version: Annotated[
+        str | None,
+        typer.Option(
+            "--from-version", help="With --stage rl: registered version to start from (default: champion)."
+        ),
+    ] = None,
 ) -> None:
-    """Fine-tune the agent model in two stages (general, then vertical) with TRL."""
+    """Fine-tune the agent model: two-stage SFT (general, then vertical), or GRPO with --stage rl."""
+    if stage not in ("sft", "rl"):
+        err.print(f"[red]--stage must be 'sft' or 'rl', not {stage!r}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if stage == "rl":
+        if base_model is not None or vertical or lora is not None:
+            err.print(
+                "[red]--stage rl starts from a registered version: use --from-version, not --base-model/--vertical/--lora[/red]"
+            )
+            raise typer.Exit(EXIT_USAGE)
+        _run_stage("rl", from_version=from_version, max_steps=max_steps)
+        return
+    if from_version is not None:
+        err.print("[red]--from-version goes with --stage rl[/red]")
+        raise typer.Exit(EXIT_USAGE)
     _run_stage("train", base_model=base_model, vertical=vertical or None, max_steps=max_steps, lora=lora)
 
 

@@ -318,6 +318,32 @@ class TrainSettings(_Section):
     experiment: str = Field("envscale-train", description="MLflow experiment of training runs.")
 
 
+class RLSettings(_Section):
+    """The RL stage: GRPO (TRL ``environment_factory``) on tasks of training-split environments."""
+
+    from_version: str | None = Field(
+        None,
+        description="Registered version of train.registered_model to start from; None = the 'champion' alias.",
+    )
+    max_steps: int = Field(2, gt=0, description="GRPO optimizer steps.")
+    learning_rate: float = Field(1e-6, gt=0)
+    num_generations: int = Field(4, ge=2, description="Rollouts per task (GRPO's group size).")
+    batch_size: int | None = Field(
+        None,
+        gt=0,
+        description="Rollouts per device step (a multiple of num_generations); None = num_generations.",
+    )
+    max_completion_length: int = Field(256, gt=0, description="Tokens the policy may generate per rollout.")
+    max_tool_calls: int = Field(8, gt=0, description="Tool-calling turns per rollout.")
+    temperature: float = Field(1.0, gt=0, le=2)
+    beta: float = Field(0.0, ge=0, description="KL coefficient (0 = no reference model).")
+    max_tasks: int = Field(64, gt=0, description="Tasks drawn from training-split environments.")
+    seed: int = 0
+    cpu_threads: int = Field(1, gt=0, description="torch threads on CPU.")
+    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16; auto = on GPUs that support it.")
+    experiment: str = Field("envscale-rl", description="MLflow experiment of RL runs.")
+
+
 class EvaluateSettings(_Section):
     k: int = Field(2, gt=0, description="Trials per task for pass^k.")
     max_tasks: int = Field(
@@ -405,6 +431,7 @@ class Settings(BaseSettings):
     synthesize: SynthesizeSettings = SynthesizeSettings()
     validation: ValidateSettings = ValidateSettings()
     train: TrainSettings = TrainSettings()
+    rl: RLSettings = RLSettings()
     evaluate: EvaluateSettings = EvaluateSettings()
     promote: PromoteSettings = PromoteSettings()
     scale: ScaleSettings = ScaleSettings()

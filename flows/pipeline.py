@@ -65,7 +65,8 @@ def pipeline(sources: tuple[str, ...] = (), stages: tuple[StageName, ...] = ()) 
         sources: Tool-schema files or folders to ingest (empty: the shipped sample catalog).
         stages: Run only these stages, in pipeline order (empty: every stage).
     """
-    return run_stages(list(stages) if stages else [s.name for s in STAGES], sources=list(sources) or None)
+    default = [s.name for s in STAGES if s.in_pipeline]
+    return run_stages(list(stages) if stages else default, sources=list(sources) or None)
 
 
 @flow(name="nightly-synthesis", log_prints=True)

@@ -21,6 +21,8 @@ class Stage:
     issue: int
     summary: str
     entry: str | None  # "module:function" of the Prefect flow, None while not built
+    command: str | None = None  # the CLI command that runs it, when not its name (rl: `train --stage rl`)
+    in_pipeline: bool = True  # run by `envscale pipeline` by default
 
     @property
     def built(self) -> bool:
@@ -56,6 +58,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage("validate", 6, "three-stage filter and data contracts", "envscale.flows.validate:validate"),
     Stage("train", 7, "two-stage TRL fine-tuning tracked in MLflow", "envscale.flows.train:train"),
+    Stage(
+        "rl",
+        16,
+        "GRPO in the simulated environments from a registered version",
+        "envscale.flows.rl:rl",
+        command="train",
+        in_pipeline=False,
+    ),
     Stage("evaluate", 8, "pass^k on held-out and imported environments", "envscale.flows.evaluate:evaluate"),
     Stage(
         "promote", 8, "champion/challenger promotion in the MLflow registry", "envscale.flows.promote:promote"
