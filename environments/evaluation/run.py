@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ async def _play_all(
                 sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
             else:
                 sim = ScriptedUser(job.task, job.blueprint)
-            trajectory = await play_forward(job, episode, agent, sim, config)
+            # τ² tasks carry their domain's policy as the agent's system prompt.
+            cfg = replace(config, system_prompt=item.system_prompt) if item.system_prompt else config
+            trajectory = await play_forward(job, episode, agent, sim, cfg)
             return trajectory, judge(item, trajectory, episode)
         finally:
             episode.close()

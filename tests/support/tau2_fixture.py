@@ -118,9 +118,7 @@ _BOOK = {
 def _task(task_id: str, actions: list[dict], **criteria: Any) -> dict[str, Any]:
     return {
         "id": task_id,
-        "user_scenario": {
-            "instructions": {"reason_for_call": f"task {task_id}", "known_info": "I am ana_li_1"}
-        },
+        "user_scenario": {"instructions": {"reason_for_call": f"task {task_id}: {actions[-1]['name']}"}},
         "evaluation_criteria": {"actions": actions, **criteria},
     }
 
