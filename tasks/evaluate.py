@@ -131,6 +131,30 @@ def task_set_task(ctx: RunContext, max_tasks: int, include_tau_bench: bool) -> T
     return out
 
 
+@task(name="evaluation-task-set-tau2", cache_policy=NO_CACHE)
+def tau2_task_set_task(
+    ctx: RunContext, domains: list[str], data: str | None, split: str | None, per_domain: int
+) -> TaskSet:
+    """τ² tasks of ``split`` for each domain (all importable ones when none is named), drawn by seed."""
+    from envscale.environments.evaluation.tau2_tasks import import_tau2_tasks
+
+    return import_tau2_tasks(
+        Path(data) if data else None,
+        ctx.home.environments,
+        domains,
+        split=split,
+        limit=per_domain,
+        seed=ctx.settings.evaluate.seed,
+    )
+
+
+def user_simulator_label(user: EndpointSettings) -> str:
+    """How the simulated user was played, for the report: an LLM at an endpoint, or the scripted user."""
+    if user.mode == "llm" and user.base_url:
+        return f"llm: {user.model}@{user.base_url}"
+    return "scripted (no user endpoint: deterministic replies from the gold arguments)"
+
+
 def eval_settings(settings: Settings, k: int) -> dict[str, Any]:
     """What, besides the model and the tasks, decides a report (the cache key's settings part)."""
     e, agent, user = settings.evaluate, settings.llm.agent, settings.llm.user_simulator

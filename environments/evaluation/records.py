@@ -13,7 +13,7 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-TaskSource = Literal["heldout", "tau_bench"]
+TaskSource = Literal["heldout", "tau_bench", "tau2"]
 
 
 class EvalTask(_Record):
@@ -31,6 +31,14 @@ class EvalTask(_Record):
     )
     outputs: tuple[str, ...] = Field(
         (), description="Values the agent's replies must contain (τ-bench's 'outputs'), case-insensitive."
+    )
+    system_prompt: str | None = Field(
+        None,
+        description="The agent's system prompt for this task (τ²: the domain's policy.md); None: the default.",
+    )
+    not_judged: tuple[str, ...] = Field(
+        (),
+        description="Criteria envscale does not judge (τ² natural-language assertions): reported, never passed.",
     )
 
     @property

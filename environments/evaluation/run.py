@@ -107,9 +107,10 @@ async def _play_all(
                 sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
             else:
                 sim = ScriptedUser(job.task, job.blueprint)
-            # The environment's policy (its business rules) joins the agent's system prompt.
-            env_config = replace(config, system_prompt=manifest.system_prompt(config.system_prompt))
-            trajectory = await play_forward(job, episode, agent, sim, env_config)
+            # τ² tasks carry their domain's policy; a generated environment's policy (its business rules)
+            # joins the base prompt.
+            prompt = item.system_prompt or manifest.system_prompt(config.system_prompt)
+            trajectory = await play_forward(job, episode, agent, sim, replace(config, system_prompt=prompt))
             return trajectory, judge(item, trajectory, episode)
         finally:
             episode.close()

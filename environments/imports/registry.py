@@ -20,6 +20,8 @@ from envscale.environments.schema.model import SchemaModel
 IMPORTED_DOMAINS: dict[tuple[str, str], str] = {
     ("tau-bench", "retail"): "envscale.environments.imports.tau_bench_retail",
     ("tau-bench", "airline"): "envscale.environments.imports.tau_bench_airline",
+    ("tau2", "retail"): "envscale.environments.imports.tau2_retail",
+    ("tau2", "airline"): "envscale.environments.imports.tau2_airline",
 }
 
 

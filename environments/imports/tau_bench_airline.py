@@ -83,13 +83,19 @@ _JSON_COLS = {c.name for t in SCHEMA.tables for c in t.columns if c.type == "JSO
 
 def load_rows(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """The airline JSON files as rows of SCHEMA's tables."""
+    tables = ("users", "flights", "reservations")
+    return rows_from_docs({t: json.loads((data_dir / f"{t}.json").read_text()) for t in tables})
+
+
+def rows_from_docs(all_docs: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows of SCHEMA's tables from the documents by table (v1's files, or τ²'s db.json)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for table, key in (
         ("users", "user_id"),
         ("flights", "flight_number"),
         ("reservations", "reservation_id"),
     ):
-        docs = json.loads((data_dir / f"{table}.json").read_text())
+        docs = all_docs[table]
         cols = [c.name for c in SCHEMA.table(table).columns]
         out[table] = [
             {

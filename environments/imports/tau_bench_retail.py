@@ -89,9 +89,14 @@ SCHEMA = SchemaModel(
 
 def load_rows(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """The retail JSON files as rows of SCHEMA's tables."""
-    users = json.loads((data_dir / "users.json").read_text())
-    products = json.loads((data_dir / "products.json").read_text())
-    orders = json.loads((data_dir / "orders.json").read_text())
+    return rows_from_docs(
+        {t: json.loads((data_dir / f"{t}.json").read_text()) for t in ("users", "products", "orders")}
+    )
+
+
+def rows_from_docs(docs: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows of SCHEMA's tables from the documents by table (v1's files, or τ²'s db.json)."""
+    users, products, orders = docs["users"], docs["products"], docs["orders"]
     j = json.dumps
     rows: dict[str, list[dict[str, Any]]] = {"users": [], "products": [], "orders": [], "variants": []}
     for user_id, u in users.items():

@@ -100,13 +100,14 @@ class EnvEpisode:
         sums = dict(self.env.base_sums)
         for table, rows in self._overlay.items():
             base_hashes = self.env.base_hashes[table]
+            jcols = self.env.json_cols[table]
             total = sums[table]
             for key, current in rows.items():
                 old = base_hashes.get(key)
                 if old is not None:
                     total -= old
                 if current is not None:
-                    total += row_hash(table, current)
+                    total += row_hash(table, current, jcols)
             sums[table] = total % HASH_MOD
         return combine(sums)
 

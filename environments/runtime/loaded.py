@@ -20,7 +20,7 @@ from envscale.environments import sandbox
 from envscale.environments.programs.checker import runtime_refusal, statement_params
 from envscale.environments.programs.model import ToolProgram, sql_params
 from envscale.environments.runtime.contracts import EnvTool
-from envscale.environments.runtime.values import HASH_MOD, normalize_row, row_hash
+from envscale.environments.runtime.values import HASH_MOD, json_columns, normalize_row, row_hash
 from envscale.environments.schema.ddl import table_ddl
 from envscale.environments.schema.model import SchemaModel
 
@@ -118,6 +118,7 @@ class LoadedEnvironment:
         self.catalog = con.execute("SELECT current_database()").fetchone()[0]
         self.columns: dict[str, tuple[str, ...]] = {}
         self.pk_index: dict[str, tuple[int, ...]] = {}
+        self.json_cols: dict[str, tuple[int, ...]] = {}
         self.base: dict[str, dict[tuple, tuple]] = {}
         self.base_hashes: dict[str, dict[tuple, int]] = {}
         self.base_sums: dict[str, int] = {}
@@ -149,8 +150,10 @@ class LoadedEnvironment:
             idx = tuple(names.index(k) for k in table.primary_key)
             self.columns[table.name] = names
             self.pk_index[table.name] = idx
+            jcols = json_columns(names, {c.name: c.type for c in table.columns})
+            self.json_cols[table.name] = jcols
             base = {tuple(r[i] for i in idx): r for r in rows}
-            hashes = {k: row_hash(table.name, r) for k, r in base.items()}
+            hashes = {k: row_hash(table.name, r, jcols) for k, r in base.items()}
             self.base[table.name] = base
             self.base_hashes[table.name] = hashes
             self.base_sums[table.name] = sum(hashes.values()) % HASH_MOD
@@ -198,6 +201,8 @@ def full_state_hash(con: duckdb.DuckDBPyConnection, schema: SchemaModel) -> str:
     sums: dict[str, int] = {}
     for table in schema.tables:
         order = ", ".join(f'"{k}"' for k in table.primary_key)
-        rows = con.execute(f'SELECT * FROM "{table.name}" ORDER BY {order}').fetchall()
-        sums[table.name] = sum(row_hash(table.name, normalize_row(r)) for r in rows) % HASH_MOD
+        cur = con.execute(f'SELECT * FROM "{table.name}" ORDER BY {order}')
+        jcols = json_columns([d[0] for d in cur.description], {c.name: c.type for c in table.columns})
+        rows = cur.fetchall()
+        sums[table.name] = sum(row_hash(table.name, normalize_row(r), jcols) for r in rows) % HASH_MOD
     return combine(sums)

@@ -43,10 +43,33 @@ def normalize_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(v if v is None or type(v) in (str, int, bool) else to_json_value(v) for v in row)
 
 
-def row_hash(table: str, row: tuple[Any, ...]) -> int:
-    """128-bit hash of one normalized row of ``table`` (columns in schema order)."""
-    data = (table + "\x1f" + canonical_json(list(row))).encode()
+def row_hash(table: str, row: tuple[Any, ...], json_cols: tuple[int, ...] = ()) -> int:
+    """128-bit hash of one normalized row of ``table`` (columns in schema order).
+
+    Values of the JSON columns at ``json_cols`` are hashed by content: parsed and
+    re-serialized with sorted keys, so ``{"a":1,"b":2}`` and ``{"b":2,"a":1}``
+    hash the same (issue 17 item 5; before, the stored text itself was hashed).
+    """
+    values = list(row)
+    for i in json_cols:
+        values[i] = canonical_json_value(values[i])
+    data = (table + "\x1f" + canonical_json(values)).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
+
+
+def canonical_json_value(value: Any) -> Any:
+    """A JSON column's value as parsed data (text that is not JSON is kept as it is)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def json_columns(names: tuple[str, ...] | list[str], types: dict[str, str]) -> tuple[int, ...]:
+    """Indices of the columns in ``names`` whose declared type is JSON."""
+    return tuple(i for i, n in enumerate(names) if types.get(n) == "JSON")
 
 
 def combine(table_sums: dict[str, int]) -> str:
