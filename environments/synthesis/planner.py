@@ -61,7 +61,7 @@ _DETAIL_PREFERENCE = (
 )
 
 
-class PlanFailed(Exception):
+class _PlanFailed(Exception):
     """This goal cannot be planned on this row (the reason becomes a dropped blueprint's reason)."""
 
 
@@ -128,7 +128,7 @@ class GoalPlanner:
             )
             try:
                 self._plan_goal(episode, program, plan, index, rng, account, refuse, open_scratch)
-            except PlanFailed as exc:
+            except _PlanFailed as exc:
                 if index == 0:
                     reason = str(exc)
                 break  # a second goal that does not plan leaves a one-goal task
@@ -170,7 +170,7 @@ class GoalPlanner:
         table = self._main_table(program)
         rows = self._rows_for(table, account)
         if not rows:
-            raise PlanFailed(f"no_goal: {program.name}: no row in {table}")
+            raise _PlanFailed(f"no_goal: {program.name}: no row in {table}")
         tool = self.tools[program.name]
         tries = rows[:]
         rng.shuffle(tries)
@@ -189,7 +189,7 @@ class GoalPlanner:
                 break
         if target is None:
             what = "refusal_not_found" if refuse else "no_goal"
-            raise PlanFailed(
+            raise _PlanFailed(
                 f"{what}: {program.name}: no row tried {'is refused' if refuse else 'is allowed'}"
             )
         mark = len(plan.calls), len(plan.facts)
@@ -205,7 +205,7 @@ class GoalPlanner:
             action = action_of(program.name, program.kind, program.action)
             if refused:
                 if not any(c.kind == "read" for c in plan.calls[mark[0] :]):
-                    raise PlanFailed(f"refusal_unjustified: {program.name}: no read shows the rule")
+                    raise _PlanFailed(f"refusal_unjustified: {program.name}: no read shows the rule")
                 plan.goals.append(
                     Goal(tool=program.name, action=action, about=about, arguments=args, refused=refused)
                 )
@@ -226,7 +226,7 @@ class GoalPlanner:
                 )
             )
             self._remember_account(tool, args, target, account)
-        except PlanFailed:
+        except _PlanFailed:
             del plan.calls[mark[0] :]
             del plan.facts[mark[1] :]
             raise
@@ -251,7 +251,7 @@ class GoalPlanner:
                     from_row = self._any_ref(binding.table if binding else None, name, rng)
                 if from_row is None:
                     if name in required:
-                        raise PlanFailed(f"unreachable: {program.name}: no value for {name}")
+                        raise _PlanFailed(f"unreachable: {program.name}: no value for {name}")
                     continue
                 args[name] = _coerce(from_row, schema)
             elif name in required or rng.random() < self.config.optional_probability:
@@ -304,7 +304,7 @@ class GoalPlanner:
         ):
             return
         if kind == "internal":
-            raise PlanFailed(
+            raise _PlanFailed(
                 f"unreachable: {program.name}: no read tool finds {name} from what the user knows"
             )
         plan.fact(name, value, kind, about, goal)
@@ -341,7 +341,7 @@ class GoalPlanner:
                         episode, plan, tool, reader, arg, arg_value, target, goal, rng, depth=depth + 1
                     )
                 call = self._call(episode, plan, tool, args)
-            except PlanFailed:
+            except _PlanFailed:
                 del plan.calls[mark[0] :]
                 del plan.facts[mark[1] :]
                 continue
@@ -393,7 +393,7 @@ class GoalPlanner:
             try:
                 self._call(episode, plan, self.tools[name], {r: args[r] for r in required})
                 return
-            except PlanFailed:
+            except _PlanFailed:
                 continue  # this read does not answer for these values; try the next
 
     def _identify(self, episode: Episode, plan: _Plan, program: ToolProgram, name: str, value: Any) -> None:
@@ -405,7 +405,7 @@ class GoalPlanner:
             if same and reader.name != program.name:
                 try:
                     self._call(episode, plan, self.tools[reader.name], {name: value})
-                except PlanFailed:
+                except _PlanFailed:
                     continue
                 return
 
@@ -535,10 +535,10 @@ def _execute(episode: Episode, tool: EnvTool, args: dict[str, Any]) -> GoldCall:
     before = episode.state_hash() if tool.kind == "write" else None
     result = episode.call(tool.name, args)
     if not result.ok:
-        raise PlanFailed(f"call_failed: {tool.name}: {result.error_code or ''} {result.error}"[:300])
+        raise _PlanFailed(f"call_failed: {tool.name}: {result.error_code or ''} {result.error}"[:300])
     changed = before is not None and episode.state_hash() != before
     if tool.kind == "write" and not changed:
-        raise PlanFailed(f"write_no_change: {tool.name} succeeded without changing state")
+        raise _PlanFailed(f"write_no_change: {tool.name} succeeded without changing state")
     return GoldCall(
         name=tool.name, arguments=args, kind=tool.kind, ok=True, result=result.content, changed_state=changed
     )
