@@ -38,6 +38,7 @@ def evaluate(
     max_tasks: int | None = None,
     include_tau_bench: bool | None = None,
     compare_base: bool | None = None,
+    served: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate an agent k times per task on held-out environments (and τ-bench): pass^1, pass^k, per domain.
 
@@ -45,6 +46,7 @@ def evaluate(
     base_url: evaluate an OpenAI-compatible endpoint instead (with model_name).
     k: trials per task; max_tasks: held-out tasks; include_tau_bench: add τ-bench tasks (defaults: settings.evaluate).
     compare_base: also evaluate the base model (settings.train.base_model) on the same tasks.
+    served: play through environments served over MCP at this URL (`envscale serve`) instead of in-process.
     """
     logger = get_run_logger()
     params = {
@@ -55,11 +57,16 @@ def evaluate(
         "max_tasks": max_tasks,
         "include_tau_bench": include_tau_bench,
         "compare_base": compare_base,
+        "served": served,
     }
     with tracked_run("evaluate", params) as ctx:
         chosen = given(
             k=k, max_tasks=max_tasks, include_tau_bench=include_tau_bench, compare_base=compare_base
         )
+        if served is not None:  # read where the trials are played (tasks.evaluate.play_agent)
+            ctx.settings = ctx.settings.model_copy(
+                update={"evaluate": apply_overrides(ctx.settings.evaluate, {"served": served}, "evaluate")}
+            )
         s = apply_overrides(ctx.settings.evaluate, chosen, "evaluate")
         k = s.k
         specs = _agents(ctx, model, base_url, model_name, s.compare_base)
