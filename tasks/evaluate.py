@@ -220,6 +220,7 @@ def play_chunk_task(
     in_flight: int,
     trajectories_path: Path | None,
     label: str = "chunk",
+    served: str | None = None,
 ) -> list[TrialResult]:
     from envscale.environments.evaluation.run import play_trials
 
@@ -233,6 +234,7 @@ def play_chunk_task(
         max_failures=max_failures,
         in_flight=in_flight,
         trajectories_path=trajectories_path,
+        served=served,
     )
 
 
@@ -256,7 +258,7 @@ def play_agent(
         def args(i: int, chunk: TaskSet) -> tuple[tuple, dict]:
             trials_file = ctx.run_dir / f"trials-{slug}-{i}.jsonl"
             positional = (chunk, agent, user, k, s.seed, s.max_turns, s.max_failures, in_flight, trials_file)
-            return positional, {"label": f"{slug}-{i}"}
+            return positional, {"label": f"{slug}-{i}", "served": s.served}
 
         trials = [t for part in fan_out(play_chunk_task, chunks, args) for t in part]
     return build_report(

@@ -40,14 +40,31 @@ def play_trials(
     in_flight: int = 8,
     trajectories_path: Path | None = None,
     progress: Progress | None = None,
+    served: str | None = None,
 ) -> list[TrialResult]:
-    """Every task of ``task_set`` played ``k`` times and judged; ``agent.base_url`` is the endpoint under test."""
+    """Every task of ``task_set`` played ``k`` times and judged; ``agent.base_url`` is the endpoint under test.
+
+    served: play through the MCP server at this URL (``envscale serve``) instead of in-process episodes.
+    """
     if not agent.base_url:
         raise ValueError("the agent under test needs a base_url (serve the model first)")
     if user.mode == "llm" and not user.base_url:
         raise ValueError("llm.user_simulator.mode is 'llm' but it has no base_url")
     config = EngineConfig(max_turns=max_turns, max_failures=max_failures, seed=seed)
-    return asyncio.run(_play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress))
+    if served is None:
+        return asyncio.run(
+            _play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress)
+        )
+    from envscale.environments.rl.mcp_client import ServedEpisodes
+
+    with ServedEpisodes(served) as remote:
+
+        def open_served(item: EvalTask) -> Any:
+            return remote.open(item, name=task_set.envs[item.blueprint.env_id][0].name)
+
+        return asyncio.run(
+            _play_all(task_set, agent, user, config, k, in_flight, trajectories_path, progress, open_served)
+        )
 
 
 def evaluate_task_set(
@@ -87,6 +104,7 @@ async def _play_all(
     in_flight: int,
     trajectories_path: Path | None,
     progress: Progress | None,
+    open_served: Callable[[EvalTask], Any] | None = None,
 ) -> list[TrialResult]:
     from envscale.environments.runtime import open_episode
     from envscale.llm import LLMClient
@@ -101,7 +119,8 @@ async def _play_all(
     async def play(job: Job) -> Any:
         item = by_task[job.task.task_id]
         manifest, db_path = task_set.envs[job.blueprint.env_id]
-        episode = RecordingEpisode(open_episode(manifest, db_path=db_path))
+        live = open_served(item) if open_served else open_episode(manifest, db_path=db_path)
+        episode = RecordingEpisode(live)
         try:
             if user_client is not None:
                 sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
