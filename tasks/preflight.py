@@ -115,7 +115,7 @@ def _check_ingest(home: Home, settings: Settings, params: dict[str, Any]) -> Non
 
 def _check_build(home: Home, settings: Settings, params: dict[str, Any]) -> None:
     tau = params.get("import_tau_bench")
-    if tau if tau is not None else settings.build.import_tau_bench:
+    if params.get("import_tau2") or (tau if tau is not None else settings.build.import_tau_bench):
         return  # an import needs no catalog
     if _count(home, "SELECT count(*) FROM tools") == 0:
         raise PreflightFailed("the catalog is empty: run `envscale ingest` first")

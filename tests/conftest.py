@@ -45,22 +45,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def shop_tasks(tmp_path):
-    """The sample shop environment with sampled blueprints and template tasks: a real task set to evaluate."""
-    from envscale.config import SynthesizeSettings
+def _shop_task_set(tmp_path, synth):
     from envscale.environments.evaluation.records import EvalTask
     from envscale.environments.evaluation.tasks import TaskSet
-    from envscale.environments.runtime import forget_environments
     from envscale.environments.synthesis.intents import template_task
     from envscale.environments.synthesis.run import sample_environment
     from envscale.environments.synthesis.sample_env import build_sample_env
 
     directory = tmp_path / "environments"
     manifest = build_sample_env(directory)
-    kept, _ = sample_environment(
-        manifest, directory, SynthesizeSettings(blueprints_per_environment=6, max_calls=3)
-    )
+    kept, _ = sample_environment(manifest, directory, synth)
     tasks = [EvalTask(task=template_task(bp), blueprint=bp, domain="shop", source="heldout") for bp in kept]
-    yield TaskSet(tasks=tasks, envs={manifest.env_id: (manifest, manifest.db_path(directory))})
+    return TaskSet(tasks=tasks, envs={manifest.env_id: (manifest, manifest.db_path(directory))})
+
+
+@pytest.fixture
+def one_call_tasks(tmp_path):
+    """The sample shop with single-call random walks: what a tiny model can be taught in a few steps."""
+    from envscale.config import SynthesizeSettings
+    from envscale.environments.runtime import forget_environments
+
+    yield _shop_task_set(
+        tmp_path, SynthesizeSettings(blueprints_per_environment=4, planner="walk", min_calls=1, max_calls=1)
+    )
+    forget_environments()
+
+
+@pytest.fixture
+def shop_tasks(tmp_path):
+    """The sample shop environment with sampled blueprints and template tasks: a real task set to evaluate."""
+    from envscale.config import SynthesizeSettings
+    from envscale.environments.runtime import forget_environments
+
+    yield _shop_task_set(tmp_path, SynthesizeSettings(blueprints_per_environment=6, max_calls=3))
     forget_environments()

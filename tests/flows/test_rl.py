@@ -9,7 +9,7 @@ from envscale.warehouse import open_warehouse
 
 RL_ENV = {
     "ENVSCALE_RL__NUM_GENERATIONS": "8",
-    "ENVSCALE_RL__MAX_COMPLETION_LENGTH": "48",
+    "ENVSCALE_RL__MAX_COMPLETION_LENGTH": "96",
     "ENVSCALE_RL__LEARNING_RATE": "0.001",
     "ENVSCALE_RL__MAX_TASKS": "1",
     "ENVSCALE_RL__MAX_STEPS": "2",
@@ -17,6 +17,8 @@ RL_ENV = {
 }
 # The sample shops count as imported (benchmarks, held out) unless chosen as vertical: shop_a is trained on.
 TRAIN = TrainSettings(vertical=["shop_a"])
+# Single-call walks: the tiny model is taught one gold call, so GRPO's samples sometimes pass.
+ONE_CALL = SynthesizeSettings(blueprints_per_environment=3, planner="walk", min_calls=1, max_calls=1)
 
 
 def _two_shops(home, tmp_path) -> None:
@@ -30,9 +32,7 @@ def _two_shops(home, tmp_path) -> None:
     wh = open_warehouse(home.warehouse)
     for name in ("shop_a", "shop_b"):
         manifest = register_sample_env(wh, home.environments, name=name)
-        kept, _ = sample_environment(
-            manifest, home.environments, SynthesizeSettings(blueprints_per_environment=3, max_calls=1)
-        )
+        kept, _ = sample_environment(manifest, home.environments, ONE_CALL)
         store.save_blueprints(wh, kept, None)
         store.save_tasks(wh, [template_task(bp) for bp in kept], None)
     export_datasets(wh, tmp_path / "export", TRAIN, run_id=None)

@@ -36,7 +36,9 @@ def test_tools_become_methods_with_the_schema_trl_reads(shop_tasks):
 
 
 @pytest.mark.slow
-def test_the_environment_reward_reaches_grpo_and_changes_the_weights(shop_tasks, tiny_model_dir, tmp_path):
+def test_the_environment_reward_reaches_grpo_and_changes_the_weights(
+    one_call_tasks, tiny_model_dir, tmp_path
+):
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -46,8 +48,8 @@ def test_the_environment_reward_reaches_grpo_and_changes_the_weights(shop_tasks,
     from envscale.models.rl import set_response_template
 
     torch.manual_seed(0)
-    item = next(t for t in shop_tasks.tasks if len(t.blueprint.calls) == 1)
-    task_set = TaskSet(tasks=[item], envs=shop_tasks.envs)
+    item = next(t for t in one_call_tasks.tasks if len(t.blueprint.calls) == 1)
+    task_set = TaskSet(tasks=[item], envs=one_call_tasks.envs)
     tokenizer = set_response_template(AutoTokenizer.from_pretrained(tiny_model_dir))
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     teach_gold_call(model, tokenizer, task_set, item)
