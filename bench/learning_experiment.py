@@ -1,4 +1,4 @@
-"""The learning experiment: base vs stage 1 vs stage 1 + 2, on held-out generated envs and τ-bench retail.
+"""The learning experiment: base vs stage 1 vs stage 1 + 2, on held-out generated envs and τ-bench retail/airline.
 
 Reproduces the paper's two-stage ablation at small scale. One home holds the
 whole run: ingest the sample catalog → build environments → synthesize
@@ -6,7 +6,7 @@ whole run: ingest the sample catalog → build environments → synthesize
 cannot produce usable forward trajectories) → validate → two-stage training
 (SmolLM2-135M-Instruct by default). Then the base model, the stage-1 model and
 the final stage-1+2 model are each served and evaluated on the SAME task set
-(held-out generated environments + τ-bench retail tasks) with the SAME seeds,
+(held-out generated environments + τ-bench retail and airline tasks) with the SAME seeds,
 k trials per task. Writes ``bench/results/learning_<date>_<budget>.md`` (plus
 ``_heldout<fraction>`` / ``_split<seed>`` when those differ from the defaults; ``--out``
 moves the folder) and prints it.
@@ -64,7 +64,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
         k=2,
         max_tasks=8,
         tau_tasks=4,
-        max_turns=6,
+        max_turns=10,  # goal tasks take ~3.5 calls, τ-bench up to 7, plus the reply
         max_length=2048,
         max_tokens=160,
         epochs=1.0,
@@ -329,21 +329,23 @@ def _models(home: Any, base_spec: str, summary: dict[str, Any]) -> list[tuple[st
 
 
 def _task_sets(home: Any, budget: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """Held-out generated tasks and τ-bench retail tasks, drawn by the seed."""
+    """Held-out generated tasks and τ-bench retail and airline tasks, drawn by the seed."""
     from envscale.environments.evaluation.tasks import heldout_env_ids, heldout_tasks, import_tau_bench_tasks
     from envscale.warehouse import open_warehouse
 
     wh = open_warehouse(home.warehouse)
     held = heldout_tasks(wh, heldout_env_ids(wh), max_tasks=budget["max_tasks"], seed=args.seed)
-    tau = import_tau_bench_tasks(
-        args.shared_data,
-        home.environments,
-        ["retail"],
-        split="test",
-        limit=budget["tau_tasks"],
-        seed=args.seed,
-    )
-    return {"held-out generated": held, "τ-bench retail": tau}
+    sets = {"held-out generated": held}
+    for domain in ("retail", "airline"):  # evaluated only: never trained on
+        sets[f"τ-bench {domain}"] = import_tau_bench_tasks(
+            args.shared_data,
+            home.environments,
+            [domain],
+            split="test",
+            limit=budget["tau_tasks"],
+            seed=args.seed,
+        )
+    return sets
 
 
 def _evaluate(
