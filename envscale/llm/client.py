@@ -130,6 +130,40 @@ class UsageMeter:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def _json_object_text(text: Any) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (TypeError, ValueError):
+        return False
+
+
+def wire_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history as servers accept it: every earlier tool call's arguments a JSON object text.
+
+    A model's broken call (cut-off or empty arguments) stays on the trajectory as it was,
+    answered by an ``invalid_arguments`` tool error; sent back verbatim it made servers
+    that parse the history (``transformers serve``, vLLM) answer HTTP 500 to every later
+    turn, which reads as a dead endpoint. The raw text travels under ``_unparsed``.
+    """
+    out: list[dict[str, Any]] | None = None
+    for i, message in enumerate(messages):
+        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
+        if not calls or all(_json_object_text((c.get("function") or {}).get("arguments")) for c in calls):
+            continue
+        if out is None:
+            out = list(messages)
+        fixed = []
+        for call in calls:
+            fn = dict(call.get("function") or {})
+            if not _json_object_text(fn.get("arguments")):
+                fn["arguments"] = json.dumps(
+                    {"_unparsed": str(fn.get("arguments") or "")}, ensure_ascii=False
+                )
+            fixed.append({**call, "function": fn})
+        out[i] = {**message, "tool_calls": fixed}
+    return messages if out is None else out
+
+
 class LLMClient:
     """One role's endpoint. Create it inside the event loop that uses it; ``aclose`` at the end."""
 
@@ -197,7 +231,7 @@ class LLMClient:
         s = self.settings
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
+            "messages": wire_messages(messages),
             "temperature": s.temperature if temperature is None else temperature,
             "max_tokens": max_tokens or s.max_tokens,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 
@@ -184,3 +185,35 @@ def test_admission_control_bounds_requests_in_flight(server, transport):
     results = asyncio.run(go())
     assert all(r.outcome == "ok" for r in results)
     assert server.max_in_flight == 3
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_broken_earlier_call_goes_back_as_a_json_object_and_the_history_is_untouched(server, transport):
+    # transformers serve and vLLM json.loads the history's arguments: a model's own broken
+    # call sent back verbatim made every later turn an HTTP 500 (read as a dead endpoint).
+    broken = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "get_order", "arguments": '{"order_id": "O'},
+    }
+    good = {
+        "id": "c2",
+        "type": "function",
+        "function": {"name": "get_user", "arguments": '{"user_id": "u1"}'},
+    }
+    history = [
+        *MSGS,
+        {"role": "assistant", "content": None, "tool_calls": [broken, good]},
+        {"role": "tool", "tool_call_id": "c1", "content": "invalid JSON arguments"},
+        {"role": "assistant", "content": None, "tool_calls": [good]},
+    ]
+    server.enqueue(s.text("ok"))
+    result, _ = _chat(server, transport=transport, messages=history)
+    assert result.outcome == "ok"
+    sent = server.requests[-1]["messages"]
+    first = sent[1]["tool_calls"]
+    assert json.loads(first[0]["function"]["arguments"]) == {"_unparsed": '{"order_id": "O'}
+    assert first[1] == good and sent[3]["tool_calls"] == [good]
+    assert (
+        history[1]["tool_calls"][0]["function"]["arguments"] == '{"order_id": "O'
+    )  # the record keeps the raw call
