@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from envscale.config import RLSettings, TrainSettings
 from envscale.environments.evaluation.metrics import task_set_hash
 from envscale.environments.evaluation.tasks import TaskSet, heldout_env_ids, heldout_tasks, split_history
-from envscale.environments.stored import accepted_env_ids
+from envscale.environments.store.environments import accepted_env_ids
 from envscale.errors import InputError, MissingPrerequisite
 from envscale.hashing import content_hash
 from envscale.models.dataset_export import load_environments, split_environments, split_key

@@ -21,7 +21,7 @@ from typing import Any
 
 from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.manifest import EnvironmentManifest
-from envscale.environments.stored import accepted_env_ids, stored_environments
+from envscale.environments.store.environments import accepted_env_ids, stored_environments
 from envscale.environments.synthesis import store
 from envscale.environments.synthesis.intents import template_task
 from envscale.environments.synthesis.records import Blueprint, GoldCall, Task
