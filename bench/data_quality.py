@@ -158,7 +158,7 @@ def planned_items(envs: Path, planner: str, blueprints: int, seed: int = 0) -> l
 
 def stored_items(home: Path) -> list[Item]:
     """The kept blueprints and their tasks in an existing warehouse."""
-    from envscale.environments.stored import stored_environments
+    from envscale.environments.store.environments import stored_environments
     from envscale.environments.synthesis import store
     from envscale.warehouse import open_warehouse
 

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.data_contracts.runner import store_contract_result
-from envscale.environments.stored import environment_names
+from envscale.environments.store.environments import environment_names
 from envscale.environments.validation.funnel import STEPS, FunnelRow, funnel
 from envscale.environments.validation.store import funnel_records, verdict_rows
 from envscale.tasks.fanout import deal, fan_out

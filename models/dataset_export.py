@@ -16,39 +16,31 @@ import fnmatch
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.config import TrainSettings
-from envscale.environments.evaluation.tasks import SplitHistory, split_history
+from envscale.environments.store.datasets import (
+    DatasetRecord,
+    EnvInfo,
+    SplitHistory,
+    SplitName,
+    accepted_trajectories,
+    export_environments,
+    record_exports,
+    split_history,
+)
 from envscale.errors import MissingPrerequisite
 from envscale.hashing import content_hash
 from envscale.warehouse import Warehouse
 
-SplitName = Literal["stage1", "stage2", "heldout"]
 SPLITS: tuple[SplitName, ...] = ("stage1", "stage2", "heldout")
 _ROLES = {"system", "user", "assistant", "tool"}
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class EnvInfo(_Record):
-    """What the vertical selectors match against."""
-
-    env_id: str = Field(description="Environment id.")
-    name: str = Field(
-        description="Environment name (imported ones carry their source name, e.g. tau-bench-retail)."
-    )
-    origin: str = Field(description="generated | imported.")
-    domain_id: str | None = Field(None, description="Domain the environment was built from.")
-    domain_name: str | None = Field(None, description="That domain's name.")
-    tags: tuple[str, ...] = Field((), description="That domain's tags.")
-    status: str = Field(
-        "accepted", description="accepted, or superseded by a later build (still exportable)."
-    )
 
 
 class EnvSplit(_Record):
@@ -279,36 +271,6 @@ def features() -> Any:
 
 
 # -- export ------------------------------------------------------------------
-def load_environments(wh: Warehouse) -> list[EnvInfo]:
-    """Accepted environments plus any environment that has accepted trajectories."""
-    with wh.connect(read_only=False) as con:
-        rows = con.execute(
-            """
-            WITH envs AS (
-                SELECT env_id FROM environments WHERE status = 'accepted'
-                UNION
-                SELECT t.env_id FROM trajectories t JOIN validations v USING (trajectory_id)
-                WHERE v.verdict = 'accepted'
-            )
-            SELECT envs.env_id, e.name, e.origin, e.domain_id, d.name, d.tags, e.status
-            FROM envs LEFT JOIN environments e USING (env_id) LEFT JOIN domains d ON d.domain_id = e.domain_id
-            ORDER BY envs.env_id
-            """
-        ).fetchall()
-    return [
-        EnvInfo(
-            env_id=env_id,
-            name=name or env_id,
-            origin=origin or "generated",
-            domain_id=domain_id,
-            domain_name=domain_name,
-            tags=tuple(json.loads(tags)) if tags else (),
-            status=status or "accepted",
-        )
-        for env_id, name, origin, domain_id, domain_name, tags, status in rows
-    ]
-
-
 def export_datasets(
     wh: Warehouse, out_dir: Path, settings: TrainSettings, *, run_id: str | None = None
 ) -> ExportResult:
@@ -316,23 +278,18 @@ def export_datasets(
     from datasets import Dataset
 
     family = split_key(settings)
-    split = split_environments(load_environments(wh), settings, split_history(wh, family))
+    split = split_environments(export_environments(wh), settings, split_history(wh, family))
     where = {"stage1": set(split.general), "stage2": set(split.vertical_envs), "heldout": set(split.heldout)}
-    with wh.connect(read_only=False) as con:
-        rows = con.execute(
-            "SELECT t.trajectory_id, t.env_id, t.messages, t.tools FROM trajectories t"
-            " JOIN validations v USING (trajectory_id) WHERE v.verdict = 'accepted' ORDER BY t.trajectory_id"
-        ).fetchall()
     examples: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     skipped: list[Skipped] = []
-    for trajectory_id, env_id, messages, tools in rows:
+    for t in accepted_trajectories(wh):
         try:
-            example = to_example(trajectory_id, env_id, messages, tools)
+            example = to_example(t.trajectory_id, t.env_id, t.messages, t.tools)
         except ValueError as exc:
-            skipped.append(Skipped(trajectory_id=trajectory_id, reason=str(exc)))
+            skipped.append(Skipped(trajectory_id=t.trajectory_id, reason=str(exc)))
             continue
         for name in SPLITS:
-            if env_id in where[name]:
+            if t.env_id in where[name]:
                 examples[name].append(example)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "split.json").write_text(json.dumps(split.model_dump(mode="json"), indent=2))
@@ -355,28 +312,21 @@ def export_datasets(
             n_rows=len(examples[name]),
             env_ids=tuple(env_ids),
         )
-    rows = [
-        {
-            "dataset_id": s.dataset_id,
-            "name": f"envscale-{s.split}",
-            "split": s.split,
-            "path": s.path,
-            "n_rows": s.n_rows,
-            "env_ids": list(s.env_ids),
-            "lineage_hash": split.digest,
-            "run_id": run_id,
-            "split_key": family,
-        }
+    records = [
+        DatasetRecord(
+            dataset_id=s.dataset_id,
+            name=f"envscale-{s.split}",
+            split=s.split,
+            path=s.path,
+            n_rows=s.n_rows,
+            env_ids=s.env_ids,
+            lineage_hash=split.digest,
+            run_id=run_id,
+            split_key=family,
+        )
         for s in exported.values()
     ]
-    with wh.transaction() as con:
-        wh.insert("datasets", rows, on_conflict="ignore", con=con)
-        # Re-exporting an earlier split makes it the latest again (evaluation reads the newest held-out row).
-        con.execute(
-            "UPDATE datasets SET created_at = current_timestamp, run_id = coalesce(?, run_id)"
-            f" WHERE dataset_id IN ({','.join('?' * len(rows))})",
-            [run_id, *(r["dataset_id"] for r in rows)],
-        )
+    record_exports(wh, records, run_id)
     return ExportResult(split=split, splits=exported, skipped=tuple(skipped))
 
 

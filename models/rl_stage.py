@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.config import RLSettings, TrainSettings
 from envscale.environments.evaluation.metrics import task_set_hash
-from envscale.environments.evaluation.tasks import TaskSet, heldout_env_ids, heldout_tasks, split_history
-from envscale.environments.stored import accepted_env_ids
+from envscale.environments.evaluation.tasks import TaskSet, heldout_env_ids, heldout_tasks
+from envscale.environments.store.datasets import export_environments, split_history
+from envscale.environments.store.environments import accepted_env_ids
 from envscale.errors import InputError, MissingPrerequisite
 from envscale.hashing import content_hash
-from envscale.models.dataset_export import load_environments, split_environments, split_key
+from envscale.models.dataset_export import split_environments, split_key
 from envscale.warehouse import Warehouse
 
 CHAMPION = "champion"
@@ -65,7 +66,7 @@ class RLResult(BaseModel):
 
 def rl_env_ids(wh: Warehouse, train: TrainSettings) -> list[str]:
     """Accepted environments the split family trains on, none of which evaluation plays."""
-    family = split_environments(load_environments(wh), train, split_history(wh, split_key(train)))
+    family = split_environments(export_environments(wh), train, split_history(wh, split_key(train)))
     trained = set(family.general) | set(family.vertical_envs)
     played = set(heldout_env_ids(wh))
     return sorted(e for e in accepted_env_ids(wh) if e in trained and e not in played)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from envscale.config import BuildSettings, Settings
 from envscale.environments.builder import build_environment
 from envscale.environments.catalog.records import ToolRecord
 from envscale.environments.manifest import EnvironmentManifest
+from envscale.environments.store.environments import register_build
 from envscale.hashing import content_hash
 from envscale.tasks.progress import ProgressBar
 from envscale.warehouse import Warehouse
@@ -208,129 +208,9 @@ def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, 
 def register_task(
     warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
 ) -> dict[str, int]:
-    """Domains, environments and per-tool outcomes into the warehouse, in one transaction (reruns replace).
-
-    The build's result is the current set of generated environments: an accepted generated
-    environment it does not contain is marked ``superseded`` in the same transaction (see
-    ``supersede_previous``), so synthesis and evaluation stop using it.
-    """
-    domain_rows, env_rows, tool_rows = [], [], []
-    for r in results:
-        d = r.get("domain")
-        if d is not None and d.get("domain_id"):
-            domain_rows.append(
-                {
-                    "domain_id": d["domain_id"],
-                    "name": d["name"],
-                    "tool_ids": d["tool_ids"],
-                    "n_tools": len(d["tool_ids"]),
-                    "tags": d.get("tags", []),
-                    "lineage_hash": lineage_hash,
-                    "run_id": run_id,
-                    "build_error": r.get("error"),
-                }
-            )
-        m: EnvironmentManifest | None = r.get("manifest")
-        if m is None:
-            continue
-        report = {
-            "selftest": m.selftest.model_dump(mode="json") if m.selftest else None,
-            "dropped": [x.model_dump(mode="json") for x in m.dropped],
-            "seconds": round(r["seconds"], 3),
-        }
-        env_rows.append(
-            {
-                "env_id": m.env_id,
-                "domain_id": m.domain_id,
-                "name": m.name,
-                "origin": m.origin,
-                "path": r["path"],
-                "manifest": m.model_dump(mode="json"),
-                "status": "accepted" if r["accepted"] else "rejected",
-                "report": report,
-                "n_tools": len(m.tools),
-                "lineage_hash": lineage_hash,
-                "run_id": run_id,
-            }
-        )
-        for t in m.tools:
-            tool_rows.append(
-                {
-                    "env_id": m.env_id,
-                    "name": t.name,
-                    "kind": t.kind,
-                    "writes": list(t.writes),
-                    "working": True,
-                    "stage": None,
-                    "reason": None,
-                    "run_id": run_id,
-                }
-            )
-        for x in m.dropped:
-            tool_rows.append(
-                {
-                    "env_id": m.env_id,
-                    "name": x.name,
-                    "kind": None,
-                    "writes": None,
-                    "working": False,
-                    "stage": x.stage,
-                    "reason": x.reason,
-                    "run_id": run_id,
-                }
-            )
-    failed_domains = [
-        r["domain"]["domain_id"] for r in results if "error" in r and r["domain"].get("domain_id")
-    ]
-    built_any = any(r["status"] == "accepted" and r["origin"] == "generated" for r in env_rows)
-    with warehouse.transaction() as con:
-        warehouse.insert("domains", domain_rows, on_conflict="replace", con=con)
-        warehouse.insert("environments", env_rows, on_conflict="replace", con=con)
-        warehouse.insert("environment_tools", _dedupe(tool_rows), on_conflict="replace", con=con)
-        superseded = (
-            supersede_previous(con, [r["env_id"] for r in env_rows], failed_domains, run_id)
-            if built_any
-            else []
-        )
-    return {
-        "domains": len(domain_rows),
-        "environments": len(env_rows),
-        "tools": len(tool_rows),
-        "superseded": len(superseded),
-    }
-
-
-def supersede_previous(con: Any, current: list[str], failed_domains: list[str], run_id: str) -> list[str]:
-    """Mark accepted generated environments outside ``current`` as ``superseded``; their env_ids.
-
-    Nothing is deleted: the row, its DuckDB file, blueprints, tasks and trajectories stay
-    (a trajectory remains valid for its own environment, so validated data of a superseded
-    environment is still exported for training). Only status and ``report.superseded_by``
-    change. Imported environments (τ-bench) are never superseded by a generated build, and
-    an environment whose domain this build failed to build (an error, not a verdict) keeps
-    its status. Idempotent: a rerun of the same build finds nothing left to supersede, and
-    a later build that yields a superseded env_id again makes it ``accepted`` (row replaced).
-    """
-    from envscale.warehouse import utc_now
-
-    patch = json.dumps({"superseded_by": run_id, "superseded_at": utc_now().isoformat(timespec="seconds")})
-    rows = con.execute(
-        "UPDATE environments SET status = 'superseded',"
-        " report = json_merge_patch(coalesce(report, '{}'::JSON), ?::JSON)"
-        " WHERE status = 'accepted' AND origin = 'generated'"
-        " AND NOT list_contains(?::VARCHAR[], env_id)"
-        " AND (domain_id IS NULL OR NOT list_contains(?::VARCHAR[], domain_id))"
-        " RETURNING env_id",
-        [patch, current, failed_domains],
-    ).fetchall()
-    return sorted(r[0] for r in rows)
-
-
-def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows:
-        seen.setdefault((r["env_id"], r["name"]), r)
-    return list(seen.values())
+    """The build's results into the warehouse (``store.environments.register_build``: one
+    transaction, reruns replace, environments no longer yielded become ``superseded``)."""
+    return register_build(warehouse, results, run_id, lineage_hash).model_dump()
 
 
 @task(name="environment-tables-contract", cache_policy=NO_CACHE)

@@ -415,16 +415,13 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
 
 def outcome_text(warehouse: Any) -> str:
     """The funnel and the latest evaluation table, as text (what `envscale pipeline` ends with)."""
+    from envscale.environments.store.runs import latest_summary
     from envscale.environments.validation.funnel import funnel
     from envscale.environments.validation.store import funnel_records
 
     steps = funnel(funnel_records(warehouse))
     rows = [{**r.model_dump(), "acceptance": f"{r.acceptance:.1%}"} for r in steps]
     parts = ["validation funnel", format_rows(rows) if rows else "(no trajectories)"]
-    with warehouse.connect() as con:
-        row = con.execute(
-            "SELECT summary FROM runs WHERE flow = 'evaluate' AND status = 'completed' ORDER BY started_at DESC LIMIT 1"
-        ).fetchone()
-    table = json.loads(row[0] or "{}").get("table", []) if row else []
+    table = (latest_summary(warehouse, "evaluate") or {}).get("table", [])
     parts += ["", "evaluation (held-out environments)", format_rows(table)]
     return "\n".join(parts)

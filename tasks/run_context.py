@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from envscale.config import Settings, load_settings
+from envscale.environments.store.runs import link_flow_run
 from envscale.home import Home, activate
 from envscale.integrity import reap_dead_runs
 from envscale.warehouse import Warehouse, open_warehouse
@@ -63,7 +64,4 @@ def _link_prefect_run(ctx: RunContext) -> None:
     except Exception:  # outside Prefect: nothing to link
         return
     if flow_run_id:
-        with ctx.warehouse.transaction() as con:
-            con.execute(
-                "UPDATE runs SET prefect_flow_run_id = ? WHERE run_id = ?", [str(flow_run_id), ctx.run_id]
-            )
+        link_flow_run(ctx.warehouse, ctx.run_id, str(flow_run_id))

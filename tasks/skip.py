@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from envscale.environments.store.runs import record_input_hash
 from envscale.tasks.run_context import RunContext
 
 
 def skip_unchanged(ctx: RunContext, flow: str, input_hash: str) -> dict[str, Any] | None:
     """Record ``input_hash`` on this run; the previous summary when the newest completed run had the same one."""
-    wh = ctx.warehouse
-    with wh.transaction() as con:
-        con.execute("UPDATE runs SET input_hash = ? WHERE run_id = ?", [input_hash, ctx.run_id])
-    previous = wh.last_completed_run(flow, input_hash)
+    record_input_hash(ctx.warehouse, ctx.run_id, input_hash)
+    previous = ctx.warehouse.last_completed_run(flow, input_hash)
     if previous is None:
         return None
     return {**previous["summary"], "skipped": True, "same_as_run": previous["run_id"]}

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from envscale.config import LLMSettings, SynthesizeSettings
 from envscale.environments.manifest import EnvironmentManifest
-from envscale.environments.stored import stored_environments
+from envscale.environments.store.environments import stored_environments
 from envscale.environments.synthesis.interplay import Job
 from envscale.environments.synthesis.records import Trajectory
 from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments

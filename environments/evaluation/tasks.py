@@ -21,7 +21,8 @@ from typing import Any
 
 from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.manifest import EnvironmentManifest
-from envscale.environments.stored import accepted_env_ids, stored_environments
+from envscale.environments.store.datasets import latest_heldout, split_history, trained_env_ids
+from envscale.environments.store.environments import accepted_env_ids, stored_environments
 from envscale.environments.synthesis import store
 from envscale.environments.synthesis.intents import template_task
 from envscale.environments.synthesis.records import Blueprint, GoldCall, Task
@@ -55,39 +56,15 @@ class TaskSet:
         return TaskSet(tasks=tasks, envs={t.blueprint.env_id: self.envs[t.blueprint.env_id] for t in tasks})
 
 
-@dataclass(frozen=True)
-class SplitHistory:
-    """What earlier training exports of one split family held out and trained on (``datasets`` rows)."""
-
-    heldout: frozenset[str] = frozenset()
-    trained: frozenset[str] = frozenset()
-
-
-def split_history(wh: Warehouse, split_key: str | None) -> SplitHistory:
-    """Union of the env lists of every export with this ``split_key`` (None: rows from before keys)."""
-    with wh.connect() as con:
-        rows = con.execute(
-            "SELECT split, env_ids FROM datasets WHERE split_key IS NOT DISTINCT FROM ?", [split_key]
-        ).fetchall()
-    ids: dict[str, set[str]] = {"heldout": set(), "trained": set()}
-    for split, env_ids in rows:
-        ids["heldout" if split == "heldout" else "trained"].update(json.loads(env_ids))
-    return SplitHistory(frozenset(ids["heldout"]), frozenset(ids["trained"]))
-
-
 def heldout_env_ids(wh: Warehouse) -> list[str]:
     """The latest export's held-out set less anything its split family trained on; without a held-out
     record, the accepted environments no training split used."""
-    with wh.connect() as con:
-        latest = con.execute(
-            "SELECT env_ids, split_key FROM datasets WHERE split = 'heldout' ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-        used = con.execute("SELECT env_ids FROM datasets WHERE split IN ('stage1', 'stage2')").fetchall()
+    latest = latest_heldout(wh)
     if latest is None:  # no held-out record: whatever no training split used
-        trained = {e for (ids,) in used for e in json.loads(ids)}
+        trained = trained_env_ids(wh)
         return sorted(e for e in accepted_env_ids(wh) if e not in trained)
-    trained = split_history(wh, latest[1]).trained
-    return sorted(e for e in json.loads(latest[0]) if e not in trained)
+    trained = split_history(wh, latest.split_key).trained
+    return sorted(e for e in latest.env_ids if e not in trained)
 
 
 def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: int) -> TaskSet:

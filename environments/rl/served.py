@@ -15,7 +15,7 @@ from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.evaluation.tasks import TAU_PREFIX, TaskSet
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.rl.episode_env import TaskEnv
-from envscale.environments.stored import StoredEnvironment, stored_environments
+from envscale.environments.store.environments import StoredEnvironment, stored_environments
 from envscale.environments.synthesis.interplay import AGENT_SYSTEM
 from envscale.errors import InputError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from envscale.environments.manifest import EnvironmentManifest
-from envscale.environments.stored import stored_environments
+from envscale.environments.store.environments import stored_environments
 from envscale.environments.synthesis.records import Blueprint, Trajectory
 from envscale.environments.validation.records import Outcome, Verdict
 from envscale.hashing import content_hash

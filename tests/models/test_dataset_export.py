@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from envscale.config import TrainSettings
-from envscale.environments.evaluation.tasks import SplitHistory, heldout_env_ids
+from envscale.environments.evaluation.tasks import heldout_env_ids
+from envscale.environments.store.datasets import SplitHistory
 from envscale.models.chat_template import render
 from envscale.models.dataset_export import (
     EnvInfo,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from envscale.environments.stored import accepted_env_ids, environment_names, stored_environments
+from envscale.environments.store.environments import accepted_env_ids, environment_names, stored_environments
 from envscale.environments.synthesis.sample_env import build_sample_env
 from envscale.warehouse import open_warehouse
 

@@ -1,0 +1,223 @@
+"""Built environments as the warehouse stores them: the `environments`, `domains` and
+`environment_tools` tables.
+
+Synthesis, validation, evaluation, serving and the flows read here and all get the same
+typed record (they used to read the table in five places with three shapes); the build
+registers its results here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from envscale.environments.manifest import EnvironmentManifest
+from envscale.warehouse import Warehouse, utc_now
+
+EnvStatus = Literal["accepted", "rejected", "superseded"]
+
+
+class StoredEnvironment(BaseModel):
+    """One built environment: its manifest, its DuckDB file, its domain and status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    env_id: str = Field(description="Content id of the built environment.")
+    name: str = Field(
+        description="Environment name (imported ones start with their dataset, e.g. tau-bench-)."
+    )
+    domain: str = Field(description="Name of the domain it was built for (its own name when it has none).")
+    status: EnvStatus = Field(description="accepted | rejected | superseded (docs/ARCHITECTURE.md).")
+    path: Path = Field(description="The environment's DuckDB file.")
+    manifest: EnvironmentManifest = Field(description="Tools, schema, programs and seed of the environment.")
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the DuckDB file (what the runtime loads from)."""
+        return self.path.parent
+
+
+_SELECT = (
+    "SELECT e.env_id, e.name, coalesce(d.name, e.name), e.status, e.path, e.manifest FROM environments e"
+    " LEFT JOIN domains d ON d.domain_id = e.domain_id"
+)
+
+
+def stored_environments(
+    wh: Warehouse,
+    *,
+    env_ids: list[str] | None = None,
+    status: EnvStatus | None = "accepted",
+    read_only: bool = False,
+) -> list[StoredEnvironment]:
+    """Environments by env_id order: all with ``status`` (None: any), or only ``env_ids`` among them."""
+    where, params = [], []
+    if status is not None:
+        where.append("e.status = ?")
+        params.append(status)
+    if env_ids is not None:
+        if not env_ids:
+            return []
+        where.append("e.env_id IN (SELECT unnest(?))")
+        params.append(list(env_ids))
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY e.env_id"
+    with wh.connect(read_only=read_only) as con:
+        rows = con.execute(sql, params).fetchall()
+    return [
+        StoredEnvironment(
+            env_id=env_id, name=name, domain=domain, status=st, path=Path(path), manifest=_manifest(manifest)
+        )
+        for env_id, name, domain, st, path, manifest in rows
+    ]
+
+
+def environment_names(wh: Warehouse) -> list[tuple[str, str]]:
+    """(env_id, name) of every environment, whatever its status (for resolving --env)."""
+    with wh.connect() as con:
+        return [
+            (e, n) for e, n in con.execute("SELECT env_id, name FROM environments ORDER BY env_id").fetchall()
+        ]
+
+
+def accepted_env_ids(wh: Warehouse) -> list[str]:
+    with wh.connect() as con:
+        rows = con.execute(
+            "SELECT env_id FROM environments WHERE status = 'accepted' ORDER BY env_id"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _manifest(value: Any) -> EnvironmentManifest:
+    return EnvironmentManifest.model_validate(json.loads(value) if isinstance(value, str) else value)
+
+
+# -- the build's writes ------------------------------------------------------
+class Registered(BaseModel):
+    """What one build registration wrote (rows offered per table, environments superseded)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domains: int = Field(description="Domain rows written (replacing earlier ones).")
+    environments: int = Field(description="Environment rows written, accepted and rejected.")
+    tools: int = Field(description="Per-tool outcomes (working and dropped) offered.")
+    superseded: int = Field(description="Accepted generated environments this build no longer yields.")
+
+
+def register_build(
+    wh: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
+) -> Registered:
+    """Domains, environments and per-tool outcomes of one build, in one transaction (reruns replace).
+
+    ``results`` are the build's per-domain results (``domain``, ``manifest``, ``accepted``,
+    ``path``, ``seconds``, or ``error``). They are the current set of generated environments:
+    an accepted generated environment they do not contain is marked ``superseded`` in the
+    same transaction (``_supersede_previous``), so synthesis and evaluation stop using it.
+    """
+    domain_rows = [_domain_row(r, run_id, lineage_hash) for r in results if _has_domain(r)]
+    built = [r for r in results if r.get("manifest") is not None]
+    env_rows = [_environment_row(r, run_id, lineage_hash) for r in built]
+    tool_rows = [row for r in built for row in _tool_rows(r["manifest"], run_id)]
+    failed_domains = [r["domain"]["domain_id"] for r in results if "error" in r and _has_domain(r)]
+    built_any = any(r["status"] == "accepted" and r["origin"] == "generated" for r in env_rows)
+    with wh.transaction() as con:
+        wh.insert("domains", domain_rows, on_conflict="replace", con=con)
+        wh.insert("environments", env_rows, on_conflict="replace", con=con)
+        wh.insert("environment_tools", _dedupe(tool_rows), on_conflict="replace", con=con)
+        superseded = (
+            _supersede_previous(con, [r["env_id"] for r in env_rows], failed_domains, run_id)
+            if built_any
+            else []
+        )
+    return Registered(
+        domains=len(domain_rows), environments=len(env_rows), tools=len(tool_rows), superseded=len(superseded)
+    )
+
+
+def _has_domain(result: dict[str, Any]) -> bool:
+    d = result.get("domain")
+    return d is not None and bool(d.get("domain_id"))
+
+
+def _domain_row(result: dict[str, Any], run_id: str, lineage_hash: str) -> dict[str, Any]:
+    d = result["domain"]
+    return {
+        "domain_id": d["domain_id"],
+        "name": d["name"],
+        "tool_ids": d["tool_ids"],
+        "n_tools": len(d["tool_ids"]),
+        "tags": d.get("tags", []),
+        "lineage_hash": lineage_hash,
+        "run_id": run_id,
+        "build_error": result.get("error"),
+    }
+
+
+def _environment_row(result: dict[str, Any], run_id: str, lineage_hash: str) -> dict[str, Any]:
+    m: EnvironmentManifest = result["manifest"]
+    report = {
+        "selftest": m.selftest.model_dump(mode="json") if m.selftest else None,
+        "dropped": [x.model_dump(mode="json") for x in m.dropped],
+        "seconds": round(result["seconds"], 3),
+    }
+    return {
+        "env_id": m.env_id,
+        "domain_id": m.domain_id,
+        "name": m.name,
+        "origin": m.origin,
+        "path": result["path"],
+        "manifest": m.model_dump(mode="json"),
+        "status": "accepted" if result["accepted"] else "rejected",
+        "report": report,
+        "n_tools": len(m.tools),
+        "lineage_hash": lineage_hash,
+        "run_id": run_id,
+    }
+
+
+def _tool_rows(m: EnvironmentManifest, run_id: str) -> list[dict[str, Any]]:
+    """Working tools, then the ones the build dropped (with the stage and reason)."""
+    working = [
+        {"env_id": m.env_id, "name": t.name, "kind": t.kind, "writes": list(t.writes), "working": True}
+        | {"stage": None, "reason": None, "run_id": run_id}
+        for t in m.tools
+    ]
+    dropped = [
+        {"env_id": m.env_id, "name": x.name, "kind": None, "writes": None, "working": False}
+        | {"stage": x.stage, "reason": x.reason, "run_id": run_id}
+        for x in m.dropped
+    ]
+    return working + dropped
+
+
+def _supersede_previous(con: Any, current: list[str], failed_domains: list[str], run_id: str) -> list[str]:
+    """Mark accepted generated environments outside ``current`` as ``superseded``; their env_ids.
+
+    Nothing is deleted: the row, its DuckDB file, blueprints, tasks and trajectories stay
+    (a trajectory remains valid for its own environment, so validated data of a superseded
+    environment is still exported for training). Only status and ``report.superseded_by``
+    change. Imported environments (τ-bench) are never superseded by a generated build, and
+    an environment whose domain this build failed to build (an error, not a verdict) keeps
+    its status. Idempotent: a rerun of the same build finds nothing left to supersede, and
+    a later build that yields a superseded env_id again makes it ``accepted`` (row replaced).
+    """
+    patch = json.dumps({"superseded_by": run_id, "superseded_at": utc_now().isoformat(timespec="seconds")})
+    rows = con.execute(
+        "UPDATE environments SET status = 'superseded',"
+        " report = json_merge_patch(coalesce(report, '{}'::JSON), ?::JSON)"
+        " WHERE status = 'accepted' AND origin = 'generated'"
+        " AND NOT list_contains(?::VARCHAR[], env_id)"
+        " AND (domain_id IS NULL OR NOT list_contains(?::VARCHAR[], domain_id))"
+        " RETURNING env_id",
+        [patch, current, failed_domains],
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        seen.setdefault((r["env_id"], r["name"]), r)
+    return list(seen.values())
