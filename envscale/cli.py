@@ -443,9 +443,6 @@ def train(
     ] = None,
 ) -> None:
     """Fine-tune the agent model: two-stage SFT (general, then vertical), or GRPO with --stage rl."""
-    if stage not in ("sft", "rl"):
-        err.print(f"[red]--stage must be 'sft' or 'rl', not {stage!r}[/red]")
-        raise typer.Exit(EXIT_USAGE)
     if stage == "rl":
         if base_model is not None or vertical or lora is not None:
             err.print(
