@@ -14,7 +14,7 @@ import warnings
 # Python warnings: (category, regex matched at the start of the message).
 _WARNINGS: tuple[tuple[type[Warning], str], ...] = (
     # TRL's SFTConfig sets `gradient_checkpointing`, which transformers 5 renamed; envscale sets its own.
-    (FutureWarning, r"`gradient_checkpointing` is deprecated"),
+    (FutureWarning, r"`(is_)?gradient_checkpointing` is deprecated"),
     # The agent's pyfunc takes chat messages, typed by its explicit signature, not by type hints.
     (UserWarning, r".*Add type hints to the `predict` method"),
     # MLflow's own pandas and SQLAlchemy deprecations.

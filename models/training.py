@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,6 +122,49 @@ def sft_config(settings: TrainSettings, output_dir: Path, plan: DevicePlan, *, l
     )
 
 
+def progress_callback(stage: str, file: TextIO | None = None) -> Any:
+    """A Trainer callback drawing one bar per stage: steps, loss, tokens/s (instead of the log dicts
+    the Trainer prints with ``disable_tqdm``). On stderr only when it is a terminal, unless ``file``."""
+    from tqdm import tqdm
+    from transformers import TrainerCallback
+
+    class _StageBar(TrainerCallback):
+        def __init__(self) -> None:
+            self.bar: Any = None
+            self.started = 0.0
+            self.tokens_at_start = 0
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.bar = tqdm(
+                total=state.max_steps,
+                initial=state.global_step,  # a resumed stage starts at its checkpoint
+                desc=f"train {stage}",
+                unit="step",
+                file=file or sys.stderr,
+                disable=False if file is not None else None,  # None: off unless a terminal
+                dynamic_ncols=True,
+            )
+            self.started = time.perf_counter()
+            self.tokens_at_start = int(state.num_input_tokens_seen or 0)
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any) -> None:
+            if self.bar is None or not logs or "loss" not in logs:
+                return
+            elapsed = max(time.perf_counter() - self.started, 1e-9)
+            tokens = int(state.num_input_tokens_seen or 0) - self.tokens_at_start
+            self.bar.set_postfix_str(f"loss={float(logs['loss']):.4g}, {tokens / elapsed:,.0f} tokens/s")
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if self.bar is not None:
+                self.bar.close()
+
+    return _StageBar()
+
+
 def prune_finished_checkpoints(out_dir: Path) -> int:
     """Delete a *finished* stage's Trainer checkpoints; returns the bytes freed.
 
@@ -146,11 +190,13 @@ def train_stage(
     learning_rate: float | None = None,
     callbacks: Sequence[Any] = (),
     device: str | None = None,
+    progress_file: TextIO | None = None,
 ) -> StageResult:
     """Train one stage from ``model_dir`` on the Parquet split; output under ``out_dir``.
 
     Resumes from the newest checkpoint in ``out_dir/checkpoints``; returns the
-    recorded result untouched when the stage already finished.
+    recorded result untouched when the stage already finished. Progress is a bar on the
+    terminal (``progress_file``: draw it there instead).
     """
     final_dir = out_dir / "model"
     done = final_dir / DONE_MARKER
@@ -193,8 +239,11 @@ def train_stage(
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=_lora_config(settings) if settings.lora else None,
-        callbacks=list(callbacks),
+        callbacks=[*callbacks, progress_callback(stage, progress_file)],
     )
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # the bar shows loss and speed; MLflow keeps every log
     if len(trainer.train_dataset) == 0:
         # TRL drops examples whose assistant turns were all truncated away.
         raise ValueError(

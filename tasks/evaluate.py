@@ -10,7 +10,7 @@ go to MLflow (an ``evaluate`` run, tags on the model version) and the warehouse.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from envscale.home import Home
 from envscale.models import registry
 from envscale.models.registry import client as mlflow_client
 from envscale.tasks.fanout import deal, fan_out
+from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import RunContext
 
 CHAMPION = "champion"
@@ -221,6 +222,7 @@ def play_chunk_task(
     trajectories_path: Path | None,
     label: str = "chunk",
     served: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[TrialResult]:
     from envscale.environments.evaluation.run import play_trials
 
@@ -235,7 +237,22 @@ def play_chunk_task(
         in_flight=in_flight,
         trajectories_path=trajectories_path,
         served=served,
+        progress=progress,
     )
+
+
+def _chunk_bars(bar: ProgressBar, total: int) -> Callable[[int], Callable[[int, int], None]]:
+    """Per-chunk progress callbacks that add up on one bar (trials done of all chunks)."""
+    done: dict[int, int] = {}
+
+    def for_chunk(i: int) -> Callable[[int, int], None]:
+        def update(n: int, _chunk_total: int) -> None:
+            done[i] = n
+            bar.update(sum(done.values()), total)
+
+        return update
+
+    return for_chunk
 
 
 def play_agent(
@@ -249,16 +266,24 @@ def play_agent(
     chunks = [task_set.subset(part) for part in deal(task_set.tasks, workers)]
     slug = "".join(c if c.isalnum() else "-" for c in spec.label)[-60:]
     t0 = time.perf_counter()
-    with agent_endpoint(spec, ctx) as (base_url, model):
+    # A bar of trials done (threads only: a Dask/Ray worker cannot call back into this process).
+    in_process = ctx.settings.scale.runner == "threads"
+    with (
+        agent_endpoint(spec, ctx) as (base_url, model),
+        ProgressBar(f"evaluate {spec.label}", unit="trial") as bar,
+    ):
         agent = ctx.settings.llm.agent.model_copy(
             update={"mode": "llm", "base_url": base_url, "model": model}
         )
         in_flight = max(1, s.episodes_in_flight // max(1, len(chunks)))
+        bars = _chunk_bars(bar, len(task_set.tasks) * k)
+        bar.update(0, len(task_set.tasks) * k)  # drawn while the first trials play
 
         def args(i: int, chunk: TaskSet) -> tuple[tuple, dict]:
             trials_file = ctx.run_dir / f"trials-{slug}-{i}.jsonl"
             positional = (chunk, agent, user, k, s.seed, s.max_turns, s.max_failures, in_flight, trials_file)
-            return positional, {"label": f"{slug}-{i}", "served": s.served}
+            extra = {"progress": bars(i)} if in_process else {}
+            return positional, {"label": f"{slug}-{i}", "served": s.served, **extra}
 
         trials = [t for part in fan_out(play_chunk_task, chunks, args) for t in part]
     return build_report(

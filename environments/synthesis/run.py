@@ -37,7 +37,7 @@ from envscale.warehouse import Warehouse
 if TYPE_CHECKING:
     from envscale.llm.client import EndpointDead
 
-Progress = Callable[[int, int], None]  # (done, total)
+Progress = Callable[..., None]  # (done, total, *, in_flight=int | None, tokens=int): episodes and LLM tokens
 Mapper = Callable[[list[Job]], Iterable[Trajectory]]  # plays jobs elsewhere, yields their trajectories
 
 
@@ -281,9 +281,12 @@ async def _play_all(
         writer = store.TrajectoryWriter(wh, run_id, replace=replace)
         domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
 
+        started = {"episodes": 0, "tokens": 0}  # in flight = started - played (None when mapped out)
+
         def on_done(trajectory: Trajectory) -> None:
             writer.put(trajectory)  # type: ignore[union-attr]
             report.played += 1
+            started["tokens"] += trajectory.usage.prompt_tokens + trajectory.usage.completion_tokens
             report.wording_fallbacks += any(i.code == "reverse_wording_fallback" for i in trajectory.issues)
             report.by_domain_termination[(domain_of[trajectory.env_id], trajectory.termination)] += 1
             failure = store.endpoint_failure(trajectory)
@@ -291,14 +294,20 @@ async def _play_all(
                 report.endpoint_failed += 1
                 report.endpoint_failure_example = report.endpoint_failure_example or failure
             if progress:
-                progress(report.played, total)
+                in_flight = started["episodes"] - report.played if mapper is None else None
+                progress(report.played, total, in_flight=in_flight, tokens=started["tokens"])
 
         if mapper is not None and jobs:
             for trajectory in mapper(jobs):  # workers play; finished ones are written as they come back
                 on_done(trajectory)
         else:
             manifests = {env_id: m for env_id, (m, _) in by_env.items()}
-            play = _player(manifests, directory, settings, llm, roles)
+            player = _player(manifests, directory, settings, llm, roles)
+
+            async def play(job: Job) -> Trajectory:
+                started["episodes"] += 1
+                return await player(job)
+
             await run_jobs(jobs, play, in_flight=settings.episodes_in_flight, on_done=on_done)
     finally:
         if writer is not None:

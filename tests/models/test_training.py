@@ -155,6 +155,29 @@ def test_lora_stage_yields_merged_plain_weights(home, seeded_warehouse, tiny_mod
     assert any(not (before[k] == after[k]).all() for k in before)
 
 
+def test_a_stage_draws_one_bar_with_steps_loss_and_speed_not_log_dicts(
+    home, seeded_warehouse, tiny_model_dir, tmp_path, capsys
+) -> None:
+    import io
+
+    settings = TrainSettings(max_steps=3, save_steps=10, batch_size=1, learning_rate=1e-3)
+    export = export_datasets(seeded_warehouse, tmp_path / "ds", settings)
+    bar = io.StringIO()
+    train_stage(
+        "stage1",
+        tiny_model_dir,
+        Path(export.splits["stage1"].path),
+        tmp_path / "s1",
+        settings,
+        progress_file=bar,
+    )
+    drawn = bar.getvalue()
+    assert "train stage1" in drawn and "3/3" in drawn
+    assert "loss=" in drawn and "tokens/s" in drawn
+    printed = capsys.readouterr()
+    assert "{'loss'" not in printed.out + printed.err  # the Trainer's raw log dicts are gone
+
+
 def test_empty_split_is_a_clear_error(home, tiny_model_dir, tmp_path) -> None:
     from envscale.warehouse import open_warehouse
 

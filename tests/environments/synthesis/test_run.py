@@ -180,3 +180,28 @@ def test_trajectories_stored_from_refused_requests_are_replayed_and_genuine_fail
     assert after[genuine.trajectory_id].issues == genuine.issues
     assert store.refused_trajectory_ids(wh) == set()
     assert check_warehouse(wh) == []
+
+
+def test_progress_reports_episodes_done_in_flight_and_tokens(home):
+    wh = open_warehouse(home.warehouse)
+    manifest = register_sample_env(wh, home.environments)
+    settings = SynthesizeSettings(blueprints_per_environment=4, episodes_in_flight=3)
+    calls: list[tuple[int, int, dict]] = []
+    with s.StandInServer(s.tool_then_answer) as srv:
+        llm = LLMSettings(agent=EndpointSettings(base_url=srv.base_url))
+        synthesize_environments(
+            wh,
+            [manifest],
+            home.environments,
+            settings=settings,
+            llm=llm,
+            run_id="r",
+            progress=lambda done, total, **extra: calls.append((done, total, extra)),
+        )
+    assert calls[0][:2] == (0, 4) and calls[-1][:2] == (4, 4)
+    done_calls = calls[1:]
+    assert [c[0] for c in done_calls] == [1, 2, 3, 4]
+    assert all(0 <= c[2]["in_flight"] <= 3 for c in done_calls)  # never more than episodes_in_flight
+    assert done_calls[-1][2]["in_flight"] == 0
+    tokens = [c[2]["tokens"] for c in done_calls]
+    assert tokens == sorted(tokens) and tokens[-1] > 0  # the standin reports usage per reply
