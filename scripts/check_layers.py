@@ -26,11 +26,15 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # The CLI sits on top of the flows although its files live in the kernel folder.
 CLI_MODULES = {("cli",), ("quiet_console",), ("library_noise",)}
 SUBPACKAGES = ("environments", "data_contracts", "models", "tasks", "flows")
-# Third-party libraries a layer must not know (the domain core is free of Prefect).
+# Third-party libraries a layer must not know (the domain core is free of Prefect; the
+# thin layers speak to the warehouse through the store, never through duckdb).
 FORBIDDEN_LIBS = {
     "kernel": ("prefect", "mlflow", "transformers", "trl", "torch"),
     "environments": ("prefect", "mlflow", "trl"),
     "data_contracts": ("prefect", "mlflow", "trl"),
+    # The warehouse's SQL lives in the store (environments/store and the stage stores).
+    "tasks": ("duckdb",),
+    "flows": ("duckdb",),
 }
 
 

@@ -2,7 +2,7 @@
 
 A stage on an empty home used to fail only after a temporary Prefect server, an MLflow store and
 the stage's imports were up (14–77 s, with Prefect's traceback on the terminal). These checks read
-the warehouse and the MLflow registry file directly (no Prefect, no MLflow import) and try a TCP
+the warehouse (``store.peek``) and the MLflow registry file directly (no Prefect, no MLflow import) and try a TCP
 connect to configured endpoints, so a missing input is reported in well under a second.
 
 Each check answers only what it can know for sure: a locked or unreadable file is "unknown" and
@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import duckdb
-
 from envscale.config import Settings, UsageError
+from envscale.environments.store import peek
 from envscale.errors import MissingPrerequisite
 from envscale.home import Home
 from envscale.tasks.selection import select_environments
@@ -37,23 +36,6 @@ class PreflightFailed(MissingPrerequisite):
 
 
 # -- what the files say (None = cannot tell) ----------------------------------------
-def _warehouse_value(home: Home, sql: str, params: Iterable[Any] = ()) -> Any:
-    """The first column of the first row of ``sql`` on the warehouse; 0 without one; None if unreadable."""
-    if not home.warehouse.exists():
-        return 0
-    try:
-        with closing(duckdb.connect(str(home.warehouse), read_only=True)) as con:
-            row = con.execute(sql, list(params)).fetchone()
-    except duckdb.Error:  # locked by a running stage, an older schema, damaged: the stage decides
-        return None
-    return row[0] if row else 0
-
-
-def _count(home: Home, sql: str, params: Iterable[Any] = ()) -> int | None:
-    value = _warehouse_value(home, sql, params)
-    return None if value is None else int(value)
-
-
 def _registry_versions(home: Home, name: str) -> tuple[set[str], dict[str, str]] | None:
     """(versions, alias → version) of a registered model, read from MLflow's SQLite file."""
     if not home.mlflow_db.exists():
@@ -117,27 +99,12 @@ def _check_build(home: Home, settings: Settings, params: dict[str, Any]) -> None
     tau = params.get("import_tau_bench")
     if params.get("import_tau2") or (tau if tau is not None else settings.build.import_tau_bench):
         return  # an import needs no catalog
-    if _count(home, "SELECT count(*) FROM tools") == 0:
+    if peek.tool_count(home.warehouse) == 0:
         raise PreflightFailed("the catalog is empty: run `envscale ingest` first")
 
 
-def _accepted_environments(home: Home) -> list[tuple[str, str]] | None:
-    if not home.warehouse.exists():
-        return []
-    try:
-        with closing(duckdb.connect(str(home.warehouse), read_only=True)) as con:
-            return [
-                (str(e), str(n))
-                for e, n in con.execute(
-                    "SELECT env_id, name FROM environments WHERE status = 'accepted'"
-                ).fetchall()
-            ]
-    except duckdb.Error:
-        return None
-
-
 def _check_environments(home: Home, selected: list[str] | None, next_step: str) -> None:
-    envs = _accepted_environments(home)
+    envs = peek.accepted_environments(home.warehouse)
     if envs is None:
         return
     if selected:
@@ -172,16 +139,13 @@ def _check_validate(home: Home, settings: Settings, params: dict[str, Any]) -> N
     selected = params.get("environments")
     if selected:
         _check_environments(home, selected, "")
-    if _count(home, "SELECT count(*) FROM trajectories") == 0:
+    if peek.trajectory_count(home.warehouse) == 0:
         raise PreflightFailed("no trajectories to validate: run `envscale synthesize` first")
 
 
 def _check_train(home: Home, settings: Settings, params: dict[str, Any]) -> None:
     # The rows models.dataset_export reads: trajectories with an accepted validation.
-    n = _count(
-        home,
-        "SELECT count(*) FROM trajectories t JOIN validations v USING (trajectory_id) WHERE v.verdict = 'accepted'",
-    )
+    n = peek.accepted_trajectory_count(home.warehouse)
     if n == 0:
         raise PreflightFailed("no accepted trajectories to train on: run synthesize and validate first")
 

@@ -162,19 +162,36 @@ def _environment_row(result: dict[str, Any], run_id: str, lineage_hash: str) -> 
         "dropped": [x.model_dump(mode="json") for x in m.dropped],
         "seconds": round(result["seconds"], 3),
     }
+    status = "accepted" if result["accepted"] else "rejected"
+    return _row(m, result["path"], status, report, lineage_hash, run_id)
+
+
+def _row(
+    m: EnvironmentManifest,
+    path: str,
+    status: EnvStatus,
+    report: dict[str, Any],
+    lineage_hash: str,
+    run_id: str | None,
+) -> dict[str, Any]:
     return {
         "env_id": m.env_id,
         "domain_id": m.domain_id,
         "name": m.name,
         "origin": m.origin,
-        "path": result["path"],
+        "path": path,
         "manifest": m.model_dump(mode="json"),
-        "status": "accepted" if result["accepted"] else "rejected",
+        "status": status,
         "report": report,
         "n_tools": len(m.tools),
         "lineage_hash": lineage_hash,
         "run_id": run_id,
     }
+
+
+def add_environment(wh: Warehouse, manifest: EnvironmentManifest, path: Path, *, lineage_hash: str) -> None:
+    """One accepted environment outside a build (the sample environment); an existing env_id is kept."""
+    wh.insert("environments", [_row(manifest, str(path), "accepted", {}, lineage_hash, None)])
 
 
 def _tool_rows(m: EnvironmentManifest, run_id: str) -> list[dict[str, Any]]:

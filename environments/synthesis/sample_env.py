@@ -215,26 +215,11 @@ def register_sample_env(
     warehouse: Any, environments_dir: Path, *, name: str = "sample_shop"
 ) -> EnvironmentManifest:
     """Build the sample environment and register it as accepted in the warehouse ``environments`` table."""
+    from envscale.environments.store.environments import add_environment
     from envscale.hashing import content_hash
 
     manifest = build_sample_env(environments_dir, name=name)
-    warehouse.insert(
-        "environments",
-        [
-            {
-                "env_id": manifest.env_id,
-                "domain_id": None,
-                "name": manifest.name,
-                "origin": manifest.origin,
-                "path": str(manifest.db_path(environments_dir)),
-                "manifest": manifest.model_dump(mode="json"),
-                "status": "accepted",
-                "report": {},
-                "n_tools": len(manifest.tools),
-                "lineage_hash": content_hash(manifest.env_id),
-                "run_id": None,
-            }
-        ],
-        on_conflict="ignore",
+    add_environment(
+        warehouse, manifest, manifest.db_path(environments_dir), lineage_hash=content_hash(manifest.env_id)
     )
     return manifest

@@ -46,3 +46,14 @@ def test_prefect_in_the_domain_core_fails_the_check(tmp_path: Path) -> None:
     found = _checker().violations(tmp_path)
     assert any("environments/planted.py:1: environments imports prefect" in v for v in found)
     assert any("models/planted.py:1: models imports envscale.tasks" in v for v in found)
+
+
+def test_duckdb_in_tasks_or_flows_fails_the_check(tmp_path: Path) -> None:
+    _copy_layers(tmp_path)
+    (tmp_path / "tasks" / "planted.py").write_text("def f():\n    import duckdb\n")
+    (tmp_path / "flows" / "planted.py").write_text("from duckdb import connect\n")
+    (tmp_path / "models" / "planted.py").write_text("import duckdb\n")  # below tasks: allowed
+    found = _checker().violations(tmp_path)
+    assert any("tasks/planted.py:2: tasks imports duckdb" in v for v in found)
+    assert any("flows/planted.py:1: flows imports duckdb" in v for v in found)
+    assert not any("models/planted.py" in v for v in found)
