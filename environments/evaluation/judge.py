@@ -52,8 +52,19 @@ def judge_state(
     return db_match, exact, mismatch
 
 
-def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> TrialResult:
-    """A trial passes when its final state is the gold state and, for read-only tasks, its calls match."""
+def judge(
+    item: EvalTask,
+    trajectory: Trajectory,
+    episode: RecordingEpisode,
+    *,
+    env_assertions_ok: bool | None = None,
+    actions_ok: bool | None = None,
+) -> TrialResult:
+    """A trial passes when its final state is the gold state and, for read-only tasks, its calls match.
+
+    τ² tasks: the state counts only with DB in the basis (``item.check_state``); env assertions and
+    gold actions (judged by the caller on the live episode, see ``dual_control``) must hold when given.
+    """
     bp = item.blueprint
     db_match, exact, mismatch = judge_state(item, trajectory.final_state_hash, episode)
     outputs_ok: bool | None = None
@@ -75,7 +86,11 @@ def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> 
         env_id=bp.env_id,
         domain=item.domain,
         attempt=trajectory.attempt,
-        passed=db_match and exact is not False and outputs_ok is not False,
+        passed=(db_match or not item.check_state)
+        and exact is not False
+        and outputs_ok is not False
+        and env_assertions_ok is not False
+        and actions_ok is not False,
         db_match=db_match,
         read_only=bp.read_only,
         exact_match=exact,
@@ -86,4 +101,6 @@ def judge(item: EvalTask, trajectory: Trajectory, episode: RecordingEpisode) -> 
         error_calls=error_calls,
         termination=trajectory.termination,
         mismatch=mismatch,
+        env_assertions_ok=env_assertions_ok,
+        actions_ok=actions_ok,
     )

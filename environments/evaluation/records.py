@@ -40,6 +40,25 @@ class EvalTask(_Record):
         (),
         description="Criteria envscale does not judge (τ² natural-language assertions): reported, never passed.",
     )
+    check_state: bool = Field(
+        True, description="The final state must be the gold state (τ²: DB in the reward basis)."
+    )
+    user_state: dict[str, Any] | None = Field(
+        None,
+        description="Dual control (τ² telecom): the user's device state at the start; None = no user side.",
+    )
+    setup: tuple[dict[str, Any], ...] = Field(
+        (), description="τ² initialization actions run before the conversation (either side)."
+    )
+    user_actions: tuple[dict[str, Any], ...] = Field(
+        (), description="Gold actions of the user's side (its device tools), in τ²'s action shape."
+    )
+    env_assertions: tuple[dict[str, Any], ...] = Field(
+        (), description="τ² env assertions judged on the final state (agent or user side)."
+    )
+    gold_actions: tuple[dict[str, Any], ...] = Field(
+        (), description="τ² gold actions that must appear among the calls (ACTION in the basis)."
+    )
 
     @property
     def task_id(self) -> str:
@@ -77,6 +96,12 @@ class TrialResult(_Record):
     termination: str = Field(description="Why the conversation ended.")
     mismatch: dict[str, Any] | None = Field(
         None, description="First exact-match difference (read-only failures)."
+    )
+    env_assertions_ok: bool | None = Field(
+        None, description="τ² tasks with env assertions: all of them held on the final state."
+    )
+    actions_ok: bool | None = Field(
+        None, description="τ² tasks with ACTION in the basis: every gold action was called (either side)."
     )
 
 

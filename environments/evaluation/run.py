@@ -18,6 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from envscale.config import EndpointSettings
+from envscale.environments.evaluation.dual_control import (
+    DualControlEpisode,
+    LLMDeviceUser,
+    ScriptedDeviceUser,
+    action_matched,
+    user_tool_schemas,
+)
 from envscale.environments.evaluation.judge import RecordingEpisode, judge
 from envscale.environments.evaluation.metrics import build_report
 from envscale.environments.evaluation.records import EvalReport, EvalTask, TrialResult
@@ -119,18 +126,22 @@ async def _play_all(
     async def play(job: Job) -> Any:
         item = by_task[job.task.task_id]
         manifest, db_path = task_set.envs[job.blueprint.env_id]
+        if item.user_state is not None and open_served:
+            raise ValueError(
+                "dual-control (τ² telecom) tasks cannot be played through a served environment yet"
+            )
         live = open_served(item) if open_served else open_episode(manifest, db_path=db_path)
-        episode = RecordingEpisode(live)
+        dual = DualControlEpisode(live, item.user_state) if item.user_state is not None else None
+        if dual is not None:
+            dual.setup(item.setup)
+        episode = RecordingEpisode(dual or live)
         try:
-            if user_client is not None:
-                sim: Any = LLMUser(user_client, job.task, job.blueprint, seed=user_settings.seed)
-            else:
-                sim = ScriptedUser(job.task, job.blueprint)
+            sim = _simulator(item, job, user_client, user_settings, dual)
             # τ² tasks carry their domain's policy; a generated environment's policy (its business rules)
             # joins the base prompt.
             prompt = item.system_prompt or manifest.system_prompt(config.system_prompt)
             trajectory = await play_forward(job, episode, agent, sim, replace(config, system_prompt=prompt))
-            return trajectory, judge(item, trajectory, episode)
+            return trajectory, judge(item, trajectory, episode, **_dual_verdict(item, episode, dual))
         finally:
             episode.close()
 
@@ -156,3 +167,35 @@ async def _play_all(
         if user_client is not None:
             await user_client.aclose()
     return trials
+
+
+def _simulator(
+    item: EvalTask, job: Job, client: Any, settings: EndpointSettings, dual: DualControlEpisode | None
+) -> Any:
+    """The user simulator; with a device of its own (dual control) it can act on it."""
+    if dual is None:
+        if client is not None:
+            return LLMUser(client, job.task, job.blueprint, seed=settings.seed)
+        return ScriptedUser(job.task, job.blueprint)
+    if client is not None:
+        return LLMDeviceUser(
+            client, job.task, job.blueprint, dual.user_call, user_tool_schemas(), seed=settings.seed
+        )
+    return ScriptedDeviceUser(job.task, job.blueprint, dual.user_call, item.user_actions)
+
+
+def _dual_verdict(
+    item: EvalTask, episode: RecordingEpisode, dual: DualControlEpisode | None
+) -> dict[str, Any]:
+    """τ²'s env assertions on the final state (either side) and its ACTION check over both sides' calls."""
+    out: dict[str, Any] = {}
+    if item.env_assertions:
+        if dual is None:
+            raise ValueError("env assertions need a dual-control episode")
+        out["env_assertions_ok"] = all(dual.assertion(a) for a in item.env_assertions)
+    if item.gold_actions:
+        calls = [(c.name, c.arguments) for c in episode.calls if c.ok]
+        if dual is not None:
+            calls += [(name, args) for name, args, ok in dual.user_calls if ok]
+        out["actions_ok"] = all(action_matched(a, calls) for a in item.gold_actions)
+    return out

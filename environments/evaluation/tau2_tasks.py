@@ -13,19 +13,23 @@ skipped with that reason. ``policy.md`` is every task's agent system prompt.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
+from envscale.environments.evaluation.dual_control import DualControlEpisode, SetupError
 from envscale.environments.evaluation.records import EvalTask, SkippedTask
 from envscale.environments.evaluation.tasks import TaskSet
 from envscale.environments.imports.tau2_data import Tau2Domain, Tau2Task, find_domains, load_tasks
+from envscale.environments.imports.tau2_device import load_user_state
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis.records import Blueprint, GoldCall, Task
 from envscale.hashing import content_hash
 
 PREFIX = "tau2_"
 DEFAULT_BASIS = ("DB", "COMMUNICATE")
-JUDGED = {"DB", "COMMUNICATE"}
+JUDGED = {"DB", "COMMUNICATE", "ENV_ASSERTION", "ACTION"}
 
 
 def basis(task: Tau2Task) -> tuple[str, ...]:
@@ -49,29 +53,49 @@ def tau2_eval_tasks(
         out.skipped.append(SkippedTask(ref=f"{name}:{split}", domain=name, reason=f"no_split: {split}"))
         return out
     tasks.sort(key=lambda t: content_hash({"seed": seed, "task": t.task_id, "domain": name}))
+    user_state = load_user_state(domain.folder) if domain.dual_control else None
     for task in tasks:
         if len(out.tasks) >= limit:
             break
+        ref = f"{name}:{task.task_id}"
         unjudged = sorted(set(basis(task)) - JUDGED)
         if unjudged:
-            reason = (
-                f"not_judged: reward_basis needs {', '.join(unjudged)} (envscale judges DB and COMMUNICATE)"
-            )
-            out.skipped.append(SkippedTask(ref=f"{name}:{task.task_id}", domain=name, reason=reason))
+            reason = f"not_judged: reward_basis needs {', '.join(unjudged)} (envscale judges {', '.join(sorted(JUDGED))})"
+            out.skipped.append(SkippedTask(ref=ref, domain=name, reason=reason))
             continue
-        out.tasks.append(_eval_task(manifest, db_path, domain, task, seed))
+        if task.initialization and user_state is None:
+            reason = "setup_unsupported: initialization actions outside a dual-control domain"
+            out.skipped.append(SkippedTask(ref=ref, domain=name, reason=reason))
+            continue
+        try:
+            out.tasks.append(_eval_task(manifest, db_path, domain, task, seed, user_state))
+        except SetupError as exc:
+            out.skipped.append(SkippedTask(ref=ref, domain=name, reason=f"setup_failed: {exc}"[:300]))
     return out
 
 
 def _eval_task(
-    manifest: EnvironmentManifest, db_path: Path, domain: Tau2Domain, task: Tau2Task, seed: int
+    manifest: EnvironmentManifest,
+    db_path: Path,
+    domain: Tau2Domain,
+    task: Tau2Task,
+    seed: int,
+    user_state: dict[str, Any] | None = None,
 ) -> EvalTask:
     from envscale.environments.runtime import open_episode
 
     kinds = {t.name: t.kind for t in manifest.tools}
     calls: list[GoldCall] = []
-    with open_episode(manifest, db_path=db_path) as ep:
+    live = open_episode(manifest, db_path=db_path)
+    with contextlib.closing(live):
+        ep: Any = live
+        if user_state is not None:
+            ep = DualControlEpisode(live, user_state)
+            ep.setup(task.initialization)
         for action in task.actions:
+            if action.requestor == "user" and user_state is not None:
+                ep.user_call(action.name, action.arguments)  # a failing gold action keeps the state, as in τ²
+                continue
             if action.requestor != "assistant" or action.name not in kinds:
                 continue  # no state of ours changes (calculate, or a user-side tool)
             before = ep.state_hash()
@@ -107,7 +131,9 @@ def _eval_task(
         writer="template",
         fallback_reason=None,
     )
-    communicate = task.communicate_info if "COMMUNICATE" in basis(task) else ()
+    rewards = basis(task)
+    communicate = task.communicate_info if "COMMUNICATE" in rewards else ()
+    actions = tuple(a.model_dump(mode="json") for a in task.actions)
     return EvalTask(
         task=record,
         blueprint=bp,
@@ -117,6 +143,12 @@ def _eval_task(
         outputs=tuple(communicate),
         system_prompt=domain.policy or None,
         not_judged=task.nl_assertions,
+        check_state="DB" in rewards,
+        user_state=user_state,
+        setup=task.initialization,
+        user_actions=tuple(a for a in actions if a["requestor"] == "user"),
+        env_assertions=task.env_assertions if "ENV_ASSERTION" in rewards else (),
+        gold_actions=actions if "ACTION" in rewards else (),
     )
 
 

@@ -22,6 +22,7 @@ IMPORTED_DOMAINS: dict[tuple[str, str], str] = {
     ("tau-bench", "airline"): "envscale.environments.imports.tau_bench_airline",
     ("tau2", "retail"): "envscale.environments.imports.tau2_retail",
     ("tau2", "airline"): "envscale.environments.imports.tau2_airline",
+    ("tau2", "telecom"): "envscale.environments.imports.tau2_telecom",
 }
 
 

@@ -28,6 +28,9 @@ class Tau2Action(BaseModel):
         "assistant", description="Who calls the tool: 'assistant' or 'user' (dual control)."
     )
     action_id: str | None = Field(None, description="τ²'s id of the gold action.")
+    compare_args: tuple[str, ...] | None = Field(
+        None, description="Arguments an ACTION check compares (None: every argument of the call)."
+    )
 
 
 class Tau2Task(BaseModel):
@@ -43,6 +46,10 @@ class Tau2Task(BaseModel):
         description="Which criteria count (τ²'s reward_basis; empty = τ²'s default)."
     )
     splits: tuple[str, ...] = Field(description="Splits of split_tasks.json that list this task.")
+    initialization: tuple[dict[str, Any], ...] = Field(
+        (),
+        description="τ²'s initialization_actions (env_type user/assistant, func_name, arguments): the task's start state.",
+    )
 
 
 class Tau2Domain(BaseModel):
@@ -52,6 +59,9 @@ class Tau2Domain(BaseModel):
     folder: Path = Field(description="The domain's data folder.")
     db_file: Path = Field(description="db.json or db.toml.")
     policy: str = Field(description="The agent's system prompt (policy.md).")
+    dual_control: bool = Field(
+        False, description="The user has a device of its own (user_db.toml: telecom's dual control)."
+    )
 
 
 def installed_domains_dir() -> Path | None:
@@ -98,8 +108,21 @@ def _domain(folder: Path) -> Tau2Domain:
     db = next(folder / f for f in DB_FILES if (folder / f).is_file())
     policy = next((folder / f for f in POLICY_FILES if (folder / f).is_file()), None)
     return Tau2Domain(
-        name=folder.name, folder=folder, db_file=db, policy=policy.read_text() if policy else ""
+        name=folder.name,
+        folder=folder,
+        db_file=db,
+        policy=_policy(folder, policy),
+        dual_control=(folder / "user_db.toml").is_file(),
     )
+
+
+def _policy(folder: Path, policy: Path | None) -> str:
+    """policy.md; telecom's main policy joined with its tech-support manual as τ² does (manual policy)."""
+    text = policy.read_text() if policy else ""
+    manual = folder / "tech_support_manual.md"
+    if policy is not None and policy.name == "main_policy.md" and manual.is_file():
+        text = f"<main_policy>\n{text}\n</main_policy>\n<tech_support_policy>\n{manual.read_text()}\n</tech_support_policy>"
+    return text
 
 
 def _task(raw: dict[str, Any], member: dict[str, set[str]]) -> Tau2Task:
@@ -118,4 +141,5 @@ def _task(raw: dict[str, Any], member: dict[str, set[str]]) -> Tau2Task:
         nl_assertions=tuple(str(s) for s in criteria.get("nl_assertions") or []),
         reward_basis=tuple(criteria.get("reward_basis") or []),
         splits=tuple(sorted(name for name, ids in member.items() if task_id in ids)),
+        initialization=tuple((raw.get("initial_state") or {}).get("initialization_actions") or []),
     )

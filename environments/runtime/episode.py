@@ -66,6 +66,12 @@ class EnvEpisode:
             return ToolResult(
                 ok=False, error=f"unknown tool {name!r}; available: {known}", error_code="unknown_tool"
             )
+        return self.run_program(cp, arguments)
+
+    def run_program(self, cp: CompiledProgram, arguments: dict[str, Any] | None = None) -> ToolResult:
+        """Run one compiled program on this episode, tool or not (trusted callers: a task's setup)."""
+        if self.closed:
+            raise RuntimeError("episode is closed")
         if cp.refused:
             return ToolResult(ok=False, error=f"refused by the sandbox: {cp.refused}", error_code="refused")
         arguments = {} if arguments is None else arguments

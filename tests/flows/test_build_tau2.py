@@ -27,12 +27,12 @@ def _build(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_a_domains_folder_imports_its_domains_and_skips_unknown_ones(tmp_path: Path) -> None:
     domains = write_domains(tmp_path / "domains")
-    (domains / "telecom").mkdir()
-    (domains / "telecom" / "db.toml").write_text("")
-    (domains / "telecom" / "tasks.json").write_text("[]")
+    (domains / "mock").mkdir()  # a τ² domain envscale has no module for
+    (domains / "mock" / "db.json").write_text("{}")
+    (domains / "mock" / "tasks.json").write_text("[]")
     result = _build(tmp_path, "--tau2", str(domains))
     assert result.returncode == 0, result.stderr
-    assert "skipped: tau2 telecom" in result.stdout + result.stderr
+    assert "skipped: tau2 mock" in result.stdout + result.stderr
     con = duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True)
     try:
         names = sorted(

@@ -262,3 +262,172 @@ def write_domains(root: Path) -> Path:
     for name in ("airline", "retail"):
         write_domain(root, name)
     return Path(root)
+
+
+# -- telecom (dual control): the agent's db.toml, the user's phone (user_db.toml), three tasks ------------
+TELECOM_DB = """
+[[plans]]
+plan_id = "P1"
+name = "Basic Plan"
+data_limit_gb = 5.0
+price_per_month = 40.0
+data_refueling_price_per_gb = 5.0
+
+[[devices]]
+device_id = "D1"
+device_type = "phone"
+model = "Smartphone X"
+is_esim_capable = true
+activated = true
+activation_date = 2025-01-20T14:30:00
+
+[[customers]]
+customer_id = "C1"
+full_name = "John Smith"
+date_of_birth = "1985-06-15"
+email = "john@example.com"
+phone_number = "555-0100"
+account_status = "Active"
+line_ids = ["L1"]
+bill_ids = ["B1"]
+
+[customers.address]
+street = "1 Main St"
+city = "Anytown"
+state = "CA"
+zip_code = "90210"
+
+[[lines]]
+line_id = "L1"
+phone_number = "555-0100"
+status = "Active"
+plan_id = "P1"
+device_id = "D1"
+data_used_gb = 1.5
+roaming_enabled = false
+contract_end_date = 2026-12-31
+
+[[bills]]
+bill_id = "B1"
+customer_id = "C1"
+period_start = 2025-01-01
+period_end = 2025-01-31
+issue_date = 2025-02-01
+total_due = 40.0
+due_date = 2025-02-15
+status = "Paid"
+"""
+
+TELECOM_USER_DB = """
+[device]
+sim_card_status = "active"
+airplane_mode = false
+network_signal_strength = "good"
+network_technology_connected = "5G"
+network_connection_status = "connected"
+battery_level = 80
+data_enabled = true
+roaming_enabled = false
+network_mode_preference = "4g_5g_preferred"
+"""
+
+_JOHN = {
+    "env_type": "user",
+    "func_name": "set_user_info",
+    "arguments": {"name": "John Smith", "phone_number": "555-0100"},
+}
+_TARGET = {"customer_id": "C1", "line_id": "L1"}
+
+
+def _tel_task(
+    task_id: str, reason: str, init: list[dict], actions: list[dict], asserts: list[dict], basis: list[str]
+) -> dict:
+    def assertion(env_type: str, name: str, **arguments: Any) -> dict:
+        return {"env_type": env_type, "func_name": name, "arguments": arguments, "assert_value": True}
+
+    return {
+        "id": task_id,
+        "user_scenario": {
+            "instructions": {
+                "domain": "telecom",
+                "reason_for_call": reason,
+                "known_info": "You are John Smith with phone number 555-0100.",
+            }
+        },
+        "initial_state": {"initialization_actions": [_JOHN, *init]},
+        "evaluation_criteria": {
+            "actions": actions,
+            "env_assertions": [assertion(*a[:2], **a[2]) for a in asserts],
+            "reward_basis": basis,
+        },
+    }
+
+
+def _act(name: str, requestor: str, **arguments: Any) -> dict:
+    return {"action_id": name, "name": name, "arguments": arguments, "requestor": requestor}
+
+
+TELECOM_TASKS = [
+    _tel_task(
+        "[mobile_data]abroad_roaming_off",
+        "Your mobile data does not work abroad.",
+        [
+            {"env_type": "user", "func_name": "set_user_location", "arguments": {"abroad": True}},
+            {"env_type": "user", "func_name": "turn_roaming_off", "arguments": {}},
+        ],
+        [_act("enable_roaming", "assistant", **_TARGET), _act("toggle_roaming", "user")],
+        [("user", "assert_mobile_data_status", {"expected_status": True})],
+        ["ENV_ASSERTION"],
+    ),
+    _tel_task(
+        "[mms]storage_permission_missing",
+        "You cannot send a picture message.",
+        [
+            {
+                "env_type": "user",
+                "func_name": "remove_app_permission",
+                "arguments": {"app_name": "messaging", "permission": "storage"},
+            }
+        ],
+        [_act("grant_app_permission", "user", app_name="messaging", permission="storage")],
+        [("user", "assert_can_send_mms", {"expected_status": True})],
+        ["ENV_ASSERTION"],
+    ),
+    _tel_task(
+        "[service]overdue_bill_suspension",
+        "Your phone has no service.",
+        [
+            {
+                "env_type": "assistant",
+                "func_name": "suspend_line_for_overdue_bill",
+                "arguments": {**_TARGET, "new_bill_id": "B9", "contract_ended": False},
+            },
+            {"env_type": "user", "func_name": "simulate_network_search", "arguments": {}},
+        ],
+        [
+            _act("send_payment_request", "assistant", customer_id="C1", bill_id="B9"),
+            _act("make_payment", "user"),
+            _act("resume_line", "assistant", **_TARGET),
+            _act("reboot_device", "user"),
+        ],
+        [
+            ("assistant", "assert_no_overdue_bill", {"overdue_bill_id": "B9"}),
+            ("user", "assert_service_status", {"expected_status": "connected"}),
+        ],
+        ["ENV_ASSERTION", "ACTION"],
+    ),
+]
+
+
+def write_telecom(root: Path) -> Path:
+    """A τ²-format telecom folder ``root/telecom`` (db.toml, user_db.toml, main policy + manual)."""
+    folder = Path(root) / "telecom"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "db.toml").write_text(TELECOM_DB)
+    (folder / "user_db.toml").write_text(TELECOM_USER_DB)
+    (folder / "tasks.json").write_text(json.dumps(TELECOM_TASKS))
+    ids = [t["id"] for t in TELECOM_TASKS]
+    (folder / "split_tasks.json").write_text(json.dumps({"train": ids[:-1], "test": ids[-1:], "base": ids}))
+    (folder / "main_policy.md").write_text("# telecom agent policy\nHelp the customer fix their phone.")
+    (folder / "tech_support_manual.md").write_text("Ask the user to check their status bar first.")
+    return folder
