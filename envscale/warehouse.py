@@ -39,6 +39,8 @@ TABLES = (
     "contract_results",
     "runs",
 )
+# What `envscale status` counts: the stage tables and the evaluation/promotion records.
+COUNTED_TABLES = (*TABLES, "evaluations", "promotions")
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -250,7 +252,7 @@ class Warehouse:
     # -- reads -------------------------------------------------------------
     def counts(self, *, read_only: bool = True) -> dict[str, int]:
         with self.connect(read_only=read_only) as con:
-            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES}
 
     def environment_statuses(self, *, read_only: bool = True) -> dict[str, int]:
         """Environments per status (accepted, rejected, superseded by a later build)."""
@@ -275,6 +277,40 @@ class Warehouse:
                 run["status"] = "interrupted"
                 run["error"] = run["error"] or f"process {owner['pid']} on {owner['host']} is gone"
         return runs
+
+    def recent_evaluations(self, limit: int = 5, *, read_only: bool = True) -> list[dict[str, Any]]:
+        """The newest evaluation reports (label, version, tasks, k, pass^1, pass^k, when)."""
+        return self._rows(
+            "SELECT label, model_version, n_tasks, k, pass_1, pass_k, created_at FROM evaluations"
+            " ORDER BY created_at DESC LIMIT ?",
+            [limit],
+            read_only,
+        )
+
+    def recent_promotions(self, limit: int = 5, *, read_only: bool = True) -> list[dict[str, Any]]:
+        """The newest promotion decisions (challenger, champion before, promoted, reason, when)."""
+        return self._rows(
+            "SELECT registered_model, challenger, champion, promoted, reason, created_at FROM promotions"
+            " ORDER BY created_at DESC LIMIT ?",
+            [limit],
+            read_only,
+        )
+
+    def latest_evaluation_of(self, model_version: str, *, read_only: bool = True) -> dict[str, Any] | None:
+        """The newest report of a registered version ('<name>/<version>'), or None."""
+        rows = self._rows(
+            "SELECT label, model_version, n_tasks, k, pass_1, pass_k, created_at FROM evaluations"
+            " WHERE model_version = ? ORDER BY created_at DESC LIMIT 1",
+            [model_version],
+            read_only,
+        )
+        return rows[0] if rows else None
+
+    def _rows(self, sql: str, params: list[Any], read_only: bool) -> list[dict[str, Any]]:
+        with self.connect(read_only=read_only) as con:
+            cur = con.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def schema_version(self, *, read_only: bool = True) -> int:
         with self.connect(read_only=read_only) as con:

@@ -57,6 +57,12 @@ def _registry_versions(home: Home, name: str) -> tuple[set[str], dict[str, str]]
     return versions, {a: str(v) for a, v in aliases.items()}
 
 
+def registered_aliases(home: Home, name: str) -> dict[str, str] | None:
+    """alias → version of a registered model from MLflow's SQLite file (no MLflow import); None if unreadable."""
+    found = _registry_versions(home, name)
+    return None if found is None else found[1]
+
+
 def unreachable(base_url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
     """Why nothing listens at ``base_url``'s host and port, or None when a TCP connect succeeds."""
     parts = urlsplit(base_url)
