@@ -13,7 +13,6 @@ from envscale.environments.synthesis.run import needs_embedded
 from envscale.errors import StageFailed
 from envscale.tasks.progress import ProgressBar
 from envscale.tasks.run_context import tracked_run
-from envscale.tasks.selection import select_environments
 from envscale.tasks.synthesize import load_environments_task, synthesize_task
 
 
@@ -52,11 +51,7 @@ def synthesize(
         overrides = {k: v for k, v in params.items() if v is not None}
         settings = apply_overrides(ctx.settings.synthesize, overrides, "synthesize")
         llm = ctx.settings.llm
-        envs = load_environments_task(ctx.warehouse, list(settings.environments))
-        # a typo in --env is an error, not a run over fewer environments
-        select_environments(
-            settings.environments, [(m.env_id, m.name) for m, _ in envs], "an accepted environment"
-        )
+        envs = load_environments_task(ctx.warehouse, list(settings.environments))  # a typo: UsageError
         if not envs:
             raise RuntimeError("no accepted environments in the warehouse: run `envscale build` first")
         with ExitStack() as stack:

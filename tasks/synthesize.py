@@ -16,6 +16,7 @@ from envscale.environments.synthesis.records import Trajectory
 from envscale.environments.synthesis.run import SynthesisReport, play_jobs, synthesize_environments
 from envscale.llm.client import EndpointDead, EndpointRefused
 from envscale.tasks.fanout import deal, fan_out
+from envscale.tasks.selection import select_environments
 from envscale.warehouse import Warehouse
 
 
@@ -23,12 +24,14 @@ from envscale.warehouse import Warehouse
 def load_environments_task(
     warehouse: Warehouse, selected: list[str]
 ) -> list[tuple[EnvironmentManifest, Path]]:
-    """Accepted environments (all, or the selected env_ids/names) with the folder of their DuckDB file."""
-    return [
-        (env.manifest, env.folder)
-        for env in stored_environments(warehouse)
-        if not selected or env.env_id in selected or env.name in selected
-    ]
+    """Accepted environments (all, or the ones ``selected`` names by env_id or name) with the folder
+    of their DuckDB file; a selected value that names none is a UsageError, not a smaller run."""
+    envs = stored_environments(warehouse)
+    if selected:
+        known = [(e.env_id, e.name) for e in envs]
+        wanted = set(select_environments(selected, known, "an accepted environment"))
+        envs = [e for e in envs if e.env_id in wanted]
+    return [(env.manifest, env.folder) for env in envs]
 
 
 @task(name="synthesize-environments", cache_policy=NO_CACHE)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from envscale.config import UsageError
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis.sample_env import build_sample_env
 from envscale.integrity import check_warehouse
@@ -90,7 +93,12 @@ def test_a_rebuild_supersedes_what_it_no_longer_yields_and_synthesis_skips_it(ho
     # Nothing is deleted, and synthesis takes only the accepted environments.
     loaded = sorted(m.name for m, _ in load_environments_task.fn(wh, []))
     assert loaded == ["hotel-order", "order-item", "tau"]
-    assert load_environments_task.fn(wh, ["retail_orders"]) == []
+    with pytest.raises(UsageError, match="unknown environment.*retail_orders"):  # superseded: not selectable
+        load_environments_task.fn(wh, ["retail_orders"])
+    assert [m.name for m, _ in load_environments_task.fn(wh, ["tau", "env-hotel-order"])] == [
+        "hotel-order",
+        "tau",
+    ]
 
     # Idempotent: the same build again flips nothing and keeps who superseded what.
     _, again = _register(wh, [_result(order_item), _result(hotel_order)])
