@@ -628,6 +628,7 @@ def pipeline(
     console.print(table)
     _print_outcome()
     _print_where_to_look()
+    _print_closing()
 
 
 def _pipeline_stages(text: str | None) -> list[str]:
@@ -664,10 +665,26 @@ def _print_outcome() -> None:
         err.print(f"[yellow]could not print the outcome: {exc}[/yellow]")
 
 
+def _print_closing() -> None:
+    """One held-out task with its trajectory, then "learned: …" or "NO GAIN: …" as the last line."""
+    from envscale.home import resolve_home
+    from envscale.tasks.outcome import closing_text
+    from envscale.warehouse import open_warehouse
+
+    try:
+        home = resolve_home()
+        closing = closing_text(home, open_warehouse(home.warehouse))
+    except Exception as exc:  # a courtesy, like the outcome: never fail a finished pipeline on it
+        err.print(f"[yellow]could not print the learning verdict: {exc}[/yellow]")
+        return
+    if closing:
+        console.print("", closing, sep="\n", markup=False, highlight=False, soft_wrap=True)
+
+
 # -- inspection -----------------------------------------------------------
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Row counts per warehouse table (environments per status) and the last runs."""
+    """Rows per warehouse table, the champion and its score, the last evaluations, promotions and runs."""
     from envscale.home import resolve_home
     from envscale.warehouse import Warehouse, WarehouseError
 
@@ -679,7 +696,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         counts = wh.counts()
         env_statuses = wh.environment_statuses()
         runs = wh.recent_runs(10)
+        evaluations = wh.recent_evaluations(5)
+        promotions = wh.recent_promotions(5)
         version = wh.schema_version()
+        champion = _champion(home, wh)
     except WarehouseError as exc:
         err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_FAILED) from None
@@ -690,11 +710,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
             "schema_version": version,
             "counts": counts,
             "environments_by_status": env_statuses,
+            "champion": champion,
+            "evaluations": evaluations,
+            "promotions": promotions,
             "runs": runs,
         }
-        typer.echo(json.dumps(payload, default=str, indent=2))
+        typer.echo(json.dumps(_with_utc(payload), indent=2))
         return
-    console.print(f"home      {home.root}\nwarehouse {home.warehouse} (schema v{version})")
+    console.print(f"home      {home.root}\nwarehouse {home.warehouse} (schema v{version})", highlight=False)
+    _print_champion(champion)
     table = Table(title="warehouse tables")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -703,17 +727,94 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         by_status = ", ".join(f"{k} {v}" for k, v in env_statuses.items())
         table.add_row(name, f"{n} ({by_status})" if name == "environments" and by_status else str(n))
     console.print(table)
+    if evaluations:
+        et = Table(title="last evaluations")
+        for column, justify in (("agent", "left"), ("tasks", "right"), ("k", "right")):
+            et.add_column(column, justify=justify, overflow="fold")
+        for column in ("pass^1", "pass^k", "when (UTC)"):
+            et.add_column(column, justify="right", no_wrap=True)
+        for e in evaluations:
+            et.add_row(
+                e["model_version"] or e["label"],
+                str(e["n_tasks"]),
+                str(e["k"]),
+                f"{e['pass_1']:.3f}",
+                f"{e['pass_k']:.3f}",
+                _when(e["created_at"]),
+            )
+        console.print(et)
+    if promotions:
+        pt = Table(title="last promotion decisions")
+        for column in ("challenger", "champion before", "promoted"):
+            pt.add_column(column, no_wrap=True)
+        pt.add_column("reason", overflow="fold", ratio=1)  # wrapped, never cut
+        pt.add_column("when (UTC)", no_wrap=True)
+        for d in promotions:
+            pt.add_row(
+                f"{d['registered_model']}/{d['challenger']}",
+                d["champion"] or "-",
+                "[green]yes[/green]" if d["promoted"] else "no",
+                d["reason"],
+                _when(d["created_at"]),
+            )
+        console.print(pt)
     if runs:
         rt = Table(title="last runs")
-        for column in ("run_id", "flow", "status", "started_at", "error"):
-            rt.add_column(column)
+        for column in ("run_id", "flow", "status", "started (UTC)"):
+            rt.add_column(column, no_wrap=column != "run_id", overflow="fold")
+        rt.add_column("error", overflow="fold", ratio=1)
         for r in runs:
-            rt.add_row(
-                r["run_id"], r["flow"], r["status"], str(r["started_at"])[:19], (r["error"] or "")[:60]
-            )
+            rt.add_row(r["run_id"], r["flow"], r["status"], _when(r["started_at"]), r["error"] or "")
         console.print(rt)
     else:
         console.print("no runs yet: try `envscale pipeline`")
+
+
+def _champion(home: Any, wh: Any) -> dict[str, Any] | None:
+    """The registered model's 'champion' alias (MLflow's registry file) and its newest score."""
+    from envscale.tasks.preflight import registered_aliases
+
+    try:
+        name = load_settings().train.registered_model
+    except ConfigError:
+        return None  # a broken config is reported by the commands that need it
+    aliases = registered_aliases(home, name) or {}
+    if "champion" not in aliases:
+        return None
+    model_version = f"{name}/{aliases['champion']}"
+    return {"model_version": model_version, "evaluation": wh.latest_evaluation_of(model_version)}
+
+
+def _print_champion(champion: dict[str, Any] | None) -> None:
+    if champion is None:
+        console.print(
+            "champion  none yet (`envscale promote` names one when a challenger wins)", highlight=False
+        )
+        return
+    e = champion["evaluation"]
+    score = (
+        f"pass^1 {e['pass_1']:.3f}, pass^{e['k']} {e['pass_k']:.3f} on {e['n_tasks']} tasks ({_when(e['created_at'])} UTC)"
+        if e
+        else "not evaluated in this warehouse"
+    )
+    console.print(f"champion  {champion['model_version']}: {score}", highlight=False)
+
+
+def _when(value: Any) -> str:
+    return str(value)[:19] if value is not None else ""
+
+
+def _with_utc(value: Any) -> Any:
+    """The warehouse's naive TIMESTAMPs hold UTC (warehouse.utc_now): say so in ISO 8601 (+00:00)."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, dict):
+        return {k: _with_utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_utc(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from envscale.config import apply_overrides, given
 from envscale.environments.evaluation.metrics import task_set_hash
+from envscale.environments.evaluation.verdict import verdict_from_rows
 from envscale.errors import StageFailed
 from envscale.hashing import content_hash
 from envscale.tasks.evaluate import (
@@ -151,8 +152,12 @@ def evaluate(
             "table": rows,
             "plots": [str(p) for p in plots],
         }
+        if len(reports) > 1:  # base vs the model under test: did training teach anything?
+            summary["verdict"] = verdict_from_rows(rows).line
         _publish(rows, task_set, summary)
         print(format_rows(rows))
+        if "verdict" in summary:
+            print(summary["verdict"])
         print(f"user simulator: {user_label}")
         if summary["not_judged"]:
             print(
@@ -200,6 +205,7 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
         "agents",
         "user_simulator",
         "not_judged",
+        "verdict",
     )
     return {key: summary[key] for key in keys if key in summary}
 
@@ -214,6 +220,8 @@ def _publish(rows: list[dict[str, Any]], task_set, summary: dict[str, Any]) -> N
         f"task set `{summary['task_set_hash']}`",
         f"- user simulator: {summary['user_simulator']}; not judged: {summary['not_judged']} NL assertion(s)",
     ]
+    if "verdict" in summary:
+        lines.append(f"- **{summary['verdict']}**")
     for a in summary["agents"]:
         lines.append(
             f"- **{a['label']}**: pass^1 {a['pass_1']:.3f}, pass^k {a['pass_k']:.3f} "

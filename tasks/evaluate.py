@@ -255,6 +255,11 @@ def _chunk_bars(bar: ProgressBar, total: int) -> Callable[[int], Callable[[int, 
     return for_chunk
 
 
+def trials_slug(label: str) -> str:
+    """The agent's part of its trials file names (``trials-<slug>-<chunk>.jsonl`` in the run folder)."""
+    return "".join(c if c.isalnum() else "-" for c in label)[-60:]
+
+
 def play_agent(
     ctx: RunContext, spec: AgentSpec, task_set: TaskSet, k: int, user: EndpointSettings
 ) -> EvalReport:
@@ -264,7 +269,7 @@ def play_agent(
     s = ctx.settings.evaluate
     workers = ctx.settings.scale.workers
     chunks = [task_set.subset(part) for part in deal(task_set.tasks, workers)]
-    slug = "".join(c if c.isalnum() else "-" for c in spec.label)[-60:]
+    slug = trials_slug(spec.label)
     t0 = time.perf_counter()
     # A bar of trials done (threads only: a Dask/Ray worker cannot call back into this process).
     in_process = ctx.settings.scale.runner == "threads"

@@ -24,11 +24,18 @@ def record_input_hash(wh: Warehouse, run_id: str, input_hash: str) -> None:
         con.execute("UPDATE runs SET input_hash = ? WHERE run_id = ?", [input_hash, run_id])
 
 
-def latest_summary(wh: Warehouse, flow: str) -> dict[str, Any] | None:
-    """The summary of the newest completed run of ``flow`` (None when it never completed)."""
+def latest_completed(wh: Warehouse, flow: str) -> tuple[str, dict[str, Any]] | None:
+    """(run id, summary) of the newest completed run of ``flow`` (None when it never completed)."""
     with wh.connect() as con:
         row = con.execute(
-            "SELECT summary FROM runs WHERE flow = ? AND status = 'completed' ORDER BY started_at DESC LIMIT 1",
+            "SELECT run_id, summary FROM runs WHERE flow = ? AND status = 'completed' "
+            "ORDER BY started_at DESC LIMIT 1",
             [flow],
         ).fetchone()
-    return None if row is None else json.loads(row[0] or "{}")
+    return None if row is None else (row[0], json.loads(row[1] or "{}"))
+
+
+def latest_summary(wh: Warehouse, flow: str) -> dict[str, Any] | None:
+    """The summary of the newest completed run of ``flow`` (None when it never completed)."""
+    found = latest_completed(wh, flow)
+    return None if found is None else found[1]

@@ -128,7 +128,11 @@ def test_cli_train_stage_rl_names_a_missing_start_version_in_one_line(tmp_path):
     from tests.envscale.test_cli import run
 
     bad = run(["--home", str(tmp_path / "h"), "train", "--stage", "bogus"], tmp_path / "h", tmp_path)
-    assert bad.returncode == 2 and "'--stage'" in bad.stderr and "'bogus' is not one of 'sft', 'rl'" in bad.stderr
+    assert (
+        bad.returncode == 2
+        and "'--stage'" in bad.stderr
+        and "'bogus' is not one of 'sft', 'rl'" in bad.stderr
+    )
     mixed = run(["--home", str(tmp_path / "h"), "train", "--from-version", "3"], tmp_path / "h", tmp_path)
     assert mixed.returncode == 2 and "--from-version goes with --stage rl" in mixed.stderr
     result = run(
