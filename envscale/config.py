@@ -243,6 +243,14 @@ class SynthesizeSettings(_Section):
         description="Play stored episodes that ended 'repeated_failure' again, replacing them "
         "(e.g. after a broken endpoint made them fail).",
     )
+    tau2_tasks: Literal["train", "base", "sampled"] = Field(
+        "train",
+        description="Imported τ² environments: play τ²'s own tasks of this split (train: never its test "
+        "tasks, so a τ² domain can be the vertical stage-2 set), or 'sampled' blueprints like any environment.",
+    )
+    tau2_max_tasks: int = Field(
+        0, ge=0, description="τ² tasks per environment at most (0 = every task of the split)."
+    )
 
 
 class ValidateSettings(_Section):

@@ -25,6 +25,7 @@ from envscale.environments.imports.tau2_data import Tau2Domain, Tau2Task, find_d
 from envscale.environments.imports.tau2_device import load_user_state
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis.records import Blueprint, GoldCall, Task
+from envscale.errors import InputError, MissingPrerequisite
 from envscale.hashing import content_hash
 
 PREFIX = "tau2_"
@@ -186,3 +187,29 @@ def import_tau2_tasks(
         db_path = manifest.db_path(Path(environments_dir))
         out.extend(tau2_eval_tasks(manifest, db_path, found[name], split=split, limit=limit, seed=seed))
     return out
+
+
+def tau2_training_tasks(
+    manifest: EnvironmentManifest, directory: Path, *, split: str, limit: int, seed: int
+) -> tuple[list[Blueprint], list[Task]] | None:
+    """The blueprints and tasks of one split of an imported τ² environment, for synthesis (training data).
+
+    The test split is refused: it is what ``evaluate --tau2`` measures. A dual-control domain (telecom)
+    gives None: synthesis plays without the user's device, so it cannot train on it yet.
+    limit 0 = every task of the split.
+    """
+    if split == "test":
+        raise InputError("τ² test tasks are evaluation data: train on 'train' (or 'base')")
+    folder = Path(str(manifest.source.get("folder", "")))
+    try:
+        domain = find_domains(folder)[0]
+    except FileNotFoundError as exc:
+        raise MissingPrerequisite(
+            f"τ² data of {manifest.name} is gone ({exc}); import it again with envscale build --tau2 PATH"
+        ) from None
+    if domain.dual_control:
+        return None
+    task_set = tau2_eval_tasks(
+        manifest, manifest.db_path(Path(directory)), domain, split=split, limit=limit or 10**9, seed=seed
+    )
+    return [t.blueprint for t in task_set.tasks], [t.task for t in task_set.tasks]

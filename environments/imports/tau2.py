@@ -77,6 +77,7 @@ def import_tau2(domain: Tau2Domain, environments_dir: Path) -> EnvironmentManife
             clock=CLOCK,
             table_counts={t: len(r) for t, r in rows.items()},
             dropped=tuple(dropped),
+            policy=domain.policy,
             source={
                 "dataset": "tau2",
                 "domain": domain.name,
@@ -91,6 +92,9 @@ def import_tau2(domain: Tau2Domain, environments_dir: Path) -> EnvironmentManife
         initial = load_environment(manifest, directory=environments_dir).open_episode()
         manifest = manifest.model_copy(update={"initial_state_hash": initial.state_hash()})
         initial.close()
+        manifest.write(environments_dir)
+    if manifest.policy != domain.policy:  # a manifest stored before the policy was kept: add it
+        manifest = manifest.model_copy(update={"policy": domain.policy})
         manifest.write(environments_dir)
     (environments_dir / f"{name}.alias").write_text(env_id)
     return manifest

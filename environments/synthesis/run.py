@@ -202,6 +202,14 @@ def synthesize_environments(
     report = SynthesisReport(environments=len(manifests))
     by_env: dict[str, tuple[EnvironmentManifest, list[Blueprint]]] = {}
     for manifest in manifests:
+        if _tau2_tasks(manifest, settings):
+            found = _tau2_blueprints(wh, manifest, directory, settings, run_id)
+            if found is None:  # telecom: its tasks need the user's device, which synthesis does not play
+                report.drop_reasons[f"tau2_dual_control: {manifest.name} not synthesized"] += 1
+                continue
+            by_env[manifest.env_id] = (manifest, found)
+            report.blueprints_kept += len(found)
+            continue
         stored = store.load_blueprints(wh, manifest.env_id)
         if len(stored) < settings.blueprints_per_environment:
             kept, dropped = sample_environment(manifest, directory, settings)
@@ -222,6 +230,32 @@ def synthesize_environments(
     )
     report.wall_s = time.perf_counter() - t0
     return report
+
+
+def _tau2_tasks(manifest: EnvironmentManifest, settings: SynthesizeSettings) -> bool:
+    return manifest.source.get("dataset") == "tau2" and settings.tau2_tasks != "sampled"
+
+
+def _tau2_blueprints(
+    wh: Warehouse,
+    manifest: EnvironmentManifest,
+    directory: Path,
+    settings: SynthesizeSettings,
+    run_id: str | None,
+) -> list[Blueprint] | None:
+    """τ²'s own tasks of ``settings.tau2_tasks`` (train: never its test tasks) as blueprints + tasks, stored;
+    None for a dual-control domain."""
+    from envscale.environments.evaluation.tau2_tasks import tau2_training_tasks
+
+    found = tau2_training_tasks(
+        manifest, directory, split=settings.tau2_tasks, limit=settings.tau2_max_tasks, seed=settings.seed
+    )
+    if found is None:
+        return None
+    blueprints, tasks = found
+    store.save_blueprints(wh, blueprints, run_id)
+    store.save_tasks(wh, tasks, run_id)
+    return blueprints
 
 
 async def _play_all(
