@@ -296,11 +296,11 @@ def build(
 @app.command()
 def synthesize(
     mode: Annotated[
-        Literal["forward", "reverse"] | None,
+        Literal["auto", "forward", "reverse"] | None,
         typer.Option(
             "--mode",
-            help="'forward' (simulated interplay) or 'reverse' (from blueprints)."
-            + _default("synthesize.mode"),
+            help="'forward' (simulated interplay), 'reverse' (from blueprints), or 'auto' (forward with a "
+            "configured agent endpoint, reverse with the embedded model)." + _default("synthesize.mode"),
         ),
     ] = None,
     reverse_wording: Annotated[

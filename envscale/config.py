@@ -219,7 +219,13 @@ class SynthesizeSettings(_Section):
         description="Goal planner: chance that a number the user holds (an order number) is looked up from "
         "their account instead of stated, when a read tool can find it.",
     )
-    mode: Literal["forward", "reverse"] = "forward"
+    mode: Literal["auto", "forward", "reverse"] = Field(
+        "auto",
+        description="forward: simulated user-agent-environment interplay; reverse: trajectories built from the "
+        "verified blueprints; auto: forward when llm.agent is an endpoint you configured (base_url), reverse "
+        "when it would be the embedded SmolLM2-135M (too weak to reach gold states, and forward interplay with "
+        "it did not finish in 19 min on 2 cores).",
+    )
     reverse_wording: Literal["template", "llm"] = Field(
         "template",
         description="Reverse mode: who writes the assistant's final reply — the template, or the agent "
@@ -579,3 +585,11 @@ def _mask(value: Any, key: str = "") -> Any:
     if value and key.lower().endswith(_SECRET_SUFFIXES):
         return "***"
     return value
+
+
+def with_synthesis_mode(synth: SynthesizeSettings, llm: LLMSettings) -> SynthesizeSettings:
+    """``synth`` with ``mode = 'auto'`` resolved (see SynthesizeSettings.mode); other modes unchanged."""
+    if synth.mode != "auto":
+        return synth
+    configured_agent = llm.agent.mode == "llm" and bool(llm.agent.base_url)
+    return synth.model_copy(update={"mode": "forward" if configured_agent else "reverse"})

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from envscale.config import apply_overrides
+from envscale.config import apply_overrides, with_synthesis_mode
 from envscale.environments.synthesis.run import needs_embedded
 from envscale.errors import StageFailed
 from envscale.tasks.progress import ProgressBar
@@ -22,7 +22,7 @@ class EndpointFailedEveryEpisode(StageFailed):
 
 @flow(name="synthesize", log_prints=True)
 def synthesize(
-    mode: Literal["forward", "reverse"] | None = None,
+    mode: Literal["auto", "forward", "reverse"] | None = None,
     reverse_wording: Literal["template", "llm"] | None = None,
     blueprints_per_environment: int | None = None,
     episodes_in_flight: int | None = None,
@@ -49,8 +49,9 @@ def synthesize(
     }
     with tracked_run("synthesize", params) as ctx:
         overrides = {k: v for k, v in params.items() if v is not None}
-        settings = apply_overrides(ctx.settings.synthesize, overrides, "synthesize")
         llm = ctx.settings.llm
+        settings = with_synthesis_mode(apply_overrides(ctx.settings.synthesize, overrides, "synthesize"), llm)
+        ctx.summary["mode"] = settings.mode
         envs = load_environments_task(ctx.warehouse, list(settings.environments))  # a typo: UsageError
         if not envs:
             raise RuntimeError("no accepted environments in the warehouse: run `envscale build` first")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from envscale.config import Settings, UsageError
+from envscale.config import Settings, UsageError, with_synthesis_mode
 from envscale.environments.store import peek
 from envscale.errors import MissingPrerequisite
 from envscale.home import Home
@@ -136,7 +136,7 @@ def _check_synthesize(home: Home, settings: Settings, params: dict[str, Any]) ->
     selected = params.get("environments") or list(settings.synthesize.environments)
     _check_environments(home, selected, "")
     overrides = {k: v for k, v in params.items() if k in ("mode", "reverse_wording") and v is not None}
-    synth = settings.synthesize.model_copy(update=overrides)
+    synth = with_synthesis_mode(settings.synthesize.model_copy(update=overrides), settings.llm)
     roles = [r for r in roles_used(synth) if getattr(settings.llm, r).mode == "llm"]
     _check_endpoints((r, u) for r in roles if (u := getattr(settings.llm, r).base_url))
 

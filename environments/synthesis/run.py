@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envscale.config import EndpointSettings, LLMSettings, SynthesizeSettings
+from envscale.config import EndpointSettings, LLMSettings, SynthesizeSettings, with_synthesis_mode
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis import store
 from envscale.environments.synthesis.blueprints import SamplerConfig, probe_rows, sample_blueprint
@@ -198,6 +198,7 @@ def synthesize_environments(
     ``play_jobs``) and yields the trajectories back; this process stays the
     only warehouse writer either way.
     """
+    settings = with_synthesis_mode(settings, llm)
     t0 = time.perf_counter()
     report = SynthesisReport(environments=len(manifests))
     by_env: dict[str, tuple[EnvironmentManifest, list[Blueprint]]] = {}
@@ -430,6 +431,7 @@ def play_jobs(
     """
     from envscale.llm.client import EndpointDead
 
+    settings = with_synthesis_mode(settings, llm)
     done: list[Trajectory] = []
 
     async def main() -> EndpointDead | None:

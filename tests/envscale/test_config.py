@@ -125,3 +125,17 @@ def test_an_explicit_zero_or_false_flow_parameter_is_kept_not_replaced_by_the_de
     strict_setting = IngestSettings(strict=True)
     assert apply_overrides(strict_setting, given(strict=False), "ingest").strict is False
     assert apply_overrides(strict_setting, given(strict=None), "ingest").strict is True
+
+
+def test_auto_synthesis_mode_is_forward_only_with_a_configured_agent_endpoint():
+    from envscale.config import EndpointSettings, LLMSettings, SynthesizeSettings, with_synthesis_mode
+
+    auto = SynthesizeSettings()
+    assert auto.mode == "auto"
+    assert with_synthesis_mode(auto, LLMSettings()).mode == "reverse"  # the embedded 135M model
+    served = LLMSettings(agent=EndpointSettings(base_url="http://127.0.0.1:9/v1"))
+    assert with_synthesis_mode(auto, served).mode == "forward"
+    scripted = LLMSettings(agent=EndpointSettings(mode="scripted", base_url="http://127.0.0.1:9/v1"))
+    assert with_synthesis_mode(auto, scripted).mode == "reverse"  # forward needs an LLM agent
+    forced = SynthesizeSettings(mode="forward")
+    assert with_synthesis_mode(forced, LLMSettings()).mode == "forward"  # an explicit mode is kept

@@ -205,3 +205,17 @@ def test_progress_reports_episodes_done_in_flight_and_tokens(home):
     assert done_calls[-1][2]["in_flight"] == 0
     tokens = [c[2]["tokens"] for c in done_calls]
     assert tokens == sorted(tokens) and tokens[-1] > 0  # the standin reports usage per reply
+
+
+def test_default_settings_without_an_agent_endpoint_synthesize_in_reverse(home):
+    wh = open_warehouse(home.warehouse)
+    manifest = register_sample_env(wh, home.environments)
+    report = synthesize_environments(
+        wh,
+        [manifest],
+        home.environments,
+        settings=SynthesizeSettings(blueprints_per_environment=2),
+        llm=LLMSettings(),
+        run_id="r",
+    )
+    assert report.played == 2 and {t.mode for t in store.load_trajectories(wh)} == {"reverse"}
