@@ -656,13 +656,57 @@ def _pipeline_stages(text: str | None) -> list[str]:
 def _print_outcome() -> None:
     """The funnel and the evaluation table (base vs fine-tuned when compared) after a pipeline run."""
     from envscale.home import resolve_home
-    from envscale.tasks.evaluate import outcome_text
+    from envscale.tasks.evaluate import outcome_tables
     from envscale.warehouse import open_warehouse
 
     try:
-        console.print(outcome_text(open_warehouse(resolve_home().warehouse)), markup=False, highlight=False)
+        for title, rows in outcome_tables(open_warehouse(resolve_home().warehouse)):
+            console.print(_rows_table(title, rows) if rows else f"{title}: none")
     except Exception as exc:  # the summary is a courtesy: never fail a finished pipeline on it
         err.print(f"[yellow]could not print the outcome: {exc}[/yellow]")
+
+
+# Headers short enough that the funnel (10 columns) and the evaluation table fit 120 columns.
+_SHORT_HEADERS = {
+    "synthesized": "synth.",
+    "state_aligned": "aligned",
+    "exact_match": "exact",
+    "contract_clean": "clean",
+    "quarantined": "quarant.",
+    "unvalidated": "unval.",
+    "acceptance": "accepted",
+    "db_match": "db match",
+    "avg_turns": "turns",
+    "avg_calls": "calls",
+    "error_calls": "err calls",
+}
+
+
+def _rows_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """Rows as a rich table that fits the terminal: a header on every column, numbers right-aligned, cells
+    wrapped (never cut)."""
+    headers = list(rows[0])
+    numeric = {
+        h for h in headers if all(isinstance(r.get(h), (int, float)) for r in rows if r.get(h) is not None)
+    }
+    table = Table(title=title, title_justify="left")
+    for h in headers:
+        table.add_column(
+            _SHORT_HEADERS.get(h, h.replace("_", " ")),
+            justify="right" if h in numeric else "left",
+            overflow="fold",  # a narrow terminal folds a value, never cuts it
+        )
+    for r in rows:
+        table.add_row(*(_cell(r.get(h)) for h in headers))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
 
 
 def _print_closing() -> None:

@@ -443,15 +443,21 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def outcome_text(warehouse: Any) -> str:
-    """The funnel and the latest evaluation table, as text (what `envscale pipeline` ends with)."""
+def outcome_tables(warehouse: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(title, rows) of the funnel and of the newest completed evaluation (what `envscale pipeline` ends with)."""
     from envscale.environments.store.runs import latest_summary
     from envscale.environments.validation.funnel import funnel
     from envscale.environments.validation.store import funnel_records
 
     steps = funnel(funnel_records(warehouse))
-    rows = [{**r.model_dump(), "acceptance": f"{r.acceptance:.1%}"} for r in steps]
-    parts = ["validation funnel", format_rows(rows) if rows else "(no trajectories)"]
+    funnel_rows = [{**r.model_dump(), "acceptance": f"{r.acceptance:.1%}"} for r in steps]
     table = (latest_summary(warehouse, "evaluate") or {}).get("table", [])
-    parts += ["", "evaluation (held-out environments)", format_rows(table)]
+    return [("validation funnel", funnel_rows), ("evaluation (held-out environments)", table)]
+
+
+def outcome_text(warehouse: Any) -> str:
+    """The outcome tables as plain text."""
+    (funnel_title, funnel_rows), (eval_title, table) = outcome_tables(warehouse)
+    parts = [funnel_title, format_rows(funnel_rows) if funnel_rows else "(no trajectories)"]
+    parts += ["", eval_title, format_rows(table)]
     return "\n".join(parts)
