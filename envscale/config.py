@@ -294,7 +294,13 @@ class TrainSettings(_Section):
     epochs: float = 1.0
     learning_rate: float = 2e-5
     batch_size: int = 1
-    max_length: int = 1024
+    max_length: int = Field(
+        2560,
+        gt=0,
+        description="Tokens per training example; longer ones are cut from the end (an example left with no "
+        "assistant turn is dropped). The sample catalog's goal-planned tasks with their tool lists run "
+        "~1,500-2,500 tokens: at 1024 none was kept.",
+    )
     registered_model: str = "envscale-agent"
     split_seed: int = Field(
         0, description="Seed of the hash-based environment split (changing it moves environments)."
