@@ -43,3 +43,24 @@ def test_evaluate_tau2_reports_per_domain_with_the_scripted_user_marked(prefect_
             tau2_split="train",
         )
     assert again["tasks"] == 1 and again["pass_1"] == 1.0
+
+
+@pytest.mark.slow
+def test_evaluate_tau2_telecom_plays_both_sides_through_the_flow(prefect_harness, home, tmp_path):
+    from envscale.flows.registry import stage
+    from tests.environments.evaluation.test_tau2_telecom_eval import _agent
+    from tests.support.tau2_fixture import write_telecom
+
+    data = write_telecom(tmp_path / "domains")
+    tasks = import_tau2_tasks(data, tmp_path / "envs", ["telecom"], split=None, limit=10, seed=0)
+    evaluate = stage("evaluate").load()
+    with standin.StandInServer(_agent(tasks)) as server:
+        out = evaluate(
+            base_url=server.base_url, model_name="stand-in", k=1, tau2=["telecom"], tau2_data=str(data)
+        )
+    assert out["tasks"] == 1 and out["pass_1"] == 1.0  # the test split: one task, the user fixed its phone
+    with standin.StandInServer(_agent(tasks, tell_user=False)) as server:
+        silent = evaluate(
+            base_url=server.base_url, model_name="stand-in", k=1, tau2=["telecom"], tau2_data=str(data)
+        )
+    assert silent["pass_1"] == 0.0  # the agent's calls alone do not fix a phone
