@@ -384,7 +384,12 @@ class EvaluateSettings(_Section):
     max_failures: int = Field(
         3, gt=0, description="Consecutive failed calls / broken replies that end a trial."
     )
-    episodes_in_flight: int = Field(8, gt=0, description="Trials played at once.")
+    episodes_in_flight: int | None = Field(
+        None,
+        gt=0,
+        description="Trials played at once; None = 8, or 2 when the model under test is served here on a machine "
+        "without a GPU (8 at once overloaded the embedded server on 2 cores: its requests timed out).",
+    )
     model: str | None = Field(
         None,
         description="Agent under test: a model URI (models:/name@alias, models:/name/3, runs:/…); "

@@ -161,3 +161,10 @@ def embedded_endpoint(
 
     with serve_model(ensure_base_model(spec, home), log_dir=log_dir) as endpoint:
         yield endpoint
+
+
+def serves_on_cpu() -> bool:
+    """Whether a model served here (``serve_model``, ``embedded_endpoint``) runs on the CPU: no CUDA device."""
+    import torch
+
+    return not torch.cuda.is_available()

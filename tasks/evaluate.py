@@ -260,6 +260,19 @@ def trials_slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label)[-60:]
 
 
+def trials_in_flight(spec: AgentSpec, ctx: RunContext) -> int:
+    """evaluate.episodes_in_flight, or its default: 2 for a model served here on a CPU, else 8."""
+    chosen = ctx.settings.evaluate.episodes_in_flight
+    if chosen is not None:
+        return chosen
+    served_here = not spec.base_url and not ctx.settings.evaluate.serving_url
+    if served_here:
+        from envscale.models.serving import serves_on_cpu
+
+        return 2 if serves_on_cpu() else 8
+    return 8
+
+
 def play_agent(
     ctx: RunContext, spec: AgentSpec, task_set: TaskSet, k: int, user: EndpointSettings
 ) -> EvalReport:
@@ -280,7 +293,7 @@ def play_agent(
         agent = ctx.settings.llm.agent.model_copy(
             update={"mode": "llm", "base_url": base_url, "model": model}
         )
-        in_flight = max(1, s.episodes_in_flight // max(1, len(chunks)))
+        in_flight = max(1, trials_in_flight(spec, ctx) // max(1, len(chunks)))
         bars = _chunk_bars(bar, len(task_set.tasks) * k)
         bar.update(0, len(task_set.tasks) * k)  # drawn while the first trials play
 
