@@ -260,17 +260,35 @@ def trials_slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label)[-60:]
 
 
+# A model served here on a CPU answers a few requests at a time, each token costing ~0.1 s on 2 cores:
+# unless chosen, it plays 2 trials at once and may write 160 tokens a turn (a tool call takes < 100).
+CPU_TRIALS_IN_FLIGHT = 2
+CPU_MAX_TOKENS = 160
+
+
+def served_here_on_cpu(spec: AgentSpec, ctx: RunContext) -> bool:
+    """Whether this run serves the agent itself (no endpoint, no serving_url) on a machine without a GPU."""
+    if spec.base_url or ctx.settings.evaluate.serving_url:
+        return False
+    from envscale.models.serving import serves_on_cpu
+
+    return serves_on_cpu()
+
+
 def trials_in_flight(spec: AgentSpec, ctx: RunContext) -> int:
     """evaluate.episodes_in_flight, or its default: 2 for a model served here on a CPU, else 8."""
     chosen = ctx.settings.evaluate.episodes_in_flight
     if chosen is not None:
         return chosen
-    served_here = not spec.base_url and not ctx.settings.evaluate.serving_url
-    if served_here:
-        from envscale.models.serving import serves_on_cpu
+    return CPU_TRIALS_IN_FLIGHT if served_here_on_cpu(spec, ctx) else 8
 
-        return 2 if serves_on_cpu() else 8
-    return 8
+
+def agent_max_tokens(spec: AgentSpec, ctx: RunContext) -> int:
+    """llm.agent.max_tokens, capped at 160 for a model served here on a CPU unless the user set it."""
+    agent = ctx.settings.llm.agent
+    if "max_tokens" in agent.model_fields_set or not served_here_on_cpu(spec, ctx):
+        return agent.max_tokens
+    return min(agent.max_tokens, CPU_MAX_TOKENS)
 
 
 def play_agent(
@@ -291,7 +309,12 @@ def play_agent(
         ProgressBar(f"evaluate {spec.label}", unit="trial") as bar,
     ):
         agent = ctx.settings.llm.agent.model_copy(
-            update={"mode": "llm", "base_url": base_url, "model": model}
+            update={
+                "mode": "llm",
+                "base_url": base_url,
+                "model": model,
+                "max_tokens": agent_max_tokens(spec, ctx),
+            }
         )
         in_flight = max(1, trials_in_flight(spec, ctx) // max(1, len(chunks)))
         bars = _chunk_bars(bar, len(task_set.tasks) * k)

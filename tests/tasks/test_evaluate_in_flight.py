@@ -7,11 +7,13 @@ from types import SimpleNamespace
 import torch
 
 from envscale.config import Settings
-from envscale.tasks.evaluate import AgentSpec, trials_in_flight
+from envscale.tasks.evaluate import AgentSpec, agent_max_tokens, trials_in_flight
 
 
-def _ctx(**evaluate):
+def _ctx(agent=None, **evaluate):
     settings = Settings()
+    if agent is not None:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"agent": agent})})
     return SimpleNamespace(
         settings=settings.model_copy(update={"evaluate": settings.evaluate.model_copy(update=evaluate)})
     )
@@ -25,3 +27,13 @@ def test_the_default_follows_where_the_model_is_served():
     assert trials_in_flight(elsewhere, _ctx()) == 8  # an endpoint the user runs: its own capacity
     assert trials_in_flight(served_here, _ctx(serving_url="http://127.0.0.1:9/v1")) == 8
     assert trials_in_flight(served_here, _ctx(episodes_in_flight=5)) == 5  # a chosen value is kept
+
+
+def test_a_model_served_here_on_a_cpu_writes_at_most_160_tokens_a_turn_unless_set():
+    from envscale.config import EndpointSettings
+
+    served_here = AgentSpec(label="models:/envscale-agent/1", model_uri="models:/envscale-agent/1")
+    elsewhere = AgentSpec(label="remote", base_url="http://127.0.0.1:9/v1", model_name="m")
+    assert agent_max_tokens(served_here, _ctx()) == (512 if torch.cuda.is_available() else 160)
+    assert agent_max_tokens(elsewhere, _ctx()) == 512
+    assert agent_max_tokens(served_here, _ctx(agent=EndpointSettings(max_tokens=400))) == 400  # chosen: kept
