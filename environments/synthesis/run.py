@@ -14,6 +14,7 @@ played again (and replaced).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections import Counter
@@ -28,11 +29,14 @@ from envscale.environments.synthesis import store
 from envscale.environments.synthesis.blueprints import SamplerConfig, probe_rows, sample_blueprint
 from envscale.environments.synthesis.intents import llm_task, template_task
 from envscale.environments.synthesis.interplay import EngineConfig, Job, build_reverse, play_forward, run_jobs
+from envscale.environments.synthesis.pace import pace_warning
 from envscale.environments.synthesis.planner import GoalPlanner, load_tables
 from envscale.environments.synthesis.records import Blueprint, Issue, Task, Trajectory, Usage
 from envscale.environments.synthesis.users import LLMUser, ScriptedUser
 from envscale.environments.synthesis.wording import llm_wording
 from envscale.warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from envscale.llm.client import EndpointDead
@@ -56,6 +60,7 @@ class SynthesisReport:
     retried: int = 0  # stored failed episodes played again (--retry-failed), replaced
     endpoint_failed: int = 0  # played episodes ended by unusable endpoint replies
     endpoint_failure_example: str | None = None
+    pace_warning: str | None = None  # the configured work is far beyond the endpoint's measured pace
     by_domain_termination: Counter = field(default_factory=Counter)
     llm_usage: dict[str, Any] = field(default_factory=dict)
     wall_s: float = 0.0
@@ -75,6 +80,7 @@ class SynthesisReport:
             "trajectories_retried": self.retried,
             "endpoint_failed": self.endpoint_failed,
             "endpoint_failure_example": self.endpoint_failure_example,
+            "pace_warning": self.pace_warning,
             "terminations": {f"{d}|{t}": n for (d, t), n in sorted(self.by_domain_termination.items())},
             "llm_usage": self.llm_usage,
             "wall_s": round(self.wall_s, 2),
@@ -317,6 +323,7 @@ async def _play_all(
         domain_of = {env_id: m.domain_id or m.name for env_id, (m, _) in by_env.items()}
 
         started = {"episodes": 0, "tokens": 0}  # in flight = started - played (None when mapped out)
+        t0 = time.perf_counter()
 
         def on_done(trajectory: Trajectory) -> None:
             writer.put(trajectory)  # type: ignore[union-attr]
@@ -328,6 +335,10 @@ async def _play_all(
             if failure is not None:
                 report.endpoint_failed += 1
                 report.endpoint_failure_example = report.endpoint_failure_example or failure
+            if report.pace_warning is None:
+                report.pace_warning = pace_warning(report.played, total, time.perf_counter() - t0)
+                if report.pace_warning:
+                    logger.warning(report.pace_warning)
             if progress:
                 in_flight = started["episodes"] - report.played if mapper is None else None
                 progress(report.played, total, in_flight=in_flight, tokens=started["tokens"])
