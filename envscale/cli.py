@@ -960,7 +960,8 @@ def _print_where_to_look() -> None:
         "\nwhere to look:\n"
         f"  warehouse   {home.warehouse}  (`envscale status`)\n"
         f"  run folders {home.runs}\n"
-        "  UIs         `envscale ui` → Prefect http://127.0.0.1:4200, MLflow http://127.0.0.1:5000"
+        "  UIs         `envscale ui` → Prefect http://127.0.0.1:4200, "
+        "MLflow http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
     )
 
 

@@ -129,7 +129,8 @@ def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = p
         wait_http(f"http://127.0.0.1:{prefect_port}/api/health", 180, prefect)
         wait_http(f"http://127.0.0.1:{mlflow_port}/health", 120, mlflow)
         echo(f"Prefect UI  http://127.0.0.1:{prefect_port}")
-        echo(f"MLflow UI   http://127.0.0.1:{mlflow_port}")
+        # MLflow 3 opens on its GenAI view unless the URL asks for model training (a browser preference).
+        echo(f"MLflow UI   http://127.0.0.1:{mlflow_port}/#/experiments?workflowType=machine_learning")
         echo(f"logs        {logs}\nCtrl-C stops both.")
         while prefect.poll() is None and mlflow.poll() is None:
             time.sleep(1)

@@ -86,10 +86,34 @@ def main() -> int:
             chromium, f"http://127.0.0.1:{mlflow_port}/#/experiments", args.out / "mlflow-experiments.png"
         )
         screenshot(chromium, f"http://127.0.0.1:{mlflow_port}/#/models", args.out / "mlflow-models.png")
+        train = _experiment_id(mlflow_port, "envscale-train")
+        if train is not None:  # the training experiment itself: typed for model training, not GenAI
+            screenshot(
+                chromium,
+                f"http://127.0.0.1:{mlflow_port}/#/experiments/{train}?workflowType=machine_learning",
+                args.out / "mlflow-train-experiment.png",
+            )
     finally:
         os.killpg(ui.pid, signal.SIGINT)
         ui.wait(60)
     return 0
+
+
+def _experiment_id(port: int, name: str) -> str | None:
+    """The id of an MLflow experiment by name (MLflow's REST API), or None when it does not exist."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?" + urllib.parse.urlencode(
+        {"experiment_name": name}
+    )
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return json.load(reply)["experiment"]["experiment_id"]
+    except (urllib.error.URLError, KeyError, ValueError):
+        return None
 
 
 if __name__ == "__main__":
