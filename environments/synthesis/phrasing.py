@@ -111,10 +111,32 @@ def words(name: str) -> str:
     return re.sub(r"[_\W]+", " ", spaced).strip().lower()
 
 
+_QUANTITY = ("quantity", "qty", "count", "amount", "number")
+
+
 def _value(value: Any) -> str:
+    """A value as a customer would say it: '4 of sku-1 and 2 of sku-2', not a Python repr."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, list):
+        return _and([_value(v) for v in value]) if value else "none"
+    if isinstance(value, dict):
+        return _record(value)
     return str(value)
+
+
+def _record(value: dict[str, Any]) -> str:
+    """One object argument in words: '{product_id: x, quantity: 4}' → '4 of x'; else 'name value' pairs."""
+    present = {k: v for k, v in value.items() if v is not None}
+    quantity = next((k for k in present if words(k) in _QUANTITY), None)
+    others = [k for k in present if k != quantity]
+    if quantity is not None and len(others) == 1:
+        return f"{_value(present[quantity])} of {_value(present[others[0]])}"
+    return ", ".join(f"{words(k)} {_value(v)}" for k, v in present.items())
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def goal_words(goal: Goal) -> str:

@@ -260,9 +260,24 @@ class GoalPlanner:
                 if program.kind == "read" and from_row is not None:
                     args[name] = _coerce(from_row, schema)  # a filter the row matches
                 elif name in required or program.kind == "write":
-                    args[name] = value_for(name, schema, rng)
+                    args[name] = self._real_ids(value_for(name, schema, rng), rng)
         order_ranges(args, rng, props)  # check-out after check-in, end after start
         return args
+
+    def _real_ids(self, value: Any, rng: random.Random) -> Any:
+        """Ids inside generated objects (an order's items) taken from the rows they name, where a table has
+        them: a customer orders a product that exists, not a random word."""
+        if isinstance(value, list):
+            return [self._real_ids(v, rng) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            known = (
+                self._any_ref(None, key, rng) if is_identifier(key) and not isinstance(item, dict) else None
+            )
+            out[key] = known if known is not None else self._real_ids(item, rng)
+        return out
 
     # -- how the agent learns a value ----------------------------------------------------------
     def _learn(

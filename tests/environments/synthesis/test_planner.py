@@ -121,3 +121,17 @@ def test_goals_and_facts_survive_the_warehouse(home):
         back = loaded[bp.blueprint_id]
         assert (back.planner, back.goals, back.facts) == (bp.planner, bp.goals, bp.facts)
         assert template_instruction(back) == template_instruction(bp)
+
+
+def test_ids_inside_generated_objects_name_rows_that_exist(shop):
+    manifest, _ = shop
+    products = [{"product_id": "p-1", "name": "lamp"}, {"product_id": "p-2", "name": "desk"}]
+    planner = GoalPlanner(manifest, {"products": products}, SamplerConfig())
+    items = [{"product_id": "choice group", "quantity": 4}, {"product_id": "sit", "quantity": 2}]
+    real = planner._real_ids(items, random.Random(0))
+    assert [i["quantity"] for i in real] == [4, 2]  # what the customer wants stays theirs
+    assert {i["product_id"] for i in real} <= {"p-1", "p-2"}
+    assert planner._real_ids({"note": "x", "ticket_id": "t"}, random.Random(0)) == {
+        "note": "x",
+        "ticket_id": "t",
+    }
