@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml setup.py requirements.lock requirements-models.txt
 
 install: $(STAMP)
 
-# The demo budget (configs/demo.toml) keeps the whole pipeline to ~18 min on 2 CPU cores (measured 17 min 53 s).
+# The demo budget (configs/demo.toml) keeps the whole pipeline to ~18 min on 2 CPU cores (measured 15 min 40 s and 17 min 53 s).
 demo: install
 	ENVSCALE_CONFIG=configs/demo.toml $(BIN)/envscale pipeline
 
