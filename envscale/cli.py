@@ -152,6 +152,9 @@ def _run_stage(name: str, **kwargs: Any) -> Any:
         _preflight(name, settings, kwargs)  # missing inputs found in seconds, before any server starts
         flow = stage(name).load()
         from envscale.quiet_console import quiet_failures
+        from envscale.tasks.ephemeral_server import bind_ephemeral_prefect
+
+        bind_ephemeral_prefect()  # Prefect's temporary server dies with this process, however it dies
 
         with quiet_failures():  # the failure is printed below in one line; the traceback is in error.txt
             return flow(**kwargs)
@@ -606,6 +609,9 @@ def pipeline(
         _preflight("pipeline", settings, {"sources": given, "stages": chosen})
         from envscale.flows.pipeline import pipeline as pipeline_flow
         from envscale.quiet_console import quiet_failures
+        from envscale.tasks.ephemeral_server import bind_ephemeral_prefect
+
+        bind_ephemeral_prefect()  # Prefect's temporary server dies with this process, however it dies
 
         with quiet_failures():  # one line below; the traceback is in error.txt
             report = pipeline_flow(sources=tuple(given or ()), stages=tuple(chosen))

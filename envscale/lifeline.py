@@ -5,6 +5,7 @@ Two mechanisms, because each alone has a hole:
 * ``die_with_parent`` (a ``preexec_fn``): Linux ``prctl(PR_SET_DEATHSIG)`` — the kernel
   signals the child when the *thread* that forked it ends. Fine for servers started
   from the main thread (the CLI's Prefect/MLflow stack).
+  ``tasks/ephemeral_server.py`` gives it to Prefect's own temporary API server too.
 * ``watch_parent`` (inside a Python child): a daemon thread polls ``getppid``; when the
   parent is gone (the child was re-parented) it SIGKILLs its own process group. Used by the
   embedded model server, which a Prefect task may start from a worker thread that ends

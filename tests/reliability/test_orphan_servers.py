@@ -130,3 +130,39 @@ def test_the_embedded_model_server_dies_with_its_sigkilled_parent(tmp_path):
         tmp_path,
         timeout_s=5,
     )
+
+
+@pytest.mark.slow
+def test_prefects_temporary_server_dies_with_a_sigkilled_cli_run(tmp_path):
+    """`envscale pipeline` without PREFECT_API_URL: Prefect starts its own API server; SIGKILL the CLI."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ENVSCALE_", "MLFLOW_"))}
+    env["ENVSCALE_HOME"] = str(home)
+    cli = subprocess.Popen(
+        [str(Path(sys.executable).with_name("envscale")), "pipeline", "--stages", "ingest"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        server = None
+        deadline = time.monotonic() + 240
+        while server is None and time.monotonic() < deadline and cli.poll() is None:
+            for child in Path(f"/proc/{cli.pid}/task/{cli.pid}/children").read_text().split():
+                if "uvicorn" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+                    server = int(child)
+            time.sleep(0.2)
+        assert server is not None, "the CLI started no temporary Prefect server"
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+        start = time.monotonic()
+        while _alive(server) and time.monotonic() - start < 10:
+            time.sleep(0.1)
+        gone = not _alive(server)
+        if not gone:
+            os.kill(server, signal.SIGKILL)  # do not leave it behind ourselves
+        assert gone, f"Prefect's temporary server {server} outlived its SIGKILLed CLI"
+    finally:
+        if cli.poll() is None:
+            cli.kill()
