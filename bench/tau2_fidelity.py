@@ -182,6 +182,37 @@ def run_tau2(python: str, domain: str, folder: Path) -> dict[str, Any]:
     return out
 
 
+def _ms(xs: list[float]) -> float:
+    return round(1000 * sum(xs) / len(xs), 3) if xs else 0.0
+
+
+def outcome(
+    tau2: dict[str, Any],
+    equal: int,
+    known: int,
+    per_task: list[dict[str, Any]],
+    ours_task_s: list[float],
+    ours_call_s: list[float],
+    theirs_call_s: list[float],
+) -> dict[str, Any]:
+    """A domain's counts and timings, side by side (target equal share 1.0: equal or documented)."""
+    n = len(tau2["tasks"])
+    return {
+        "tasks": n,
+        "tasks_equal": equal,
+        "tasks_documented_difference": known,
+        "equal_share": round((equal + known) / n, 4) if n else None,
+        "differing": per_task[:20],
+        "timing": {
+            "envscale_ms_per_task": _ms(ours_task_s),
+            "tau2_ms_per_task": _ms([t["s"] for t in tau2["tasks"]]),
+            "envscale_ms_per_call": _ms(ours_call_s),
+            "tau2_ms_per_call": _ms(theirs_call_s),
+            "tau2_subprocess_wall_s": round(tau2["wall_s"], 2),
+        },
+    }
+
+
 def compare_domain(domain, tau2: dict[str, Any], env_dir: Path) -> dict[str, Any]:
     from envscale.environments.imports.tau2 import import_tau2
     from envscale.environments.imports.tau2_data import load_tasks
@@ -252,26 +283,7 @@ def compare_domain(domain, tau2: dict[str, Any], env_dir: Path) -> dict[str, Any
         if not same:
             entry = {"task": item["id"], "state": diffs[:3], "call_outcomes": ok_diff[:3]}
             per_task.append(entry | ({"documented": why} if why else {}))
-    n = len(tau2["tasks"])
-
-    def ms(xs: list[float]) -> float:
-        return round(1000 * sum(xs) / len(xs), 3) if xs else 0.0
-
-    report.update(
-        tasks=n,
-        tasks_equal=equal,
-        tasks_documented_difference=known,
-        equal_share=round((equal + known) / n, 4) if n else None,  # target 1.0: equal or documented
-        differing=per_task[:20],
-        timing={
-            "envscale_ms_per_task": ms(ours_task_s),
-            "tau2_ms_per_task": ms([t["s"] for t in tau2["tasks"]]),
-            "envscale_ms_per_call": ms(ours_call_s),
-            "tau2_ms_per_call": ms(theirs_call_s),
-            "tau2_subprocess_wall_s": round(tau2["wall_s"], 2),
-        },
-    )
-    return report
+    return report | outcome(tau2, equal, known, per_task, ours_task_s, ours_call_s, theirs_call_s)
 
 
 def compare_telecom(domain, tau2: dict[str, Any], env_dir: Path) -> dict[str, Any]:
@@ -331,26 +343,7 @@ def compare_telecom(domain, tau2: dict[str, Any], env_dir: Path) -> dict[str, An
         equal += not diffs
         if diffs:
             per_task.append({"task": item["id"], "state": diffs[:3]})
-    n = len(tau2["tasks"])
-
-    def ms(xs: list[float]) -> float:
-        return round(1000 * sum(xs) / len(xs), 3) if xs else 0.0
-
-    report.update(
-        tasks=n,
-        tasks_equal=equal,
-        tasks_documented_difference=0,
-        equal_share=round(equal / n, 4) if n else None,
-        differing=per_task[:20],
-        timing={
-            "envscale_ms_per_task": ms(ours_task_s),
-            "tau2_ms_per_task": ms([t["s"] for t in tau2["tasks"]]),
-            "envscale_ms_per_call": ms(ours_call_s),
-            "tau2_ms_per_call": ms(theirs_call_s),
-            "tau2_subprocess_wall_s": round(tau2["wall_s"], 2),
-        },
-    )
-    return report
+    return report | outcome(tau2, equal, 0, per_task, ours_task_s, ours_call_s, theirs_call_s)
 
 
 def main(argv: list[str] | None = None) -> int:
