@@ -489,11 +489,3 @@ def outcome_tables(warehouse: Any) -> list[tuple[str, list[dict[str, Any]]]]:
     funnel_rows = [{**r.model_dump(), "acceptance": f"{r.acceptance:.1%}"} for r in steps]
     table = (latest_summary(warehouse, "evaluate") or {}).get("table", [])
     return [("validation funnel", funnel_rows), ("evaluation (held-out environments)", table)]
-
-
-def outcome_text(warehouse: Any) -> str:
-    """The outcome tables as plain text."""
-    (funnel_title, funnel_rows), (eval_title, table) = outcome_tables(warehouse)
-    parts = [funnel_title, format_rows(funnel_rows) if funnel_rows else "(no trajectories)"]
-    parts += ["", eval_title, format_rows(table)]
-    return "\n".join(parts)
