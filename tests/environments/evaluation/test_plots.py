@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from envscale.environments.evaluation.metrics import build_report
 from envscale.environments.evaluation.plots import pass_k_figure, plot_accuracy_by_calls, plot_pass_k
-from envscale.environments.evaluation.records import TrialResult
+from tests.support.trials import trial
 
 
 def _report(label: str, passes: list[bool]):
-    trials = [
-        TrialResult(
-            task_id=f"t{i // 2}",
-            env_id="e",
-            domain="hotel",
-            attempt=i % 2,
-            passed=p,
-            db_match=p,
-            read_only=False,
-            n_gold_calls=1,
-            turns=2,
-            tool_calls=1,
-            error_calls=0,
-            termination="user_stop",
-        )
-        for i, p in enumerate(passes)
-    ]
+    trials = [trial(f"t{i // 2}", i % 2, p) for i, p in enumerate(passes)]
     return build_report(trials, label=label, k=2, seed=0, task_ids=[f"t{i}" for i in range(len(passes) // 2)])
 
 

@@ -6,28 +6,13 @@ import pytest
 
 from envscale.environments.evaluation.metrics import build_report
 from envscale.environments.evaluation.promotion import NotComparable, decide
-from envscale.environments.evaluation.records import TrialResult
+from tests.support.trials import trial
 
 
 def _report(label: str, passes: dict[str, list[bool]], seed: int = 0):
     """passes: task 'domain/task' -> one bool per trial."""
     trials = [
-        TrialResult(
-            task_id=key,
-            env_id="e",
-            domain=key.split("/")[0],
-            attempt=i,
-            passed=p,
-            db_match=p,
-            read_only=False,
-            n_gold_calls=1,
-            turns=2,
-            tool_calls=1,
-            error_calls=0,
-            termination="user_stop",
-        )
-        for key, ps in passes.items()
-        for i, p in enumerate(ps)
+        trial(key, i, p, domain=key.split("/")[0]) for key, ps in passes.items() for i, p in enumerate(ps)
     ]
     return build_report(trials, label=label, k=2, seed=seed, task_ids=list(passes))
 

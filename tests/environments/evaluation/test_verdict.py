@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from envscale.environments.evaluation.metrics import build_report
-from envscale.environments.evaluation.records import TrialResult
 from envscale.environments.evaluation.verdict import AgentScore, learning_verdict, verdict_from_rows
 from envscale.tasks.evaluate import report_rows
+from tests.support.trials import trial
 
 
 def _report(label: str, passes: list[bool], *, calls: int = 1, errors: int = 0):
     """One trial per task (k = 1), tasks in one held-out domain."""
-    trials = [
-        TrialResult(
-            task_id=f"t{i}",
-            env_id="e",
-            domain="hotel",
-            attempt=0,
-            passed=p,
-            db_match=p,
-            read_only=False,
-            n_gold_calls=1,
-            turns=2,
-            tool_calls=calls,
-            error_calls=errors,
-            termination="user_stop",
-        )
-        for i, p in enumerate(passes)
-    ]
+    trials = [trial(f"t{i}", 0, p, tool_calls=calls, error_calls=errors) for i, p in enumerate(passes)]
     return build_report(trials, label=label, k=1, seed=0, task_ids=[f"t{i}" for i in range(len(passes))])
 
 
