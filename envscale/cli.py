@@ -735,6 +735,7 @@ def _print_closing() -> None:
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Rows per warehouse table, the champion and its score, the last evaluations, promotions and runs."""
+    from envscale.environments.evaluation import store as evaluation_store
     from envscale.home import resolve_home
     from envscale.warehouse import Warehouse, WarehouseError
 
@@ -746,8 +747,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         counts = wh.counts()
         env_statuses = wh.environment_statuses()
         runs = wh.recent_runs(10)
-        evaluations = wh.recent_evaluations(5)
-        promotions = wh.recent_promotions(5)
+        evaluations = evaluation_store.recent_evaluations(wh)
+        promotions = evaluation_store.recent_promotions(wh)
         version = wh.schema_version()
         champion = _champion(home, wh)
     except WarehouseError as exc:
@@ -832,7 +833,9 @@ def _champion(home: Any, wh: Any) -> dict[str, Any] | None:
     if "champion" not in aliases:
         return None
     model_version = f"{name}/{aliases['champion']}"
-    return {"model_version": model_version, "evaluation": wh.latest_evaluation_of(model_version)}
+    from envscale.environments.evaluation.store import latest_evaluation_of
+
+    return {"model_version": model_version, "evaluation": latest_evaluation_of(wh, model_version)}
 
 
 def _print_champion(champion: dict[str, Any] | None) -> None:

@@ -278,37 +278,12 @@ class Warehouse:
                 run["error"] = run["error"] or f"process {owner['pid']} on {owner['host']} is gone"
         return runs
 
-    def recent_evaluations(self, limit: int = 5, *, read_only: bool = True) -> list[dict[str, Any]]:
-        """The newest evaluation reports (label, version, tasks, k, pass^1, pass^k, when)."""
-        return self._rows(
-            "SELECT label, model_version, n_tasks, k, pass_1, pass_k, created_at FROM evaluations"
-            " ORDER BY created_at DESC LIMIT ?",
-            [limit],
-            read_only,
-        )
-
-    def recent_promotions(self, limit: int = 5, *, read_only: bool = True) -> list[dict[str, Any]]:
-        """The newest promotion decisions (challenger, champion before, promoted, reason, when)."""
-        return self._rows(
-            "SELECT registered_model, challenger, champion, promoted, reason, created_at FROM promotions"
-            " ORDER BY created_at DESC LIMIT ?",
-            [limit],
-            read_only,
-        )
-
-    def latest_evaluation_of(self, model_version: str, *, read_only: bool = True) -> dict[str, Any] | None:
-        """The newest report of a registered version ('<name>/<version>'), or None."""
-        rows = self._rows(
-            "SELECT label, model_version, n_tasks, k, pass_1, pass_k, created_at FROM evaluations"
-            " WHERE model_version = ? ORDER BY created_at DESC LIMIT 1",
-            [model_version],
-            read_only,
-        )
-        return rows[0] if rows else None
-
-    def _rows(self, sql: str, params: list[Any], read_only: bool) -> list[dict[str, Any]]:
+    def rows(
+        self, sql: str, params: list[Any] | None = None, *, read_only: bool = True
+    ) -> list[dict[str, Any]]:
+        """The result of one read as dicts (column name → value)."""
         with self.connect(read_only=read_only) as con:
-            cur = con.execute(sql, params)
+            cur = con.execute(sql, params or [])
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -53,13 +53,10 @@ def load_catalog(warehouse: Warehouse) -> list[ToolRecord]:
 
 def load_rejections(warehouse: Warehouse) -> list[dict[str, Any]]:
     """Every rejected entry as a plain dict (source_file, pointer, source_format, reason_code, reason, excerpt)."""
-    with warehouse.connect(read_only=True) as con:
-        cur = con.execute(
-            "SELECT rejection_id, source_file, pointer, source_format, reason_code, reason, excerpt"
-            " FROM rejected_tools ORDER BY source_file, pointer"
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return warehouse.rows(
+        "SELECT rejection_id, source_file, pointer, source_format, reason_code, reason, excerpt"
+        " FROM rejected_tools ORDER BY source_file, pointer"
+    )
 
 
 def persist_ingest(

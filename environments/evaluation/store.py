@@ -80,3 +80,30 @@ def save_decision(
         on_conflict="replace",
     )
     return decision_id
+
+
+# -- what `envscale status` shows -----------------------------------------------------------------------
+_REPORT_COLUMNS = "label, model_version, n_tasks, k, pass_1, pass_k, created_at"
+
+
+def recent_evaluations(wh: Warehouse, limit: int = 5) -> list[dict[str, Any]]:
+    """The newest evaluation reports (label, version, tasks, k, pass^1, pass^k, when)."""
+    return wh.rows(f"SELECT {_REPORT_COLUMNS} FROM evaluations ORDER BY created_at DESC LIMIT ?", [limit])
+
+
+def recent_promotions(wh: Warehouse, limit: int = 5) -> list[dict[str, Any]]:
+    """The newest promotion decisions (challenger, champion before, promoted, reason, when)."""
+    return wh.rows(
+        "SELECT registered_model, challenger, champion, promoted, reason, created_at FROM promotions"
+        " ORDER BY created_at DESC LIMIT ?",
+        [limit],
+    )
+
+
+def latest_evaluation_of(wh: Warehouse, model_version: str) -> dict[str, Any] | None:
+    """The newest report of a registered version ('<name>/<version>'), or None."""
+    rows = wh.rows(
+        f"SELECT {_REPORT_COLUMNS} FROM evaluations WHERE model_version = ? ORDER BY created_at DESC LIMIT 1",
+        [model_version],
+    )
+    return rows[0] if rows else None

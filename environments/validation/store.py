@@ -140,12 +140,9 @@ def store_verdicts(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:
 
 def funnel_records(warehouse: Warehouse) -> list[dict[str, Any]]:
     """One record per synthesized trajectory: its domain and current verdict flags."""
-    with warehouse.connect(read_only=True) as con:
-        cur = con.execute(
-            "SELECT coalesce(d.name, e.name, t.env_id) AS domain, v.verdict, v.passed_validity,"
-            " v.passed_alignment, v.passed_exact_match"
-            " FROM trajectories t LEFT JOIN validations v USING (trajectory_id)"
-            " LEFT JOIN environments e ON e.env_id = t.env_id LEFT JOIN domains d ON d.domain_id = e.domain_id"
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return warehouse.rows(
+        "SELECT coalesce(d.name, e.name, t.env_id) AS domain, v.verdict, v.passed_validity,"
+        " v.passed_alignment, v.passed_exact_match"
+        " FROM trajectories t LEFT JOIN validations v USING (trajectory_id)"
+        " LEFT JOIN environments e ON e.env_id = t.env_id LEFT JOIN domains d ON d.domain_id = e.domain_id"
+    )
