@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from envscale.environments import sandbox
+from envscale.environments.runtime import row_reads
 from envscale.environments.runtime.contracts import RowChange, ToolResult
 from envscale.environments.runtime.values import (
     HASH_MOD,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from envscale.environments.runtime.loaded import CompiledProgram, LoadedEnvironment
 
 _MISSING = object()
+_NO_ROWS: dict = {}  # a table the episode has not written: read-only view, never mutated
 
 
 class _EmptyResult(Exception):
@@ -83,6 +85,10 @@ class EnvEpisode:
             where = "/".join(str(p) for p in first.absolute_path) or "(arguments)"
             return _invalid(f"{where}: {first.message}")
         params = self._bind(cp, arguments)
+        if cp.row_result is not None and (cp.preconditions is None or cp.row_checks is not None):
+            answered = self._answer_from_rows(cp, params, arguments)
+            if answered is not None:
+                return answered
         try:
             return self._run_bounded(cp, params, arguments)
         except sandbox.StatementTimeout as exc:
@@ -211,15 +217,55 @@ class EnvEpisode:
         with sandbox.time_limit(self._con()):
             return self._run(cp, params, arguments)
 
+    def _answer_from_rows(
+        self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]
+    ) -> ToolResult | None:
+        """A read answered from this episode's rows in Python; None when DuckDB must decide."""
+        flags = self._row_flags(cp, params) if cp.row_checks is not None else []
+        if flags is None:
+            return None
+        refusal = _refusal(cp, flags, arguments)
+        if refusal is not None:
+            return refusal
+        f = cp.row_result
+        assert f is not None
+        found = row_reads.matching(f, self._rows(f.table), params)
+        if found is row_reads.UNDECIDED:
+            return None
+        jcols = self.env.json_cols[f.table]
+        picks = range(len(f.names)) if f.columns is None else f.columns
+        types = ["JSON" if i in jcols else "" for i in picks]
+        rows = [tuple(r[i] for i in picks) for r in found]  # type: ignore[union-attr]
+        if not rows and cp.program.empty_error:
+            return ToolResult(
+                ok=False, error=_format(cp.program.empty_error, arguments), error_code="precondition_failed"
+            )
+        objects = [parse_json_columns(list(f.names), types, r) for r in rows]
+        return ToolResult(ok=True, content=_shape(cp.program.result_mode, objects))
+
+    def _row_flags(self, cp: CompiledProgram, params: dict[str, Any]) -> list[bool] | None:
+        flags = []
+        for f in cp.row_checks or ():
+            found = row_reads.exists(f, self._rows(f.table), params)
+            if found is row_reads.UNDECIDED:
+                return None
+            flags.append(bool(found))
+        return flags
+
+    def _rows(self, table: str) -> row_reads.TableRows:
+        return row_reads.TableRows(
+            self.env.base[table], self._overlay.get(table, _NO_ROWS), self.env.base_index[table]
+        )
+
     def _run(self, cp: CompiledProgram, params: dict[str, Any], arguments: dict[str, Any]) -> ToolResult:
         con = self._con()
         if cp.preconditions is not None:
-            flags = con.execute(cp.preconditions.sql, cp.preconditions.bind(params)).fetchone()
-            for flag, (must_exist, error) in zip(flags, cp.checks, strict=True):
-                if bool(flag) != must_exist:
-                    return ToolResult(
-                        ok=False, error=_format(error, arguments), error_code="precondition_failed"
-                    )
+            flags = self._row_flags(cp, params) if cp.row_checks is not None else None
+            if flags is None:
+                flags = con.execute(cp.preconditions.sql, cp.preconditions.bind(params)).fetchone()
+            refusal = _refusal(cp, flags, arguments)
+            if refusal is not None:
+                return refusal
         pending: list[tuple[str, str, list[tuple]]] = []
         executed: list[tuple[str, dict[str, Any]]] = []
         private = self._fork is not None and bool(cp.writes)
@@ -295,6 +341,14 @@ class EnvEpisode:
             cur.execute(sql, bound).fetchall()
         cur.execute("COMMIT")
         self.forked = True
+
+
+def _refusal(cp: CompiledProgram, flags, arguments: dict[str, Any]) -> ToolResult | None:
+    """The first failed precondition as the call's result, or None when all hold."""
+    for flag, (must_exist, error) in zip(flags, cp.checks, strict=True):
+        if bool(flag) != must_exist:
+            return ToolResult(ok=False, error=_format(error, arguments), error_code="precondition_failed")
+    return None
 
 
 def _invalid(message: str) -> ToolResult:

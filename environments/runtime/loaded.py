@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from envscale.environments import sandbox
 from envscale.environments.programs.checker import runtime_refusal, statement_params
 from envscale.environments.programs.model import ToolProgram, sql_params
+from envscale.environments.runtime import row_reads
 from envscale.environments.runtime.contracts import EnvTool
 from envscale.environments.runtime.values import HASH_MOD, json_columns, normalize_row, row_hash
 from envscale.environments.schema.ddl import table_ddl
@@ -50,9 +51,15 @@ class CompiledProgram:
     result: Statement | None
     uses_new_id: bool
     refused: str | None = None  # why the sandbox will not run it (calls fail with this reason)
+    # The same preconditions and result planned as Python filters over the episode's rows
+    # (environments.runtime.row_reads); None where any statement needs DuckDB.
+    row_checks: tuple[row_reads.RowFilter, ...] | None = None
+    row_result: row_reads.RowFilter | None = None
 
 
-def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
+def compile_program(
+    program: ToolProgram, tool: EnvTool, schema: SchemaModel | None = None
+) -> CompiledProgram:
     pre = None
     checks: list[tuple[bool, str]] = []
     if program.preconditions:
@@ -88,7 +95,19 @@ def compile_program(program: ToolProgram, tool: EnvTool) -> CompiledProgram:
         result=result,
         uses_new_id=uses_new_id,
         refused=refused,
+        **(_row_plans(program, schema) if schema is not None and not refused else {}),
     )
+
+
+def _row_plans(program: ToolProgram, schema: SchemaModel) -> dict[str, Any]:
+    """Preconditions as Python filters when every one plans; a read's result likewise."""
+    checks = [row_reads.plan(p.sql, schema) for p in program.preconditions]
+    planned: dict[str, Any] = {}
+    if program.preconditions and all(c is not None for c in checks):
+        planned["row_checks"] = tuple(checks)
+    if program.result and not program.writes:
+        planned["row_result"] = row_reads.plan(program.result, schema)
+    return planned
 
 
 class LoadedEnvironment:
@@ -103,6 +122,7 @@ class LoadedEnvironment:
         programs: tuple[ToolProgram, ...],
         con: duckdb.DuckDBPyConnection,
         clock: str = "2024-05-15T15:00:00",
+        python_reads: bool = True,
     ) -> None:
         self.env_id = env_id
         self.schema = schema
@@ -111,7 +131,9 @@ class LoadedEnvironment:
         self.con = con
         by_tool = {t.name: t for t in tools}
         self.programs: dict[str, CompiledProgram] = {
-            p.name: compile_program(p, by_tool[p.name]) for p in programs if p.name in by_tool
+            p.name: compile_program(p, by_tool[p.name], schema if python_reads else None)
+            for p in programs
+            if p.name in by_tool
         }
         self._lock = threading.Lock()
         self._forks = 0
@@ -123,11 +145,20 @@ class LoadedEnvironment:
         self.base_hashes: dict[str, dict[tuple, int]] = {}
         self.base_sums: dict[str, int] = {}
         self._load_base()
+        self.base_index = {t: row_reads.BaseIndex(rows) for t, rows in self.base.items()}
 
     # -- construction --------------------------------------------------------
     @classmethod
     def from_file(
-        cls, db_path: Path, *, env_id: str, schema: SchemaModel, tools, programs, clock: str
+        cls,
+        db_path: Path,
+        *,
+        env_id: str,
+        schema: SchemaModel,
+        tools,
+        programs,
+        clock: str,
+        python_reads: bool = True,
     ) -> LoadedEnvironment:
         """Copy an environment file into a fresh sandboxed in-memory database."""
         if not Path(db_path).is_file():
@@ -140,7 +171,15 @@ class LoadedEnvironment:
                 sandbox.load_arrow(con, table.name, src.sql(f'SELECT * FROM "{table.name}"').to_arrow_table())
         finally:
             src.close()
-        return cls(env_id=env_id, schema=schema, tools=tools, programs=programs, con=con, clock=clock)
+        return cls(
+            env_id=env_id,
+            schema=schema,
+            tools=tools,
+            programs=programs,
+            con=con,
+            clock=clock,
+            python_reads=python_reads,
+        )
 
     def _load_base(self) -> None:
         for table in self.schema.tables:
