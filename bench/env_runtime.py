@@ -102,9 +102,7 @@ def _tau(domain: str, directory: Path, n_tasks: int):
     return m, tasks, report
 
 
-def measure(
-    manifest, tasks, directory: Path, repeats: int, *, python_reads: bool = True
-) -> dict[str, float]:
+def measure(manifest, tasks, directory: Path, repeats: int, *, python_reads: bool = True) -> dict[str, float]:
     from envscale.environments.runtime.loaded import LoadedEnvironment, full_state_hash
 
     env = LoadedEnvironment.from_file(

@@ -107,10 +107,10 @@ def _run_stages(trajectories, blueprints, envs, settings, workers: int) -> tuple
 
     outcomes: list[Any] = []
     stats = {"replays": 0, "memo_hits": 0}
-    for part, counts in fan_out(stages_task, chunks, args):
-        outcomes.extend(part)
-        for k, v in counts.items():
-            stats[k] += v
+    for part in fan_out(stages_task, chunks, args):
+        outcomes.extend(part.outcomes)
+        stats["replays"] += part.replays
+        stats["memo_hits"] += part.memo_hits
     return outcomes, stats
 
 

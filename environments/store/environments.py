@@ -9,11 +9,13 @@ registers its results here.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envscale.environments.build_records import BuildOutcome, Registered
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.warehouse import Warehouse, utc_now
 
@@ -95,32 +97,29 @@ def _manifest(value: Any) -> EnvironmentManifest:
 
 
 # -- the build's writes ------------------------------------------------------
-class Registered(BaseModel):
-    """What one build registration wrote (rows offered per table, environments superseded)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    domains: int = Field(description="Domain rows written (replacing earlier ones).")
-    environments: int = Field(description="Environment rows written, accepted and rejected.")
-    tools: int = Field(description="Per-tool outcomes (working and dropped) offered.")
-    superseded: int = Field(description="Accepted generated environments this build no longer yields.")
-
-
 def register_build(
-    wh: Warehouse, results: list[dict[str, Any]], run_id: str, lineage_hash: str
+    wh: Warehouse, outcomes: Sequence[BuildOutcome], run_id: str, lineage_hash: str
 ) -> Registered:
     """Domains, environments and per-tool outcomes of one build, in one transaction (reruns replace).
 
-    ``results`` are the build's per-domain results (``domain``, ``manifest``, ``accepted``,
-    ``path``, ``seconds``, or ``error``). They are the current set of generated environments:
-    an accepted generated environment they do not contain is marked ``superseded`` in the
-    same transaction (``_supersede_previous``), so synthesis and evaluation stop using it.
+    ``outcomes`` are the build's per-domain and per-import outcomes (``BuildOutcome``: a built
+    environment or an error). They are the current set of generated environments: an accepted
+    generated environment they do not contain is marked ``superseded`` in the same transaction
+    (``_supersede_previous``), so synthesis and evaluation stop using it.
     """
-    domain_rows = [_domain_row(r, run_id, lineage_hash) for r in results if _has_domain(r)]
-    built = [r for r in results if r.get("manifest") is not None]
-    env_rows = [_environment_row(r, run_id, lineage_hash) for r in built]
-    tool_rows = [row for r in built for row in _tool_rows(r["manifest"], run_id)]
-    failed_domains = [r["domain"]["domain_id"] for r in results if "error" in r and _has_domain(r)]
+    domain_rows = [
+        o.domain.warehouse_row(run_id=run_id, lineage_hash=lineage_hash, build_error=o.error)
+        for o in outcomes
+        if o.domain is not None and o.domain.domain_id
+    ]
+    built = [o for o in outcomes if o.manifest is not None]
+    env_rows = [_environment_row(o, run_id, lineage_hash) for o in built]
+    tool_rows = [row for o in built for row in _tool_rows(o.manifest, run_id)]
+    failed_domains = [
+        o.domain.domain_id
+        for o in outcomes
+        if o.error is not None and o.domain is not None and o.domain.domain_id
+    ]
     built_any = any(r["status"] == "accepted" and r["origin"] == "generated" for r in env_rows)
     with wh.transaction() as con:
         wh.insert("domains", domain_rows, on_conflict="replace", con=con)
@@ -136,34 +135,16 @@ def register_build(
     )
 
 
-def _has_domain(result: dict[str, Any]) -> bool:
-    d = result.get("domain")
-    return d is not None and bool(d.get("domain_id"))
-
-
-def _domain_row(result: dict[str, Any], run_id: str, lineage_hash: str) -> dict[str, Any]:
-    d = result["domain"]
-    return {
-        "domain_id": d["domain_id"],
-        "name": d["name"],
-        "tool_ids": d["tool_ids"],
-        "n_tools": len(d["tool_ids"]),
-        "tags": d.get("tags", []),
-        "lineage_hash": lineage_hash,
-        "run_id": run_id,
-        "build_error": result.get("error"),
-    }
-
-
-def _environment_row(result: dict[str, Any], run_id: str, lineage_hash: str) -> dict[str, Any]:
-    m: EnvironmentManifest = result["manifest"]
+def _environment_row(outcome: BuildOutcome, run_id: str, lineage_hash: str) -> dict[str, Any]:
+    m = outcome.manifest
+    if m is None:
+        raise ValueError(f"{outcome.name}: an outcome without an environment has no environments row")
     report = {
         "selftest": m.selftest.model_dump(mode="json") if m.selftest else None,
         "dropped": [x.model_dump(mode="json") for x in m.dropped],
-        "seconds": round(result["seconds"], 3),
+        "seconds": round(outcome.seconds, 3),
     }
-    status = "accepted" if result["accepted"] else "rejected"
-    return _row(m, result["path"], status, report, lineage_hash, run_id)
+    return _row(m, outcome.path, "accepted" if outcome.accepted else "rejected", report, lineage_hash, run_id)
 
 
 def _row(

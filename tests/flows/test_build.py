@@ -48,11 +48,13 @@ def test_build_flow_from_sample_catalog(home, prefect_harness) -> None:
 
 
 def test_a_domain_that_fails_to_build_keeps_its_reason_in_the_warehouse(home) -> None:
+    from envscale.environments.build_records import BuildDomain, BuildOutcome
     from envscale.tasks.build import register_task
 
     wh = open_warehouse(home.warehouse)
-    domain = {"domain_id": "d-broken", "name": "broken", "tool_ids": ["t1", "t2"], "tags": []}
-    register_task.fn(wh, [{"domain": domain, "error": "ConversionException: bad value"}], "run-x", "lh")
+    domain = BuildDomain(domain_id="d-broken", name="broken", tool_ids=("t1", "t2"))
+    failed = BuildOutcome(name="broken", domain=domain, error="ConversionException: bad value")
+    register_task.fn(wh, [failed], "run-x", "lh")
     with wh.connect(read_only=True) as con:
         row = con.execute(
             "SELECT name, n_tools, build_error FROM domains WHERE domain_id = 'd-broken'"

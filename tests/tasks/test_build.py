@@ -9,11 +9,11 @@ a build that accepted nothing supersedes nothing, and a rerun changes nothing.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from envscale.config import UsageError
+from envscale.environments.build_records import BuildDomain, BuildOutcome, Registered
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.synthesis.sample_env import build_sample_env
 from envscale.integrity import check_warehouse
@@ -33,25 +33,22 @@ def _env(base: EnvironmentManifest, name: str, *, origin: str = "generated") -> 
     )
 
 
-def _result(m: EnvironmentManifest, accepted: bool = True) -> dict[str, Any]:
-    domain = (
-        {"domain_id": m.domain_id, "name": m.name, "tool_ids": [m.name], "tags": []} if m.domain_id else None
-    )
-    return {"domain": domain, "manifest": m, "accepted": accepted, "path": f"/x/{m.env_id}.duckdb"}
+def _domain(m: EnvironmentManifest) -> BuildDomain | None:
+    return BuildDomain(domain_id=m.domain_id, name=m.name, tool_ids=(m.name,)) if m.domain_id else None
 
 
-def _error(m: EnvironmentManifest) -> dict[str, Any]:
-    domain = {"domain_id": m.domain_id, "name": m.name, "tool_ids": [m.name], "tags": []}
-    return {"domain": domain, "error": "ConversionException: transient"}
+def _result(m: EnvironmentManifest, accepted: bool = True) -> BuildOutcome:
+    return BuildOutcome.built(m, path=f"/x/{m.env_id}.duckdb", accepted=accepted, domain=_domain(m))
 
 
-def _register(wh: Warehouse, results: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
+def _error(m: EnvironmentManifest) -> BuildOutcome:
+    return BuildOutcome(name=m.name, domain=_domain(m), error="ConversionException: transient")
+
+
+def _register(wh: Warehouse, outcomes: list[BuildOutcome]) -> tuple[str, Registered]:
     """One build's registration under a real run row; (run_id, counts)."""
     run_id = wh.start_run("build", {})
-    for r in results:
-        r.setdefault("seconds", 0.0)
-        r.setdefault("reused", False)
-    out = register_task.fn(wh, results, run_id, "lh")
+    out = register_task.fn(wh, outcomes, run_id, "lh")
     wh.finish_run(run_id, "completed")
     return run_id, out
 
@@ -77,11 +74,11 @@ def test_a_rebuild_supersedes_what_it_no_longer_yields_and_synthesis_skips_it(ho
         _env(base, "tau", origin="imported"),
     )
     _, first = _register(wh, [_result(retail), _result(hotel), _result(tau)])
-    assert first["superseded"] == 0
+    assert first.superseded == 0
     # A graph build over the same catalog: other clusters, other environments.
     order_item, hotel_order = _env(base, "order-item"), _env(base, "hotel-order")
     graph_run, second = _register(wh, [_result(order_item), _result(hotel_order)])
-    assert second["superseded"] == 2
+    assert second.superseded == 2
     assert _statuses(wh) == {
         "retail_orders": "superseded",
         "hotel": "superseded",
@@ -102,11 +99,11 @@ def test_a_rebuild_supersedes_what_it_no_longer_yields_and_synthesis_skips_it(ho
 
     # Idempotent: the same build again flips nothing and keeps who superseded what.
     _, again = _register(wh, [_result(order_item), _result(hotel_order)])
-    assert again["superseded"] == 0 and _statuses(wh)["retail_orders"] == "superseded"
+    assert again.superseded == 0 and _statuses(wh)["retail_orders"] == "superseded"
     assert _superseded_by(wh, "retail_orders") == graph_run
     # Going back to the first build re-accepts its environments and supersedes the graph ones.
     _, back = _register(wh, [_result(retail), _result(hotel)])
-    assert back["superseded"] == 2
+    assert back.superseded == 2
     assert _statuses(wh) == {
         "retail_orders": "accepted",
         "hotel": "accepted",
@@ -125,11 +122,11 @@ def test_a_failed_domain_or_a_build_that_accepted_nothing_supersedes_nothing(hom
     _register(wh, [_result(a), _result(b)])
     # b's domain failed to build this time (an error, not a verdict): b stays accepted.
     _, out = _register(wh, [_result(a), _error(b)])
-    assert out["superseded"] == 0 and _statuses(wh) == {"a": "accepted", "b": "accepted"}
+    assert out.superseded == 0 and _statuses(wh) == {"a": "accepted", "b": "accepted"}
     # A build that accepted nothing (it raises BuildFailed) does not retire the working set.
     c = _env(base, "c")
     _, out = _register(wh, [_result(c, accepted=False)])
-    assert out["superseded"] == 0
+    assert out.superseded == 0
     assert _statuses(wh) == {"a": "accepted", "b": "accepted", "c": "rejected"}
 
 
