@@ -50,6 +50,23 @@ _TEXT |= {"memo", "explanation", "request", "question", "answer", "caption"}
 _PERSON = {"customer", "user", "patient", "guest", "client", "passenger", "contact", "owner", "author"}
 _PERSON |= {"employee", "member", "student", "traveler", "traveller", "recipient", "sender", "person"}
 _PERSON |= {"full", "doctor", "host", "driver", "agent", "manager", "holder", "buyer", "seller"}
+_PERSON |= {"player", "artist", "actor", "director", "singer", "athlete", "coach", "composer", "musician"}
+# Public tool sets (BFCL, RapidAPI) ask for things rather than records: a few lists a person would say.
+_WORDS = {
+    "topic": ("climate change", "electric cars", "the stock market", "renewable energy", "space travel")
+    + ("healthy eating", "the olympics", "artificial intelligence", "local elections", "housing prices"),
+    "cuisine": ("Italian", "Mexican", "Japanese", "Indian", "Thai", "French", "Chinese", "Greek", "vegan"),
+    "diet": ("vegetarian", "vegan", "gluten-free", "low-carb", "dairy-free", "keto"),
+    "language": ("English", "Spanish", "French", "German", "Italian", "Portuguese", "Japanese", "Chinese"),
+    "genre": ("comedy", "drama", "thriller", "science fiction", "jazz", "rock", "classical", "pop"),
+    "ticker": ("AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "NVDA", "META", "IBM", "KO", "DIS"),
+    "league": ("Premier League", "La Liga", "Serie A", "Bundesliga", "NBA", "NFL", "MLB", "Ligue 1"),
+    "team": ("Manchester United", "Real Madrid", "Los Angeles Lakers", "Boston Celtics", "Chicago Bulls")
+    + ("FC Barcelona", "Bayern Munich", "New York Yankees", "Golden State Warriors", "Juventus"),
+    "sport": ("football", "basketball", "tennis", "baseball", "golf", "cricket", "hockey", "swimming"),
+}
+_PLACE = {"location", "place", "destination", "origin", "venue", "near", "area", "locality"}
+_TOPIC = {"topic", "query", "keyword", "keywords", "term"}
 _FUTURE = {"check", "checkin", "start", "begin", "departure", "arrival", "appointment", "due", "pickup"}
 _FUTURE |= {"from", "travel", "event", "booking", "reservation", "delivery", "deadline", "scheduled"}
 
@@ -104,10 +121,38 @@ def kind_of(name: str) -> str | None:
         return "time"
     if last == "title" or last == "subject" or last == "headline":
         return "title"
+    if s & _PLACE and not s & {"id", "code", "type"}:
+        return "city"
+    if s & _TOPIC and not s & {"id", "type"}:
+        return "topic"
+    listed = _listed_kind(w, s)
+    if listed is not None:
+        return listed
     if s & _TEXT:
         return "text"
     if last == "name" or last == "fullname":
         return "name" if (s & _PERSON or len(w) == 1 or "full" in s) else "label"
+    return None
+
+
+def _listed_kind(w: list[str], s: set[str]) -> str | None:
+    """Fields that take one of a few everyday words: a cuisine, a league, a stock symbol ..."""
+    if {"cuisine", "food"} & s:
+        return "cuisine"
+    if {"diet", "dietary"} & s:
+        return "diet"
+    if {"language", "lang"} & s and "code" not in s:
+        return "language"
+    if "genre" in s:
+        return "genre"
+    if {"ticker", "stock", "symbol"} & s and not s & {"id", "name", "quantity", "price"}:
+        return "ticker"
+    if {"league", "competition", "tournament"} & s:
+        return "league"
+    if "team" in s and not s & {"id", "size"}:
+        return "team"
+    if "sport" in s:
+        return "sport"
     return None
 
 
@@ -139,6 +184,8 @@ def _by_kind(kind: str, name: str, rng: random.Random) -> str:
         return fake.sentence(nb_words=rng.randint(3, 5)).rstrip(".")
     if kind == "label":
         return fake.catch_phrase()
+    if kind in _WORDS:
+        return rng.choice(_WORDS[kind])
     generators = {
         "first_name": fake.first_name,
         "last_name": fake.last_name,
@@ -190,6 +237,14 @@ def _number_range(name: str) -> tuple[float, float]:
         return 1, 5
     if w & {"rating", "stars", "score"}:
         return 1, 5
+    if w & {"principal", "investment", "invested", "income", "assets", "equity", "revenue", "loan"}:
+        return 100, 10000
+    if w & {"deposit", "capital", "sales", "profit", "debt", "sum", "savings"}:
+        return 100, 10000
+    if w & {"rate", "interest", "apr", "yield", "inflation"}:
+        return 1, 12
+    if w & {"years", "months", "weeks", "duration", "period", "term", "periods"}:
+        return 1, 30
     if "year" in w:
         return 2015, 2026
     if "age" in w:

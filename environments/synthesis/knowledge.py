@@ -100,6 +100,8 @@ def noun(table: str) -> str:
     spaced = re.sub(r"[^a-z0-9]+", " ", table.lower()).strip()
     if spaced.endswith("ies"):
         return spaced[:-3] + "y"
+    if spaced.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return spaced[:-2]  # 'recipe searches' → 'recipe search', not 'recipe searche'
     if spaced.endswith("s") and not spaced.endswith("ss"):
         return spaced[:-1]
     return spaced

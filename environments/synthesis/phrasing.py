@@ -198,7 +198,52 @@ def _who(facts: tuple[UserFact, ...], said: set[tuple[str, str]], rng: random.Ra
     return out
 
 
+_READ_VERBS = ("get", "list", "search", "find", "check", "show", "lookup", "view")
+_DESCRIBED_ASKS = ("{ask} {asks}{facts}.", "Can you {asks}{facts}?", "Please {asks}{facts}.")
+
+
 def _ask(
+    goal: Goal, facts: list[UserFact], said: set[tuple[str, str]], persona: dict[str, Any], rng: random.Random
+) -> str:
+    if goal.asks and _record_phrasing_names_tool(goal):
+        return _described_ask(goal, facts, said, persona, rng)
+    return _record_ask(goal, facts, said, persona, rng)
+
+
+def _record_phrasing_names_tool(goal: Goal) -> bool:
+    """Whether the record phrasing would say the tool's name ('my prime factorize') or guess a verb
+    from it ('can you dns a view dnse'): the table is named after the tool, or the verb is unknown."""
+    name = [_stem(w) for w in words(goal.tool).split()]
+    about = [_stem(w) for w in words(goal.about or entity(goal.tool)).split()]
+    verb = words(goal.tool).split(" ")[0]
+    unknown_verb = goal.action != "read" and verb not in _VERBS and verb not in _READ_VERBS
+    named_after = about == name or (len(about) >= 2 and _contains(name, about))
+    return unknown_verb or named_after
+
+
+def _stem(word: str) -> str:
+    """'searches', 'searche', 'search' → 'search': table nouns and tool names inflect differently."""
+    return re.sub(r"(es|s|e)$", "", word) if len(word) > 3 else word
+
+
+def _contains(words_: list[str], run: list[str]) -> bool:
+    return any(words_[i : i + len(run)] == run for i in range(len(words_) - len(run) + 1))
+
+
+def _described_ask(
+    goal: Goal, facts: list[UserFact], said: set[tuple[str, str]], persona: dict[str, Any], rng: random.Random
+) -> str:
+    """'Can you calculate the area of a triangle given its base and height, with the base 3 and the height 5?'"""
+    stated = ", ".join(f"the {words(f.name)} {_value(f.value)}" for f in facts)
+    for f in facts:
+        said.add((f.name, _value(f.value)))
+    text = rng.choice(_DESCRIBED_ASKS).format(
+        ask=persona["ask"], asks=goal.asks, facts=f", with {stated}" if stated else ""
+    )
+    return text[0].upper() + text[1:]
+
+
+def _record_ask(
     goal: Goal, facts: list[UserFact], said: set[tuple[str, str]], persona: dict[str, Any], rng: random.Random
 ) -> str:
     verb_word = goal.tool.split("_")[0].lower()
@@ -208,16 +253,7 @@ def _ask(
     ]
     new_facts = [f for f in facts if f not in ref_facts]
     ref = _reference(ref_facts, about, said)
-    if goal.action == "read" or verb_word in (
-        "get",
-        "list",
-        "search",
-        "find",
-        "check",
-        "show",
-        "lookup",
-        "view",
-    ):
+    if goal.action == "read" or verb_word in _READ_VERBS:
         filters = _with(new_facts, said)
         if verb_word in ("search", "find", "lookup"):
             text = rng.choice(_SEARCH_ASKS).format(a_obj=_a(about), ref=ref + filters)

@@ -29,6 +29,7 @@ from typing import Any
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool, Episode
+from envscale.environments.synthesis.asks import request_from_description
 from envscale.environments.synthesis.blueprints import SamplerConfig
 from envscale.environments.synthesis.knowledge import (
     ACCOUNT_ENTITIES,
@@ -223,6 +224,7 @@ class GoalPlanner:
                     action=action,
                     about=about,
                     arguments=args,
+                    asks=request_from_description(tool.description, tool.name),
                 )
             )
             self._remember_account(tool, args, target, account)

@@ -61,6 +61,11 @@ class Goal(_Record):
         None,
         description="The environment's refusal (a business rule) when the user asks for what is not allowed.",
     )
+    asks: str | None = Field(
+        None,
+        description="The request in the tool description's words ('calculate the area of a triangle'), "
+        "used where the record phrasing would name the tool (synthesis.asks).",
+    )
 
 
 class Blueprint(_Record):
