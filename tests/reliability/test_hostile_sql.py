@@ -19,6 +19,7 @@ from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.runtime.loaded import full_state_hash
 from envscale.warehouse import open_warehouse
+from tests.support.notes_design import NOTES_SCHEMA
 from tests.support.reliability.hostile_sql import (
     CATEGORIES,
     HOSTILE,
@@ -137,18 +138,7 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
         ],
     ]
     design = {
-        "schema": {
-            "tables": [
-                {
-                    "name": "notes",
-                    "primary_key": ["note_id"],
-                    "columns": [
-                        {"name": "note_id", "type": "VARCHAR", "nullable": False},
-                        {"name": "body", "type": "VARCHAR"},
-                    ],
-                }
-            ]
-        },
+        "schema": NOTES_SCHEMA,
         "programs": [
             {
                 "name": "get_note",

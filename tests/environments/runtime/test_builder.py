@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from envscale.environments.builder import build_environment
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime import open_episode
+from tests.support.notes_design import NOTES_SCHEMA
 
 
 def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_shop_tools):
@@ -63,18 +64,7 @@ def _llm(replies):
 
 
 DESIGN = {
-    "schema": {
-        "tables": [
-            {
-                "name": "notes",
-                "primary_key": ["note_id"],
-                "columns": [
-                    {"name": "note_id", "type": "VARCHAR", "nullable": False},
-                    {"name": "body", "type": "VARCHAR"},
-                ],
-            }
-        ]
-    },
+    "schema": NOTES_SCHEMA,
     "programs": [
         {
             "name": "get_note",
