@@ -29,7 +29,7 @@ from typing import Any
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool, Episode
-from envscale.environments.synthesis.blueprints import SamplerConfig
+from envscale.environments.synthesis.blueprints import SamplerConfig, coerce_to_param
 from envscale.environments.synthesis.knowledge import (
     ACCOUNT_ENTITIES,
     action_of,
@@ -618,17 +618,13 @@ def _row_value(row: dict[str, Any], name: str, column: str | None) -> Any:
 
 
 def _coerce(value: Any, schema: dict[str, Any]) -> Any:
-    typ = schema.get("type")
-    if typ == "string" and not isinstance(value, str):
-        return str(value)
-    if typ == "integer" and isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    if typ == "number" and isinstance(value, int | str) and not isinstance(value, bool):
+    """As the sampler coerces, and also a number parameter's int or numeric text as a float."""
+    if schema.get("type") == "number" and isinstance(value, int | str) and not isinstance(value, bool):
         try:
             return float(value)
         except ValueError:
             return value
-    return value
+    return coerce_to_param(value, schema)
 
 
 def _norm(value: Any) -> str:
