@@ -19,7 +19,7 @@ from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.runtime.loaded import full_state_hash
 from envscale.warehouse import open_warehouse
-from tests.support.notes_design import NOTES_SCHEMA
+from tests.support.notes_design import LIST_NOTES_TOOL, NOTES_SCHEMA
 from tests.support.reliability.hostile_sql import (
     CATEGORIES,
     HOSTILE,
@@ -121,12 +121,7 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
                 "required": ["note_id"],
             },
         ),
-        types.SimpleNamespace(
-            name="list_notes",
-            description="List notes.",
-            kind="read",
-            parameters={"type": "object", "properties": {}},
-        ),
+        LIST_NOTES_TOOL,
         *[
             types.SimpleNamespace(
                 name=f"evil_{i}",

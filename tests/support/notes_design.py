@@ -1,7 +1,8 @@
-"""The one-table ``notes`` schema that builder tests hand back as the LLM's design."""
+"""The one-table ``notes`` schema that builder tests hand back as the LLM's design, and its list tool."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 NOTES_SCHEMA: dict[str, Any] = {
@@ -16,3 +17,11 @@ NOTES_SCHEMA: dict[str, Any] = {
         }
     ]
 }
+
+# The tool a notes design's ``list_notes`` program backs, as the builder reads a tool.
+LIST_NOTES_TOOL = SimpleNamespace(
+    name="list_notes",
+    description="List notes.",
+    kind="read",
+    parameters={"type": "object", "properties": {}},
+)
