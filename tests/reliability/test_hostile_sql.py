@@ -19,7 +19,7 @@ from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.runtime.loaded import full_state_hash
 from envscale.warehouse import open_warehouse
-from tests.support.notes_design import LIST_NOTES_TOOL, NOTES_SCHEMA
+from tests.support.notes_design import GET_NOTE_PROGRAM, LIST_NOTES_TOOL, NOTES_SCHEMA
 from tests.support.reliability.hostile_sql import (
     CATEGORIES,
     HOSTILE,
@@ -135,13 +135,7 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
     design = {
         "schema": NOTES_SCHEMA,
         "programs": [
-            {
-                "name": "get_note",
-                "kind": "read",
-                "result": "SELECT * FROM notes WHERE note_id = $note_id",
-                "result_mode": "row",
-                "empty_error": "no note {note_id}",
-            },
+            GET_NOTE_PROGRAM,
             {"name": "list_notes", "kind": "read", "result": "SELECT * FROM notes ORDER BY note_id"},
             *[
                 {

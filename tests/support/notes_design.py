@@ -1,4 +1,4 @@
-"""The one-table ``notes`` schema that builder tests hand back as the LLM's design, and its list tool."""
+"""The one-table ``notes`` design that builder tests hand back as the LLM's reply: schema, get_note, list tool."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ NOTES_SCHEMA: dict[str, Any] = {
             ],
         }
     ]
+}
+# The design's keyed read of one note.
+GET_NOTE_PROGRAM: dict[str, Any] = {
+    "name": "get_note",
+    "kind": "read",
+    "result": "SELECT * FROM notes WHERE note_id = $note_id",
+    "result_mode": "row",
+    "empty_error": "no note {note_id}",
 }
 
 # The tool a notes design's ``list_notes`` program backs, as the builder reads a tool.

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from envscale.environments.builder import build_environment
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime import open_episode
-from tests.support.notes_design import NOTES_SCHEMA
+from tests.support.notes_design import GET_NOTE_PROGRAM, NOTES_SCHEMA
 
 
 def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_shop_tools):
@@ -67,11 +67,7 @@ DESIGN = {
     "schema": NOTES_SCHEMA,
     "programs": [
         {
-            "name": "get_note",
-            "kind": "read",
-            "result": "SELECT * FROM notes WHERE note_id = $note_id",
-            "result_mode": "row",
-            "empty_error": "no note {note_id}",
+            **GET_NOTE_PROGRAM,
             "table": "notes",
             "action": "read",
             "bindings": [{"param": "note_id", "role": "key", "table": "notes", "column": "note_id"}],
