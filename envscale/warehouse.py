@@ -239,15 +239,24 @@ class Warehouse:
         Only the newest counts: a later run over other inputs may have changed what
         the stage produced (e.g. moved an alias), so an older identical run is no reason to skip.
         """
+        newest = self.newest_completed_run(flow)
+        if newest is None or newest["input_hash"] != input_hash:
+            return None
+        return {"run_id": newest["run_id"], "summary": newest["summary"]}
+
+    def newest_completed_run(self, flow: str) -> dict[str, Any] | None:
+        """run_id, summary (parsed) and input_hash of the newest completed run of ``flow``; None if none."""
         with self.connect() as con:
             row = con.execute(
                 "SELECT run_id, summary, input_hash FROM runs WHERE flow = ? AND status = 'completed'"
                 " ORDER BY started_at DESC LIMIT 1",
                 [flow],
             ).fetchone()
-        if row is None or row[2] != input_hash:
-            return None
-        return {"run_id": row[0], "summary": json.loads(row[1] or "{}")}
+        return (
+            None
+            if row is None
+            else {"run_id": row[0], "summary": json.loads(row[1] or "{}"), "input_hash": row[2]}
+        )
 
     # -- reads -------------------------------------------------------------
     def counts(self, *, read_only: bool = True) -> dict[str, int]:
