@@ -142,17 +142,13 @@ class GoalPlanner:
             reason = f"too_short: {len(plan.calls)} call(s), min {self.config.min_calls}"
         if reason is not None:
             return _dropped(env_id, seed, reason, plan.calls)
-        goals = tuple(plan.goals)
-        return Blueprint(
-            blueprint_id=Blueprint.make_id(env_id, plan.calls, goals),
-            env_id=env_id,
-            calls=tuple(plan.calls),
-            read_only=all(c.kind == "read" for c in plan.calls),
-            gold_state_hash=episode.state_hash(),
-            gold_diff=tuple(c.model_dump(mode="json") for c in episode.diff()),
+        return Blueprint.recorded(
+            env_id,
+            plan.calls,
+            episode,
+            goals=tuple(plan.goals),
             seed=seed,
             planner="goal",
-            goals=goals,
             facts=tuple(plan.facts),
         )
 
