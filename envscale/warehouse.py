@@ -276,8 +276,7 @@ class Warehouse:
                 " ORDER BY started_at DESC LIMIT ?",
                 [limit],
             )
-            names = [d[0] for d in cur.description]
-            runs = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            runs = dict_rows(cur)
             # A killed run reads 'interrupted' at once, not only after the next flow reaps it.
             dead = {run_id: owner for run_id, _, owner in dead_runs(con)}
         for run in runs:
@@ -292,13 +291,17 @@ class Warehouse:
     ) -> list[dict[str, Any]]:
         """The result of one read as dicts (column name → value)."""
         with self.connect(read_only=read_only) as con:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return dict_rows(con.execute(sql, params or []))
 
     def schema_version(self, *, read_only: bool = True) -> int:
         with self.connect(read_only=read_only) as con:
             return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def dict_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rest of an executed query's result as dicts (column name → value)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _unusable(path: Path, exc: Exception) -> WarehouseError:
