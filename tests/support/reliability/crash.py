@@ -133,6 +133,20 @@ def _count(wh: Any, table: str, key: str) -> tuple[int, int]:
         return con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
 
 
+def _rerun_to_completion(
+    report: CrashReport, args: list[str], env: dict[str, str], *, rows: Callable[[], int] | None = None
+) -> None:
+    """The unkilled rerun after the kills: recorded as the last attempt (with the item count ``rows``
+    reads, when given); a failure is the test's failure."""
+    final = run_cli(args, env)
+    final.kill = "none"
+    if rows is not None:
+        final.rows_after = rows()
+    report.attempts.append(final)
+    if final.returncode != 0:
+        raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+
+
 def _count_trajectories(report: CrashReport, wh: Any, env_id: str, *, blueprints: int, attempts: int) -> None:
     """Fill ``report`` from the warehouse after the last synthesis run: the trajectories stored against
     the ``attempts`` wanted for each of the first ``blueprints`` blueprints, integrity and run statuses."""
@@ -209,12 +223,7 @@ def synthesis_crash_resume(
                 report.kills_mid_work += 0 < attempt.rows_after < report.expected
             elif attempt.returncode != 0:
                 raise RuntimeError(f"synthesize failed without a kill: {attempt.stderr_tail}")
-        final = run_cli(args, env)
-        final.kill = "none"
-        final.rows_after = _count(wh, "trajectories", "trajectory_id")[0]
-        report.attempts.append(final)
-        if final.returncode != 0:
-            raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+        _rerun_to_completion(report, args, env, rows=lambda: _count(wh, "trajectories", "trajectory_id")[0])
 
     _count_trajectories(report, wh, manifest.env_id, blueprints=blueprints, attempts=attempts)
     return report
@@ -258,11 +267,7 @@ def synthesis_killpoint_resume(
             report.kills += attempt.killed
             report.kills_mid_work += attempt.killed and 0 < attempt.rows_after < report.expected
             after_kills.append(attempt.rows_after)
-        final = run_cli(args, cli_env(h.root, **base))
-        final.kill = "none"
-        report.attempts.append(final)
-        if final.returncode != 0:
-            raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+        _rerun_to_completion(report, args, cli_env(h.root, **base))
     _count_trajectories(report, wh, manifest.env_id, blueprints=blueprints, attempts=attempts)
     return report, after_kills
 
@@ -335,12 +340,7 @@ def ingest_crash_resume(
         report.attempts.append(attempt)
         report.kills += attempt.killed
         report.kills_mid_work += attempt.killed and attempt.rows_after > 0
-    final = run_cli(args, env)
-    final.kill = "none"
-    final.rows_after = _count(wh, "tools", "tool_id")[0]
-    report.attempts.append(final)
-    if final.returncode != 0:
-        raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+    _rerun_to_completion(report, args, env, rows=lambda: _count(wh, "tools", "tool_id")[0])
     have_tools, have_rejections = _catalog(wh)
     report.final, report.distinct = _count(wh, "tools", "tool_id")
     report.duplicated = report.final - report.distinct
