@@ -9,6 +9,7 @@ from envscale.environments.builder import build_environment
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime import open_episode
 from tests.support.notes_design import GET_NOTE_PROGRAM, NOTES_SCHEMA
+from tests.support.tool_stubs import tool_stub
 
 
 def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_shop_tools):
@@ -156,8 +157,7 @@ def test_awkward_argument_names_survive_build_and_keep_their_values(tmp_path):
     """'prénom' used to drop create_order at the check; 'ship-to' + 'ship_to' shared one $name."""
 
     def tool(name, kind, props, required):
-        params = {"type": "object", "properties": props, "required": required}
-        return SimpleNamespace(name=name, description=name, kind=kind, parameters=params)
+        return tool_stub(name, props, required, kind)
 
     s = {"type": "string"}
     tools = [
