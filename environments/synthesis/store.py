@@ -44,20 +44,10 @@ def load_tasks(wh: Warehouse, env_id: str | None = None) -> dict[str, Task]:
         sql += " WHERE env_id = ?"
         params.append(env_id)
     with wh.connect() as con:
-        rows = con.execute(sql + " ORDER BY created_at, task_id", params).fetchall()
+        rows = dict_rows(con.execute(sql + " ORDER BY created_at, task_id", params))
     out: dict[str, Task] = {}
     for r in rows:
-        out.setdefault(
-            r[1],
-            Task(
-                task_id=r[0],
-                blueprint_id=r[1],
-                env_id=r[2],
-                instruction=r[3],
-                writer=r[4],
-                fallback_reason=r[5],
-            ),
-        )
+        out.setdefault(r["blueprint_id"], Task(**r))
     return out
 
 
