@@ -29,6 +29,7 @@ from tests.support.reliability.hostile_sql import (
     note_program,
     scratch,
 )
+from tests.support.tool_stubs import tool_stub
 
 TABLES = ("customers", "orders", "notes")
 IDS = [f"{h.category}:{h.sql[:40]}" for h in HOSTILE]
@@ -111,15 +112,8 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
     from envscale.environments.builder import build_environment
 
     tools = [
-        types.SimpleNamespace(
-            name="get_note",
-            description="Get a note.",
-            kind="read",
-            parameters={
-                "type": "object",
-                "properties": {"note_id": {"type": "string"}},
-                "required": ["note_id"],
-            },
+        tool_stub(
+            "get_note", {"note_id": {"type": "string"}}, ["note_id"], "read", description="Get a note."
         ),
         LIST_NOTES_TOOL,
         *[
@@ -170,15 +164,8 @@ def test_a_hostile_schema_falls_back_to_the_rules(tmp_path):
     from envscale.environments.builder import build_environment
 
     tools = [
-        types.SimpleNamespace(
-            name="get_order",
-            description="Get an order.",
-            kind="read",
-            parameters={
-                "type": "object",
-                "properties": {"order_id": {"type": "string"}},
-                "required": ["order_id"],
-            },
+        tool_stub(
+            "get_order", {"order_id": {"type": "string"}}, ["order_id"], "read", description="Get an order."
         ),
         types.SimpleNamespace(
             name="list_orders",
