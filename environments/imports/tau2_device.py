@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,13 @@ def load_user_state(folder: Path) -> dict[str, Any]:
     return state
 
 
+def _switch_to(want: bool, toggle: Callable[[], bool]) -> None:
+    """τ²'s way to set a switch: toggle it, and once more when that left it the wrong way (both
+    toggles' side effects happen, as in τ²)."""
+    if toggle() != want:
+        toggle()
+
+
 class DeviceError(InputError):
     """A device function that does not exist or was called wrongly (the user's call fails, state kept)."""
 
@@ -142,13 +150,11 @@ class UserDevice:
         self.s["is_abroad"] = abroad
 
     def turn_airplane_mode_on(self) -> str:
-        if not self._toggle_airplane_mode():
-            self._toggle_airplane_mode()
+        _switch_to(True, self._toggle_airplane_mode)
         return "Airplane Mode is now ON."
 
     def turn_airplane_mode_off(self) -> str:
-        if self._toggle_airplane_mode():
-            self._toggle_airplane_mode()
+        _switch_to(False, self._toggle_airplane_mode)
         return "Airplane Mode is now OFF."
 
     def unseat_sim_card(self) -> str:
@@ -168,18 +174,15 @@ class UserDevice:
         return "Data connection restored."
 
     def turn_data_off(self) -> str:
-        if self._toggle("data_enabled", search=True):
-            self._toggle("data_enabled", search=True)
+        _switch_to(False, lambda: self._toggle("data_enabled", search=True))
         return "Data connection broken."
 
     def turn_roaming_on(self) -> str:
-        if not self._toggle("roaming_enabled", search=True):
-            self._toggle("roaming_enabled", search=True)
+        _switch_to(True, lambda: self._toggle("roaming_enabled", search=True))
         return "Data Roaming is now ON."
 
     def turn_roaming_off(self) -> str:
-        if self._toggle("roaming_enabled", search=True):
-            self._toggle("roaming_enabled", search=True)
+        _switch_to(False, lambda: self._toggle("roaming_enabled", search=True))
         return "Data Roaming is now OFF."
 
     def turn_data_saver_mode_on(self) -> str:
