@@ -18,6 +18,10 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support.reliability.crash import CrashReport
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -203,6 +207,19 @@ def concurrency(work: Path) -> None:
     )
 
 
+def crash_row(category: str, report: CrashReport, detail: str) -> None:
+    """The crash/resume row of one kill-and-rerun report: what was expected, lost, duplicated, and the kills."""
+    row(
+        "crash/resume",
+        category,
+        report.expected,
+        lost=report.lost,
+        duplicated=report.duplicated,
+        faults_survived=f"{report.kills} kills",
+        detail=detail,
+    )
+
+
 def processes(seed: int, kills: int, work: Path) -> None:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
@@ -218,38 +235,22 @@ def processes(seed: int, kills: int, work: Path) -> None:
     with prefect_test_harness(server_startup_timeout=300):
         url = str(PREFECT_API_URL.value())
         r = synthesis_crash_resume(work / "synth", seed=seed, kills=kills, prefect_api_url=url)
-        row(
-            "crash/resume",
+        crash_row(
             "envscale synthesize, SIGKILL",
-            r.expected,
-            lost=r.lost,
-            duplicated=r.duplicated,
-            faults_survived=f"{r.kills} kills",
-            detail=f"{r.kills_mid_work} mid-work, integrity problems {len(r.integrity)}",
+            r,
+            f"{r.kills_mid_work} mid-work, integrity problems {len(r.integrity)}",
         )
         r, after = synthesis_killpoint_resume(work / "killpoint", kill_at=(4, 3), prefect_api_url=url)
-        row(
-            "crash/resume",
+        crash_row(
             "envscale synthesize, SIGKILL mid-commit",
-            r.expected,
-            lost=r.lost,
-            duplicated=r.duplicated,
-            faults_survived=f"{r.kills} kills",
-            detail=f"stored after each kill {after} (= committed), integrity problems {len(r.integrity)}",
+            r,
+            f"stored after each kill {after} (= committed), integrity problems {len(r.integrity)}",
         )
         write_large_corpus(work / "corpus", seed=seed)
         r = ingest_crash_resume(
             work / "ingest", work / "ingest-ref", work / "corpus", seed=seed, kills=kills, prefect_api_url=url
         )
-        row(
-            "crash/resume",
-            "envscale ingest, SIGKILL",
-            r.expected,
-            lost=r.lost,
-            duplicated=r.duplicated,
-            faults_survived=f"{r.kills} kills",
-            detail=f"integrity problems {len(r.integrity)}",
-        )
+        crash_row("envscale ingest, SIGKILL", r, f"integrity problems {len(r.integrity)}")
     try:
         t = training_crash_resume(work / "train", seed=seed)
         row(

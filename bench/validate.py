@@ -93,16 +93,7 @@ def run(args: argparse.Namespace, home) -> None:
                 )
             else:
                 if calls:
-                    blueprints.append(
-                        Blueprint(
-                            blueprint_id=Blueprint.make_id(manifest.env_id, calls),
-                            env_id=manifest.env_id,
-                            calls=tuple(calls),
-                            read_only=all(c.kind == "read" for c in calls),
-                            gold_state_hash=ep.state_hash(),
-                            gold_diff=tuple(c.model_dump(mode="json") for c in ep.diff()),
-                        )
-                    )
+                    blueprints.append(Blueprint.recorded(manifest.env_id, calls, ep))
     n_gold = len(blueprints)
     rng = random.Random(0)
     edges = [(e.source, e.target) for e in manifest.edges]

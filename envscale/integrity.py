@@ -12,7 +12,7 @@ a rerun after a kill leaves no phantom 'running' run behind.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envscale.warehouse import TABLES, dead_runs, utc_now
 
@@ -78,20 +78,14 @@ def check_warehouse(wh: Warehouse, *, read_only: bool = True) -> list[str]:
         problems += _key_duplicates(con, tables)
         for child, column, parent, key in REFERENCES:
             if child in tables and parent in tables:
-                n, example = con.execute(
-                    f'SELECT count(*), any_value(c."{column}") FROM "{child}" c WHERE c."{column}" IS NOT NULL'
-                    f' AND NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")'
-                ).fetchone()
+                n, example = _orphans(con, child, column, parent, key)
                 if n:
                     problems.append(
                         f"{child}: {n} row(s) whose {column} is missing from {parent} (e.g. {example!r})"
                     )
         for table in RUN_TABLES:
             if table in tables and "runs" in tables:
-                n, example = con.execute(
-                    f'SELECT count(*), any_value(c.run_id) FROM "{table}" c WHERE c.run_id IS NOT NULL'
-                    " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = c.run_id)"
-                ).fetchone()
+                n, example = _orphans(con, table, "run_id", "runs", "run_id")
                 if n:
                     problems.append(f"{table}: {n} row(s) written by an unknown run (e.g. {example!r})")
         if "environments" in tables:
@@ -133,6 +127,16 @@ def _environment_statuses(con: duckdb.DuckDBPyConnection) -> list[str]:
     if n:
         out.append(f"environments: {n} imported environment(s) marked superseded (e.g. {example!r})")
     return out
+
+
+def _orphans(
+    con: duckdb.DuckDBPyConnection, child: str, column: str, parent: str, key: str
+) -> tuple[int, Any]:
+    """How many ``child`` rows name a ``column`` value that no ``parent`` row has as ``key``, and one of them."""
+    return con.execute(
+        f'SELECT count(*), any_value(c."{column}") FROM "{child}" c WHERE c."{column}" IS NOT NULL'
+        f' AND NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}")'
+    ).fetchone()
 
 
 def _key_duplicates(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:

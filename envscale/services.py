@@ -117,6 +117,14 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def _until_one_exits(procs: list[subprocess.Popen], echo: Callable[[str], None], exited: str) -> int:
+    """Block while every process runs (Ctrl-C interrupts the sleep); when one exits, echo ``exited``: 1."""
+    while all(p.poll() is None for p in procs):
+        time.sleep(1)
+    echo(exited)
+    return 1
+
+
 def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = print) -> int:
     """Start both UIs, print their URLs, block until Ctrl-C, stop both."""
     _stop_on_signals()
@@ -132,10 +140,7 @@ def run_uis(prefect_port: int, mlflow_port: int, echo: Callable[[str], None] = p
         # MLflow 3 opens on its GenAI view unless the URL asks for model training (a browser preference).
         echo(f"MLflow UI   http://127.0.0.1:{mlflow_port}/#/experiments?workflowType=machine_learning")
         echo(f"logs        {logs}\nCtrl-C stops both.")
-        while prefect.poll() is None and mlflow.poll() is None:
-            time.sleep(1)
-        echo("a server exited; see its log")
-        return 1
+        return _until_one_exits([prefect, mlflow], echo, "a server exited; see its log")
     except KeyboardInterrupt:
         return 0
     except (RuntimeError, TimeoutError) as exc:
@@ -224,10 +229,7 @@ def run_deployments(port: int, echo: Callable[[str], None] = print) -> int:
         )
         echo(f"worker       pool '{stack.pool}', logs in {stack.logs}")
         echo(f"API          export PREFECT_API_URL={stack.api_url}\nCtrl-C stops server and worker.")
-        while all(p.poll() is None for p in stack.procs):
-            time.sleep(1)
-        echo("a process exited; see the logs")
-        return 1
+        return _until_one_exits(stack.procs, echo, "a process exited; see the logs")
     except KeyboardInterrupt:
         return 0
     except (RuntimeError, TimeoutError) as exc:

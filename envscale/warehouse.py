@@ -239,15 +239,24 @@ class Warehouse:
         Only the newest counts: a later run over other inputs may have changed what
         the stage produced (e.g. moved an alias), so an older identical run is no reason to skip.
         """
+        newest = self.newest_completed_run(flow)
+        if newest is None or newest["input_hash"] != input_hash:
+            return None
+        return {"run_id": newest["run_id"], "summary": newest["summary"]}
+
+    def newest_completed_run(self, flow: str) -> dict[str, Any] | None:
+        """run_id, summary (parsed) and input_hash of the newest completed run of ``flow``; None if none."""
         with self.connect() as con:
             row = con.execute(
                 "SELECT run_id, summary, input_hash FROM runs WHERE flow = ? AND status = 'completed'"
                 " ORDER BY started_at DESC LIMIT 1",
                 [flow],
             ).fetchone()
-        if row is None or row[2] != input_hash:
-            return None
-        return {"run_id": row[0], "summary": json.loads(row[1] or "{}")}
+        return (
+            None
+            if row is None
+            else {"run_id": row[0], "summary": json.loads(row[1] or "{}"), "input_hash": row[2]}
+        )
 
     # -- reads -------------------------------------------------------------
     def counts(self, *, read_only: bool = True) -> dict[str, int]:
@@ -267,8 +276,7 @@ class Warehouse:
                 " ORDER BY started_at DESC LIMIT ?",
                 [limit],
             )
-            names = [d[0] for d in cur.description]
-            runs = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            runs = dict_rows(cur)
             # A killed run reads 'interrupted' at once, not only after the next flow reaps it.
             dead = {run_id: owner for run_id, _, owner in dead_runs(con)}
         for run in runs:
@@ -283,13 +291,17 @@ class Warehouse:
     ) -> list[dict[str, Any]]:
         """The result of one read as dicts (column name → value)."""
         with self.connect(read_only=read_only) as con:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return dict_rows(con.execute(sql, params or []))
 
     def schema_version(self, *, read_only: bool = True) -> int:
         with self.connect(read_only=read_only) as con:
             return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def dict_rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rest of an executed query's result as dicts (column name → value)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _unusable(path: Path, exc: Exception) -> WarehouseError:

@@ -116,6 +116,40 @@ def heldout_tasks(wh: Warehouse, env_ids: list[str], *, max_tasks: int, seed: in
     return out
 
 
+def replayed_records(
+    env_id: str,
+    calls: list[GoldCall],
+    *,
+    gold_state_hash: str,
+    gold_diff: tuple[dict[str, Any], ...],
+    seed: int,
+    suffix: str,
+    task_key: dict[str, Any],
+    instruction: str,
+) -> tuple[Blueprint, Task]:
+    """The blueprint and task of a benchmark task whose gold calls were replayed. ``suffix`` (the
+    task's index or id) keeps two tasks with the same calls apart; ``task_key`` names the task in
+    its benchmark, and with the instruction makes the task id."""
+    bp = Blueprint(
+        blueprint_id=Blueprint.make_id(env_id, calls) + f"-{suffix}",
+        env_id=env_id,
+        calls=tuple(calls),
+        read_only=all(c.kind == "read" for c in calls),
+        gold_state_hash=gold_state_hash,
+        gold_diff=gold_diff,
+        seed=seed,
+    )
+    task = Task(
+        task_id=content_hash({**task_key, "instruction": instruction}),
+        blueprint_id=bp.blueprint_id,
+        env_id=env_id,
+        instruction=instruction,
+        writer="template",
+        fallback_reason=None,
+    )
+    return bp, task
+
+
 def tau_bench_tasks(
     manifest: EnvironmentManifest,
     db_path: Path,
@@ -164,23 +198,15 @@ def tau_bench_tasks(
         if failure is not None:
             out.skipped.append(SkippedTask(ref=ref, domain=domain, reason=failure))
             continue
-        bp = Blueprint(
-            blueprint_id=Blueprint.make_id(manifest.env_id, calls) + f"-{index}",
-            env_id=manifest.env_id,
-            calls=tuple(calls),
-            read_only=all(c.kind == "read" for c in calls),
+        bp, task = replayed_records(
+            manifest.env_id,
+            calls,
             gold_state_hash=gold_hash,
             gold_diff=gold_diff,
             seed=seed,
-        )
-        instruction = raw["instruction"]
-        task = Task(
-            task_id=content_hash({"tau_bench": domain, "index": index, "instruction": instruction}),
-            blueprint_id=bp.blueprint_id,
-            env_id=manifest.env_id,
-            instruction=instruction,
-            writer="template",
-            fallback_reason=None,
+            suffix=str(index),
+            task_key={"tau_bench": domain, "index": index},
+            instruction=raw["instruction"],
         )
         outputs = tuple(str(o) for o in raw.get("outputs") or ())
         out.tasks.append(

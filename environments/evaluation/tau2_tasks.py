@@ -20,7 +20,7 @@ from typing import Any
 
 from envscale.environments.evaluation.dual_control import DualControlEpisode, SetupError
 from envscale.environments.evaluation.records import EvalTask, SkippedTask
-from envscale.environments.evaluation.tasks import TaskSet
+from envscale.environments.evaluation.tasks import TaskSet, replayed_records
 from envscale.environments.imports.tau2_data import Tau2Domain, Tau2Task, find_domains, load_tasks
 from envscale.environments.imports.tau2_device import load_user_state
 from envscale.environments.manifest import EnvironmentManifest
@@ -114,23 +114,15 @@ def _eval_task(
         gold_hash = ep.state_hash()
         gold_diff = tuple(c.model_dump(mode="json") for c in ep.diff())
     name = PREFIX + domain.name
-    bp = Blueprint(
-        blueprint_id=Blueprint.make_id(manifest.env_id, calls) + f"-{task.task_id}",
-        env_id=manifest.env_id,
-        calls=tuple(calls),
-        read_only=all(c.kind == "read" for c in calls),
+    bp, record = replayed_records(
+        manifest.env_id,
+        calls,
         gold_state_hash=gold_hash,
         gold_diff=gold_diff,
         seed=seed,
-    )
-    instruction = task.instructions
-    record = Task(
-        task_id=content_hash({"tau2": name, "id": task.task_id, "instruction": instruction}),
-        blueprint_id=bp.blueprint_id,
-        env_id=manifest.env_id,
-        instruction=instruction,
-        writer="template",
-        fallback_reason=None,
+        suffix=str(task.task_id),
+        task_key={"tau2": name, "id": task.task_id},
+        instruction=task.instructions,
     )
     rewards = basis(task)
     communicate = task.communicate_info if "COMMUNICATE" in rewards else ()

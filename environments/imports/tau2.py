@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from envscale.environments.builder import write_database
+from envscale.environments.imports.imported import checked_tools, gold_order_edges, write_with_initial_state
 from envscale.environments.imports.registry import domains_of, imported_domain
 from envscale.environments.imports.tau2_data import Tau2Domain, load_tasks
 from envscale.environments.imports.tau2_tools import tool_schemas
-from envscale.environments.manifest import DependencyEdge, DroppedTool, EnvironmentManifest, environment_id
-from envscale.environments.programs.checker import ProgramError, check_program
-from envscale.environments.runtime.contracts import EnvTool
+from envscale.environments.manifest import DependencyEdge, EnvironmentManifest, environment_id
 
 CLOCK = "2024-05-15T15:00:00"  # τ²'s airline _get_datetime; retail has no clock
 
@@ -29,34 +27,8 @@ def supported_domains() -> tuple[str, ...]:
 def import_tau2(domain: Tau2Domain, environments_dir: Path) -> EnvironmentManifest:
     """Build (or reuse) the environment of one τ² domain; ValueError for a domain envscale cannot import."""
     mod = imported_domain("tau2", domain.name)
-    programs = {p.name: p for p in mod.PROGRAMS}
-    unsupported = getattr(mod, "UNSUPPORTED", {})
     specs = tool_schemas(domain.name)
-    tools: list[EnvTool] = []
-    kept = []
-    dropped: list[DroppedTool] = []
-    for spec in specs:
-        fn = spec["function"]
-        program = programs.get(fn["name"])
-        if program is None:
-            reason = unsupported.get(fn["name"], "no_program: no SQL form for this tool")
-            dropped.append(DroppedTool(name=fn["name"], stage="compile", reason=reason))
-            continue
-        try:
-            check_program(program, mod.SCHEMA.table_names, fn["parameters"])
-        except ProgramError as exc:
-            dropped.append(DroppedTool(name=fn["name"], stage="check", reason=f"check_failed: {exc}"))
-            continue
-        tools.append(
-            EnvTool(
-                name=fn["name"],
-                description=fn["description"],
-                parameters=fn["parameters"],
-                kind=program.kind,
-                writes=program.tables_written,
-            )
-        )
-        kept.append(program)
+    tools, kept, dropped = checked_tools(mod, specs)
     digest = hashlib.sha256(domain.db_file.read_bytes()).hexdigest()[:16]
     env_id = environment_id(mod.SCHEMA, kept, tools, f"tau2:{digest}", 0)
     environments_dir = Path(environments_dir)
@@ -86,13 +58,7 @@ def import_tau2(domain: Tau2Domain, environments_dir: Path) -> EnvironmentManife
                 "n_tools": len(specs),
             },
         )
-        write_database(manifest.db_path(environments_dir), mod.SCHEMA, rows)
-        from envscale.environments.runtime import load_environment
-
-        initial = load_environment(manifest, directory=environments_dir).open_episode()
-        manifest = manifest.model_copy(update={"initial_state_hash": initial.state_hash()})
-        initial.close()
-        manifest.write(environments_dir)
+        manifest = write_with_initial_state(manifest, rows, environments_dir)
     if manifest.policy != domain.policy:  # a manifest stored before the policy was kept: add it
         manifest = manifest.model_copy(update={"policy": domain.policy})
         manifest.write(environments_dir)
@@ -102,14 +68,6 @@ def import_tau2(domain: Tau2Domain, environments_dir: Path) -> EnvironmentManife
 
 def _edges(domain: Tau2Domain) -> list[DependencyEdge]:
     """Consecutive gold actions of the agent (A then B) as dependency edges."""
-    from collections import Counter
-
-    pairs: Counter[tuple[str, str]] = Counter()
-    for task in load_tasks(domain):
-        names = [a.name for a in task.actions if a.requestor == "assistant"]
-        pairs.update(zip(names, names[1:], strict=False))
-    return [
-        DependencyEdge(source=a, target=b, via=f"gold order x{n}")
-        for (a, b), n in sorted(pairs.items())
-        if a != b
-    ]
+    return gold_order_edges(
+        [a.name for a in task.actions if a.requestor == "assistant"] for task in load_tasks(domain)
+    )

@@ -53,18 +53,7 @@ UPDATE_FLIGHTS = v1.UPDATE_FLIGHTS.model_copy(
 )
 
 _CERT_IDS = ("certificate_3221322", "certificate_3221323", "certificate_3221324")
-_FREE_CERT = (
-    "CASE "
-    + " ".join(f"WHEN json_extract(payment_methods, '/{c}') IS NULL THEN '{c}'" for c in _CERT_IDS)
-    + " END"
-)
-_ADDED_CERT = (
-    "CASE "
-    + " ".join(
-        f"WHEN json_extract(payment_methods, '/{c}') IS NOT NULL THEN '{c}'" for c in reversed(_CERT_IDS)
-    )
-    + " END"
-)
+_FREE_CERT = v1.free_certificate(_CERT_IDS)
 SEND_CERTIFICATE = _prog(
     "send_certificate",
     "write",
@@ -83,8 +72,7 @@ SEND_CERTIFICATE = _prog(
             f" json_object('id', {_FREE_CERT}, 'amount', $amount, 'source', 'certificate'))) WHERE user_id = $user_id",
         )
     ],
-    result=f"SELECT 'Certificate ' || ({_ADDED_CERT}) || ' added to user ' || $user_id || ' with amount ' || $amount || '.'"
-    " AS result FROM users WHERE user_id = $user_id",
+    result=v1.certificate_added(_CERT_IDS),
     mode="value",
 )
 GET_FLIGHT_STATUS = _prog(

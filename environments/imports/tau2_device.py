@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,13 @@ def load_user_state(folder: Path) -> dict[str, Any]:
     return state
 
 
+def _switch_to(want: bool, toggle: Callable[[], bool]) -> None:
+    """τ²'s way to set a switch: toggle it, and once more when that left it the wrong way (both
+    toggles' side effects happen, as in τ²)."""
+    if toggle() != want:
+        toggle()
+
+
 class DeviceError(InputError):
     """A device function that does not exist or was called wrongly (the user's call fails, state kept)."""
 
@@ -142,13 +150,11 @@ class UserDevice:
         self.s["is_abroad"] = abroad
 
     def turn_airplane_mode_on(self) -> str:
-        if not self._toggle_airplane_mode():
-            self._toggle_airplane_mode()
+        _switch_to(True, self._toggle_airplane_mode)
         return "Airplane Mode is now ON."
 
     def turn_airplane_mode_off(self) -> str:
-        if self._toggle_airplane_mode():
-            self._toggle_airplane_mode()
+        _switch_to(False, self._toggle_airplane_mode)
         return "Airplane Mode is now OFF."
 
     def unseat_sim_card(self) -> str:
@@ -168,18 +174,15 @@ class UserDevice:
         return "Data connection restored."
 
     def turn_data_off(self) -> str:
-        if self._toggle("data_enabled", search=True):
-            self._toggle("data_enabled", search=True)
+        _switch_to(False, lambda: self._toggle("data_enabled", search=True))
         return "Data connection broken."
 
     def turn_roaming_on(self) -> str:
-        if not self._toggle("roaming_enabled", search=True):
-            self._toggle("roaming_enabled", search=True)
+        _switch_to(True, lambda: self._toggle("roaming_enabled", search=True))
         return "Data Roaming is now ON."
 
     def turn_roaming_off(self) -> str:
-        if self._toggle("roaming_enabled", search=True):
-            self._toggle("roaming_enabled", search=True)
+        _switch_to(False, lambda: self._toggle("roaming_enabled", search=True))
         return "Data Roaming is now OFF."
 
     def turn_data_saver_mode_on(self) -> str:
@@ -355,8 +358,7 @@ class UserDevice:
         return f"Preferred Network Mode set to: {mode}\nStatus Bar: {self._status_bar()}"
 
     def toggle_airplane_mode(self) -> str:
-        on = self._toggle_airplane_mode()
-        return f"Airplane Mode is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Airplane Mode", self._toggle_airplane_mode())
 
     def reseat_sim_card(self) -> str:
         self.d["sim_card_missing"] = False
@@ -364,16 +366,13 @@ class UserDevice:
         return f"SIM card re-seated successfully.\nStatus Bar: {self._status_bar()}"
 
     def toggle_data(self) -> str:
-        on = self._toggle("data_enabled", search=True)
-        return f"Mobile Data is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Mobile Data", self._toggle("data_enabled", search=True))
 
     def toggle_roaming(self) -> str:
-        on = self._toggle("roaming_enabled", search=True)
-        return f"Data Roaming is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Data Roaming", self._toggle("roaming_enabled", search=True))
 
     def toggle_data_saver_mode(self) -> str:
-        on = self._toggle("data_saver_mode", search=False)
-        return f"Data Saver Mode is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Data Saver Mode", self._toggle("data_saver_mode", search=False))
 
     def set_apn_settings(self, apn_settings: dict[str, Any]) -> str:
         if not isinstance(apn_settings, dict):
@@ -400,11 +399,10 @@ class UserDevice:
         self.d["wifi_enabled"] = on
         if not on:
             self._wifi_off()
-        return f"Wi-Fi is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Wi-Fi", on)
 
     def toggle_wifi_calling(self) -> str:
-        on = self._toggle("wifi_calling_enabled", search=False)
-        return f"Wi-Fi Calling is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
+        return self._now("Wi-Fi Calling", self._toggle("wifi_calling_enabled", search=False))
 
     def connect_vpn(self) -> str:
         if self._connect_vpn() is None:
@@ -510,6 +508,10 @@ class UserDevice:
 
     def _wifi_off(self) -> None:
         self.d.update(wifi_connected=False, wifi_ssid=None, wifi_signal_strength="none")
+
+    def _now(self, setting: str, on: bool) -> str:
+        """A toggle's reply, worded as τ²'s: the setting's new state, then the status bar."""
+        return f"{setting} is now {'ON' if on else 'OFF'}.\nStatus Bar: {self._status_bar()}"
 
     def _toggle(self, field: str, *, search: bool) -> bool:
         self.d[field] = not self.d[field]

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envscale.environments.builder import write_database
-from envscale.environments.manifest import DependencyEdge, DroppedTool, EnvironmentManifest, environment_id
-from envscale.environments.programs.checker import ProgramError, check_program
-from envscale.environments.programs.model import ToolProgram
-from envscale.environments.runtime.contracts import EnvTool
+from envscale.environments.imports.imported import checked_tools, gold_order_edges, write_with_initial_state
+from envscale.environments.manifest import DependencyEdge, EnvironmentManifest, environment_id
 
 DOMAINS = ("retail", "airline")  # = registry.domains_of("tau-bench"), checked by a test
 DERIVED = Path("derived") / "taubench_v1_tools_and_tasks.json"
@@ -43,39 +40,7 @@ def import_tau_bench(domain: str, tau_root: Path, environments_dir: Path) -> Env
     tau_root = Path(tau_root)
     data_dir = tau_root / "tau_bench" / "envs" / domain / "data"
     derived = derived_file(tau_root)
-    programs = {p.name: p for p in mod.PROGRAMS}
-    tools: list[EnvTool] = []
-    kept: list[ToolProgram] = []
-    dropped: list[DroppedTool] = []
-    for spec in derived["tools"][domain]:
-        fn = spec["function"]
-        program = programs.get(fn["name"])
-        if program is None:
-            dropped.append(
-                DroppedTool(
-                    name=fn["name"],
-                    stage="compile",
-                    reason=getattr(mod, "UNSUPPORTED", {}).get(
-                        fn["name"], "no_program: no SQL form for this tool"
-                    ),
-                )
-            )
-            continue
-        try:
-            check_program(program, mod.SCHEMA.table_names, fn["parameters"])
-        except ProgramError as exc:
-            dropped.append(DroppedTool(name=fn["name"], stage="check", reason=f"check_failed: {exc}"))
-            continue
-        tools.append(
-            EnvTool(
-                name=fn["name"],
-                description=fn["description"],
-                parameters=fn["parameters"],
-                kind=program.kind,
-                writes=program.tables_written,
-            )
-        )
-        kept.append(program)
+    tools, kept, dropped = checked_tools(mod, derived["tools"][domain])
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(data_dir.glob("*.json")))).hexdigest()[
         :16
     ]
@@ -102,13 +67,7 @@ def import_tau_bench(domain: str, tau_root: Path, environments_dir: Path) -> Env
     environments_dir = Path(environments_dir)
     db_path = manifest.db_path(environments_dir)
     if not (db_path.is_file() and manifest.manifest_path(environments_dir).is_file()):
-        write_database(db_path, mod.SCHEMA, rows)
-        from envscale.environments.runtime import load_environment
-
-        initial = load_environment(manifest, directory=environments_dir).open_episode()
-        manifest = manifest.model_copy(update={"initial_state_hash": initial.state_hash()})
-        initial.close()
-        manifest.write(environments_dir)
+        manifest = write_with_initial_state(manifest, rows, environments_dir)
     else:
         manifest = EnvironmentManifest.read(manifest.manifest_path(environments_dir))
     (environments_dir / f"tau_bench_{domain}.alias").write_text(env_id)
@@ -117,18 +76,12 @@ def import_tau_bench(domain: str, tau_root: Path, environments_dir: Path) -> Env
 
 def _edges(domain: str, derived: dict[str, Any]) -> list[DependencyEdge]:
     """Consecutive gold actions (A then B) as dependency edges: the order τ-bench's own tasks use tools in."""
-    pairs: Counter[tuple[str, str]] = Counter()
-    for split, tasks in derived["tasks"].items():
-        if not split.startswith(domain):
-            continue
-        for task in tasks:
-            names = [a["name"] for a in task["actions"]]
-            pairs.update(zip(names, names[1:], strict=False))
-    return [
-        DependencyEdge(source=a, target=b, via=f"gold order x{n}")
-        for (a, b), n in sorted(pairs.items())
-        if a != b
-    ]
+    return gold_order_edges(
+        [a["name"] for a in task["actions"]]
+        for split, tasks in derived["tasks"].items()
+        if split.startswith(domain)
+        for task in tasks
+    )
 
 
 @dataclass

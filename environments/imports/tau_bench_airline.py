@@ -16,7 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from envscale.environments.imports.tau_bench_retail import _c, _prog
+from envscale.environments.imports.tau_bench_retail import (
+    GET_USER_DETAILS,
+    THINK,
+    TRANSFER_TO_HUMAN_AGENTS,
+    _c,
+    _prog,
+)
 from envscale.environments.programs.model import Precondition as P
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.schema.model import ForeignKey, SchemaModel, Table
@@ -341,28 +347,36 @@ _FLIGHT_DOC = (
 # The connection's day: τ-bench adds one to the day number when the first leg arrives "+1".
 _DATE2 = "CASE WHEN contains(f1.scheduled_arrival_time_est, '+1') THEN '2024-05-' || (CAST(right($date, 2) AS INTEGER) + 1) ELSE $date END"
 _CERT_IDS = ("certificate_3221322", "certificate_9643334", "certificate_7812345")
-_FREE_CERT = (
-    "CASE "
-    + " ".join(f"WHEN json_extract(payment_methods, '/{c}') IS NULL THEN '{c}'" for c in _CERT_IDS)
-    + " END"
-)
-# After the write: the certificate just added is the last of the three ids present.
-_ADDED_CERT = (
-    "CASE "
-    + " ".join(
-        f"WHEN json_extract(payment_methods, '/{c}') IS NOT NULL THEN '{c}'" for c in reversed(_CERT_IDS)
+
+
+def free_certificate(cert_ids: tuple[str, ...]) -> str:
+    """SQL: the first of ``cert_ids`` the user's payment methods do not hold yet (NULL when all are)."""
+    return (
+        "CASE "
+        + " ".join(f"WHEN json_extract(payment_methods, '/{c}') IS NULL THEN '{c}'" for c in cert_ids)
+        + " END"
     )
-    + " END"
-)
+
+
+def certificate_added(cert_ids: tuple[str, ...]) -> str:
+    """The result of send_certificate, read after the write: the certificate just added is the last id present."""
+    added = (
+        "CASE "
+        + " ".join(
+            f"WHEN json_extract(payment_methods, '/{c}') IS NOT NULL THEN '{c}'" for c in reversed(cert_ids)
+        )
+        + " END"
+    )
+    return (
+        f"SELECT 'Certificate ' || ({added}) || ' added to user ' || $user_id || ' with amount ' || $amount || '.'"
+        " AS result FROM users WHERE user_id = $user_id"
+    )
+
+
+_FREE_CERT = free_certificate(_CERT_IDS)
 
 PROGRAMS: tuple[ToolProgram, ...] = (
-    _prog(
-        "get_user_details",
-        "read",
-        table="users",
-        empty="Error: user not found",
-        result="SELECT * FROM users WHERE user_id = $user_id",
-    ),
+    GET_USER_DETAILS,
     _prog(
         "get_reservation_details",
         "read",
@@ -412,8 +426,7 @@ PROGRAMS: tuple[ToolProgram, ...] = (
                 f" WHERE user_id = $user_id AND ({_FREE_CERT}) IS NOT NULL",
             )
         ],
-        result=f"SELECT 'Certificate ' || ({_ADDED_CERT}) || ' added to user ' || $user_id || ' with amount ' || $amount || '.'"
-        " AS result FROM users WHERE user_id = $user_id",
+        result=certificate_added(_CERT_IDS),
         mode="value",
     ),
     _prog(
@@ -454,8 +467,8 @@ PROGRAMS: tuple[ToolProgram, ...] = (
         ],
     ),
     BOOK,
-    _prog("think", "read", mode="value", result="SELECT '' AS result"),
-    _prog("transfer_to_human_agents", "read", mode="value", result="SELECT 'Transfer successful' AS result"),
+    THINK,
+    TRANSFER_TO_HUMAN_AGENTS,
 )
 
 UNSUPPORTED = {"calculate": "no_program: evaluates an arbitrary arithmetic expression (no SQL form)"}

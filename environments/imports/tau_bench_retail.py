@@ -200,6 +200,23 @@ def _status(status: str, error: str) -> P:
     return P(sql=f"SELECT 1 FROM orders WHERE order_id = $order_id AND status = '{status}'", error=error)
 
 
+def _item_swap_checks(status_check: P, balance_error: str) -> list[P]:
+    """τ-bench's checks, in its order, before items are swapped for new ones (modify or exchange)."""
+    return [
+        ORDER_EXISTS,
+        status_check,
+        ITEMS_IN_ORDER,
+        SAME_LENGTH,
+        NEW_ITEMS_OK,
+        PM_OF_USER,
+        P(
+            sql=f"SELECT 1 FROM users u WHERE u.user_id = {ORDER_USER} AND {GIFT_CARD} AND {BALANCE} < {PRICE_DIFF}",
+            expect="no_row",
+            error=balance_error,
+        ),
+    ]
+
+
 def _balance_update(delta: str, pm: str = "$payment_method_id") -> str:
     """Add ``delta`` to a gift card's balance (rounded like τ-bench); other methods are untouched."""
     path = f"'/' || {pm}"
@@ -251,6 +268,19 @@ NEW_ITEMS = (
     " FROM orders o WHERE o.order_id = $order_id))"
 )
 
+# Tools that both τ-bench domains define alike (the airline module uses these).
+GET_USER_DETAILS = _prog(
+    "get_user_details",
+    "read",
+    table="users",
+    empty="Error: user not found",
+    result="SELECT * FROM users WHERE user_id = $user_id",
+)
+THINK = _prog("think", "read", mode="value", result="SELECT '' AS result")
+TRANSFER_TO_HUMAN_AGENTS = _prog(
+    "transfer_to_human_agents", "read", mode="value", result="SELECT 'Transfer successful' AS result"
+)
+
 PROGRAMS: tuple[ToolProgram, ...] = (
     _prog(
         "find_user_id_by_email",
@@ -284,13 +314,7 @@ PROGRAMS: tuple[ToolProgram, ...] = (
         empty="Error: product not found",
         result="SELECT * FROM products WHERE product_id = $product_id",
     ),
-    _prog(
-        "get_user_details",
-        "read",
-        table="users",
-        empty="Error: user not found",
-        result="SELECT * FROM users WHERE user_id = $user_id",
-    ),
+    GET_USER_DETAILS,
     _prog(
         "list_all_product_types",
         "read",
@@ -298,8 +322,8 @@ PROGRAMS: tuple[ToolProgram, ...] = (
         table="products",
         result="SELECT to_json(map_from_entries(list({'k': name, 'v': product_id} ORDER BY name))) AS product_types FROM products",
     ),
-    _prog("think", "read", mode="value", result="SELECT '' AS result"),
-    _prog("transfer_to_human_agents", "read", mode="value", result="SELECT 'Transfer successful' AS result"),
+    THINK,
+    TRANSFER_TO_HUMAN_AGENTS,
     _prog(
         "cancel_pending_order",
         "write",
@@ -399,19 +423,10 @@ PROGRAMS: tuple[ToolProgram, ...] = (
         "modify_pending_order_items",
         "write",
         table="orders",
-        pre=[
-            ORDER_EXISTS,
+        pre=_item_swap_checks(
             _status("pending", "Error: non-pending order cannot be modified"),
-            ITEMS_IN_ORDER,
-            SAME_LENGTH,
-            NEW_ITEMS_OK,
-            PM_OF_USER,
-            P(
-                sql=f"SELECT 1 FROM users u WHERE u.user_id = {ORDER_USER} AND {GIFT_CARD} AND {BALANCE} < {PRICE_DIFF}",
-                expect="no_row",
-                error="Error: insufficient gift card balance to pay for the new item",
-            ),
-        ],
+            "Error: insufficient gift card balance to pay for the new item",
+        ),
         # The order first: the gift card is then charged from the payment it just recorded, so the
         # price difference is computed once.
         writes=[
@@ -430,19 +445,10 @@ PROGRAMS: tuple[ToolProgram, ...] = (
         "exchange_delivered_order_items",
         "write",
         table="orders",
-        pre=[
-            ORDER_EXISTS,
+        pre=_item_swap_checks(
             _status("delivered", "Error: non-delivered order cannot be exchanged"),
-            ITEMS_IN_ORDER,
-            SAME_LENGTH,
-            NEW_ITEMS_OK,
-            PM_OF_USER,
-            P(
-                sql=f"SELECT 1 FROM users u WHERE u.user_id = {ORDER_USER} AND {GIFT_CARD} AND {BALANCE} < {PRICE_DIFF}",
-                expect="no_row",
-                error="Error: insufficient gift card balance to pay for the price difference",
-            ),
-        ],
+            "Error: insufficient gift card balance to pay for the price difference",
+        ),
         writes=[
             (
                 "orders",

@@ -60,16 +60,6 @@ def _unbounded_bound(node: exp.Expression) -> bool:
         if _unbounded_bound(child):
             return True
     return False
-    for arg in node.walk():
-        if isinstance(arg, exp.Parameter | exp.Placeholder):
-            return True
-        if isinstance(arg, exp.Literal) and not arg.is_string:
-            try:
-                if abs(float(arg.this)) > _SERIES_LITERAL_MAX:
-                    return True
-            except ValueError:
-                return True
-    return False
 
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -6,6 +6,8 @@ SQL are the compiler's own (status words, LIMITs). Identifiers are quoted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from envscale.environments.programs.model import Precondition, ToolProgram, WriteStatement, sql_param
 from envscale.environments.programs.rules import rules_for
 from envscale.environments.schema.infer import ToolPlan
@@ -111,14 +113,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
         cols, vals = _dedupe(cols, vals)
         pre += rules_for(plan, schema, par, key=key)
         sql = f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(vals)})"
-        return ToolProgram(
-            kind="write",
-            action="create",
-            preconditions=tuple(pre),
-            writes=(WriteStatement(sql=sql, table=table.name),),
-            result_mode="row",
-            **common,
-        )
+        return _write_program("create", pre, sql, table.name, common)
 
     # update / delete need to find their row: by key, else by the other required arguments.
     if key is not None:
@@ -159,14 +154,7 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
                         )
                     )
         sql = f"DELETE FROM {t} WHERE {cond}"
-        return ToolProgram(
-            kind="write",
-            action="delete",
-            preconditions=tuple(pre),
-            writes=(WriteStatement(sql=sql, table=table.name),),
-            result_mode="row",
-            **common,
-        )
+        return _write_program("delete", pre, sql, table.name, common)
     sets = []
     setters = refs + values if key is not None else [b for b in refs + values if b.param not in plan.required]
     for b in setters:
@@ -184,11 +172,18 @@ def compile_plan(plan: ToolPlan, schema: SchemaModel) -> ToolProgram:
     sets = [s for i, s in enumerate(sets) if cols[i] not in cols[:i]]
     pre += rules_for(plan, schema, par, cond=cond, key=key)
     sql = f"UPDATE {t} SET {', '.join(sets)} WHERE {cond}"
+    return _write_program("update", pre, sql, table.name, common)
+
+
+def _write_program(
+    action: str, pre: list[Precondition], sql: str, table: str, common: dict[str, Any]
+) -> ToolProgram:
+    """A rule-compiled write: ``sql``, one statement on ``table``, once the preconditions hold."""
     return ToolProgram(
         kind="write",
-        action="update",
+        action=action,
         preconditions=tuple(pre),
-        writes=(WriteStatement(sql=sql, table=table.name),),
+        writes=(WriteStatement(sql=sql, table=table),),
         result_mode="row",
         **common,
     )

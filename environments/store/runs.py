@@ -1,12 +1,11 @@
 """What the stages add to their `runs` row, and read back from other runs.
 
 The kernel's ``Warehouse`` opens and closes runs (``start_run``, ``finish_run``,
-``last_completed_run``: it owns the reaping of dead runs); these are the stage-side extras.
+``last_completed_run``, ``newest_completed_run``: it owns the reaping of dead runs); these are the stage-side extras.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from envscale.warehouse import Warehouse
@@ -26,13 +25,8 @@ def record_input_hash(wh: Warehouse, run_id: str, input_hash: str) -> None:
 
 def latest_completed(wh: Warehouse, flow: str) -> tuple[str, dict[str, Any]] | None:
     """(run id, summary) of the newest completed run of ``flow`` (None when it never completed)."""
-    with wh.connect() as con:
-        row = con.execute(
-            "SELECT run_id, summary FROM runs WHERE flow = ? AND status = 'completed' "
-            "ORDER BY started_at DESC LIMIT 1",
-            [flow],
-        ).fetchone()
-    return None if row is None else (row[0], json.loads(row[1] or "{}"))
+    newest = wh.newest_completed_run(flow)
+    return None if newest is None else (newest["run_id"], newest["summary"])
 
 
 def latest_summary(wh: Warehouse, flow: str) -> dict[str, Any] | None:

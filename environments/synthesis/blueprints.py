@@ -129,7 +129,7 @@ def _word(rng: random.Random) -> str:
     return rng.choice(_WORDS)
 
 
-def _coerce(value: Any, schema: dict[str, Any]) -> Any:
+def coerce_to_param(value: Any, schema: dict[str, Any]) -> Any:
     """An existing value in the parameter's type (a row's int id for a string param, ...)."""
     typ = schema.get("type")
     if typ == "string" and not isinstance(value, str):
@@ -153,7 +153,7 @@ def ground_arguments(
         if known and not fresh:
             # The most recent value (an earlier result) most of the time, else any existing one.
             value = known[-1] if name in pool.fed and rng.random() < 0.8 else rng.choice(known)
-            args[name] = _coerce(value, schema)
+            args[name] = coerce_to_param(value, schema)
         else:
             args[name] = generate_value(name, schema, rng)
     return args

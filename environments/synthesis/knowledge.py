@@ -87,24 +87,23 @@ def entity(name: str) -> str:
         if base.endswith(suffix) and len(base) > len(suffix):
             base = base[: -len(suffix)].rstrip("_")
             break
-    last = base.rsplit("_", 1)[-1]  # 'from_account' → 'account'
-    if last.endswith("ies"):
-        return last[:-3] + "y"
-    if last.endswith("s") and not last.endswith("ss"):
-        return last[:-1]
-    return last
+    return _singular(base.rsplit("_", 1)[-1])  # 'from_account' → 'account'
 
 
 def noun(table: str) -> str:
     """A table's rows in words: 'visit_notes' → 'visit note', 'categories' → 'category'."""
-    spaced = re.sub(r"[^a-z0-9]+", " ", table.lower()).strip()
-    if spaced.endswith("ies"):
-        return spaced[:-3] + "y"
-    if spaced.endswith(("ches", "shes", "sses", "xes", "zes")):
-        return spaced[:-2]  # 'recipe searches' → 'recipe search', not 'recipe searche'
-    if spaced.endswith("s") and not spaced.endswith("ss"):
-        return spaced[:-1]
-    return spaced
+    return _singular(re.sub(r"[^a-z0-9]+", " ", table.lower()).strip())
+
+
+def _singular(word: str) -> str:
+    """English plural to singular, the regular cases only: 'categories' → 'category', 'notes' → 'note'."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]  # 'recipe searches' → 'recipe search', not 'recipe searche'
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def is_identifier(name: str) -> bool:

@@ -30,7 +30,7 @@ from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool, Episode
 from envscale.environments.synthesis.asks import request_from_description
-from envscale.environments.synthesis.blueprints import SamplerConfig
+from envscale.environments.synthesis.blueprints import SamplerConfig, coerce_to_param
 from envscale.environments.synthesis.knowledge import (
     ACCOUNT_ENTITIES,
     action_of,
@@ -143,17 +143,13 @@ class GoalPlanner:
             reason = f"too_short: {len(plan.calls)} call(s), min {self.config.min_calls}"
         if reason is not None:
             return _dropped(env_id, seed, reason, plan.calls)
-        goals = tuple(plan.goals)
-        return Blueprint(
-            blueprint_id=Blueprint.make_id(env_id, plan.calls, goals),
-            env_id=env_id,
-            calls=tuple(plan.calls),
-            read_only=all(c.kind == "read" for c in plan.calls),
-            gold_state_hash=episode.state_hash(),
-            gold_diff=tuple(c.model_dump(mode="json") for c in episode.diff()),
+        return Blueprint.recorded(
+            env_id,
+            plan.calls,
+            episode,
+            goals=tuple(plan.goals),
             seed=seed,
             planner="goal",
-            goals=goals,
             facts=tuple(plan.facts),
         )
 
@@ -620,17 +616,13 @@ def _row_value(row: dict[str, Any], name: str, column: str | None) -> Any:
 
 
 def _coerce(value: Any, schema: dict[str, Any]) -> Any:
-    typ = schema.get("type")
-    if typ == "string" and not isinstance(value, str):
-        return str(value)
-    if typ == "integer" and isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    if typ == "number" and isinstance(value, int | str) and not isinstance(value, bool):
+    """As the sampler coerces, and also a number parameter's int or numeric text as a float."""
+    if schema.get("type") == "number" and isinstance(value, int | str) and not isinstance(value, bool):
         try:
             return float(value)
         except ValueError:
             return value
-    return value
+    return coerce_to_param(value, schema)
 
 
 def _norm(value: Any) -> str:

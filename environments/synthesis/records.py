@@ -8,11 +8,14 @@ the JSON *string* the model produced (possibly invalid: a broken reply is data).
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from envscale.hashing import content_hash
+
+if TYPE_CHECKING:
+    from envscale.environments.runtime.contracts import Episode
 
 
 class _Record(BaseModel):
@@ -105,6 +108,29 @@ class Blueprint(_Record):
         if goals:  # a refused goal adds no call: the same reads may serve another task
             key["goals"] = [g.model_dump(mode="json") for g in goals]
         return content_hash(key)
+
+    @classmethod
+    def recorded(
+        cls,
+        env_id: str,
+        calls: list[GoldCall] | tuple[GoldCall, ...],
+        episode: Episode,
+        *,
+        goals: tuple[Goal, ...] = (),
+        **fields: Any,
+    ) -> Blueprint:
+        """The kept blueprint of ``calls`` just made on ``episode``: its id, whether it only reads, and the
+        episode's state hash and diff as the gold state; ``fields`` set the rest (seed, planner, ...)."""
+        return cls(
+            blueprint_id=cls.make_id(env_id, calls, goals),
+            env_id=env_id,
+            calls=tuple(calls),
+            read_only=all(c.kind == "read" for c in calls),
+            gold_state_hash=episode.state_hash(),
+            gold_diff=tuple(c.model_dump(mode="json") for c in episode.diff()),
+            goals=goals,
+            **fields,
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Blueprint:

@@ -10,7 +10,7 @@ from typing import Any
 
 from envscale import killpoint
 from envscale.environments.synthesis.records import Blueprint, Task, Trajectory
-from envscale.warehouse import Warehouse
+from envscale.warehouse import Warehouse, dict_rows
 
 
 def save_blueprints(wh: Warehouse, blueprints: Iterable[Blueprint], run_id: str | None) -> int:
@@ -32,10 +32,8 @@ def load_blueprints(wh: Warehouse, env_id: str | None = None, *, status: str = "
         sql += " AND env_id = ?"
         params.append(env_id)
     with wh.connect() as con:
-        cur = con.execute(sql + " ORDER BY created_at, blueprint_id", params)
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-    return [Blueprint.from_row(dict(zip(names, r, strict=True))) for r in rows]
+        rows = dict_rows(con.execute(sql + " ORDER BY created_at, blueprint_id", params))
+    return [Blueprint.from_row(r) for r in rows]
 
 
 def load_tasks(wh: Warehouse, env_id: str | None = None) -> dict[str, Task]:
@@ -46,20 +44,10 @@ def load_tasks(wh: Warehouse, env_id: str | None = None) -> dict[str, Task]:
         sql += " WHERE env_id = ?"
         params.append(env_id)
     with wh.connect() as con:
-        rows = con.execute(sql + " ORDER BY created_at, task_id", params).fetchall()
+        rows = dict_rows(con.execute(sql + " ORDER BY created_at, task_id", params))
     out: dict[str, Task] = {}
     for r in rows:
-        out.setdefault(
-            r[1],
-            Task(
-                task_id=r[0],
-                blueprint_id=r[1],
-                env_id=r[2],
-                instruction=r[3],
-                writer=r[4],
-                fallback_reason=r[5],
-            ),
-        )
+        out.setdefault(r["blueprint_id"], Task(**r))
     return out
 
 

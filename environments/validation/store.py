@@ -18,7 +18,7 @@ from envscale.environments.store.environments import stored_environments
 from envscale.environments.synthesis.records import Blueprint, Trajectory
 from envscale.environments.validation.records import Outcome, Verdict
 from envscale.hashing import content_hash
-from envscale.warehouse import Warehouse
+from envscale.warehouse import Warehouse, dict_rows
 
 # Bump when a change to the validator should re-judge every trajectory.
 VALIDATOR_VERSION = 1
@@ -74,15 +74,13 @@ def load_inputs(
             "SELECT * FROM trajectories WHERE trajectory_id IN (SELECT unnest(?)) ORDER BY trajectory_id",
             [list(trajectory_ids)],
         )
-        names = [d[0] for d in cur.description]
-        t_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        t_rows = dict_rows(cur)
         cur = con.execute(
             "SELECT * FROM blueprints WHERE blueprint_id IN (SELECT DISTINCT blueprint_id FROM trajectories"
             " WHERE trajectory_id IN (SELECT unnest(?)))",
             [list(trajectory_ids)],
         )
-        names = [d[0] for d in cur.description]
-        b_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        b_rows = dict_rows(cur)
         env_ids = sorted({r["env_id"] for r in t_rows})
     trajectories = [_trajectory(r) for r in t_rows]
     blueprints = {r["blueprint_id"]: Blueprint.from_row(r) for r in b_rows}

@@ -19,6 +19,7 @@ from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
 from envscale.environments.runtime.loaded import full_state_hash
 from envscale.warehouse import open_warehouse
+from tests.support.notes_design import GET_NOTE_PROGRAM, LIST_NOTES_TOOL, NOTES_SCHEMA
 from tests.support.reliability.hostile_sql import (
     CATEGORIES,
     HOSTILE,
@@ -28,6 +29,7 @@ from tests.support.reliability.hostile_sql import (
     note_program,
     scratch,
 )
+from tests.support.tool_stubs import tool_stub
 
 TABLES = ("customers", "orders", "notes")
 IDS = [f"{h.category}:{h.sql[:40]}" for h in HOSTILE]
@@ -110,22 +112,10 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
     from envscale.environments.builder import build_environment
 
     tools = [
-        types.SimpleNamespace(
-            name="get_note",
-            description="Get a note.",
-            kind="read",
-            parameters={
-                "type": "object",
-                "properties": {"note_id": {"type": "string"}},
-                "required": ["note_id"],
-            },
+        tool_stub(
+            "get_note", {"note_id": {"type": "string"}}, ["note_id"], "read", description="Get a note."
         ),
-        types.SimpleNamespace(
-            name="list_notes",
-            description="List notes.",
-            kind="read",
-            parameters={"type": "object", "properties": {}},
-        ),
+        LIST_NOTES_TOOL,
         *[
             types.SimpleNamespace(
                 name=f"evil_{i}",
@@ -137,26 +127,9 @@ def test_llm_designs_with_hostile_programs_are_dropped_with_reasons(tmp_path, pl
         ],
     ]
     design = {
-        "schema": {
-            "tables": [
-                {
-                    "name": "notes",
-                    "primary_key": ["note_id"],
-                    "columns": [
-                        {"name": "note_id", "type": "VARCHAR", "nullable": False},
-                        {"name": "body", "type": "VARCHAR"},
-                    ],
-                }
-            ]
-        },
+        "schema": NOTES_SCHEMA,
         "programs": [
-            {
-                "name": "get_note",
-                "kind": "read",
-                "result": "SELECT * FROM notes WHERE note_id = $note_id",
-                "result_mode": "row",
-                "empty_error": "no note {note_id}",
-            },
+            GET_NOTE_PROGRAM,
             {"name": "list_notes", "kind": "read", "result": "SELECT * FROM notes ORDER BY note_id"},
             *[
                 {
@@ -191,15 +164,8 @@ def test_a_hostile_schema_falls_back_to_the_rules(tmp_path):
     from envscale.environments.builder import build_environment
 
     tools = [
-        types.SimpleNamespace(
-            name="get_order",
-            description="Get an order.",
-            kind="read",
-            parameters={
-                "type": "object",
-                "properties": {"order_id": {"type": "string"}},
-                "required": ["order_id"],
-            },
+        tool_stub(
+            "get_order", {"order_id": {"type": "string"}}, ["order_id"], "read", description="Get an order."
         ),
         types.SimpleNamespace(
             name="list_orders",

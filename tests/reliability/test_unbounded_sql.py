@@ -15,6 +15,7 @@ import pytest
 
 from envscale.environments import sandbox
 from envscale.environments.programs.checker import ProgramError, check_program
+from tests.support.notes_design import LIST_NOTES_TOOL
 from tests.support.reliability.hostile_sql import UNBOUNDED, hostile_program, load_shop, note_program
 
 TABLES = ("customers", "orders", "notes")
@@ -113,12 +114,7 @@ def _notes_tools():
     import types
 
     return [
-        types.SimpleNamespace(
-            name="list_notes",
-            description="List notes.",
-            kind="read",
-            parameters={"type": "object", "properties": {}},
-        ),
+        LIST_NOTES_TOOL,
         types.SimpleNamespace(
             name="count_notes",
             description="Count notes.",
@@ -126,6 +122,21 @@ def _notes_tools():
             parameters={"type": "object", "properties": {}},
         ),
     ]
+
+
+def _build_notes(directory, design: dict):
+    """Build the notes tools' environment with ``design`` as the LLM's schema reply."""
+    import json
+
+    from envscale.environments.builder import build_environment
+
+    return build_environment(
+        _notes_tools(),
+        name="notes",
+        environments_dir=directory,
+        min_working_tools=1,
+        schema_designer=lambda messages: json.dumps(design),
+    )
 
 
 def _notes_design(tables: int = 1, columns: int = 2, result: str = "SELECT * FROM notes") -> dict:
@@ -160,36 +171,16 @@ def _notes_design(tables: int = 1, columns: int = 2, result: str = "SELECT * FRO
     ids=["tables", "columns"],
 )
 def test_an_llm_schema_over_its_caps_falls_back_with_the_reason(tmp_path, design, reason):
-    import json
-
-    from envscale.environments.builder import build_environment
-
-    result = build_environment(
-        _notes_tools(),
-        name="notes",
-        environments_dir=tmp_path,
-        min_working_tools=1,
-        schema_designer=lambda messages: json.dumps(design),
-    )
+    result = _build_notes(tmp_path, design)
     note = result.manifest.source["schema_origin"]
     assert result.manifest.db_schema.origin == "rules"
     assert "over its caps" in note and reason in note
 
 
 def test_an_llm_program_with_an_overlong_statement_is_dropped_with_the_reason(tmp_path):
-    import json
-
-    from envscale.environments.builder import build_environment
-
     padding = " OR ".join(["body = 'x'"] * 600)  # legal SQL, ~7,000 characters
     design = _notes_design(result=f"SELECT * FROM notes WHERE {padding}")
-    result = build_environment(
-        _notes_tools(),
-        name="notes",
-        environments_dir=tmp_path,
-        min_working_tools=1,
-        schema_designer=lambda messages: json.dumps(design),
-    )
+    result = _build_notes(tmp_path, design)
     assert result.manifest.db_schema.origin == "llm"
     dropped = {d.name: d for d in result.manifest.dropped}
     assert dropped["list_notes"].stage == "check"

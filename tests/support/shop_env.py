@@ -244,14 +244,7 @@ def make_blueprint(
                     changed_state=episode.state_hash() != before,
                 )
             )
-        return Blueprint(
-            blueprint_id=Blueprint.make_id(manifest.env_id, gold),
-            env_id=manifest.env_id,
-            calls=tuple(gold),
-            read_only=all(c.kind == "read" for c in gold),
-            gold_state_hash=episode.state_hash(),
-            gold_diff=tuple(c.model_dump(mode="json") for c in episode.diff()),
-        )
+        return Blueprint.recorded(manifest.env_id, gold, episode)
 
 
 def reverse_trajectory(manifest: EnvironmentManifest, blueprint: Blueprint, attempt: int = 0) -> Trajectory:

@@ -155,6 +155,15 @@ AIRLINE_TASKS = [
     ),
 ]
 
+# Bo's orders ship to the address on his account.
+_BO_ADDRESS = {
+    "address1": "2 Elm St",
+    "address2": "",
+    "city": "Austin",
+    "country": "USA",
+    "state": "TX",
+    "zip": "73301",
+}
 RETAIL_DB = {
     "products": {
         "p1": {
@@ -170,14 +179,7 @@ RETAIL_DB = {
         "bo_ng_2": {
             "user_id": "bo_ng_2",
             "name": {"first_name": "Bo", "last_name": "Ng"},
-            "address": {
-                "address1": "2 Elm St",
-                "address2": "",
-                "city": "Austin",
-                "country": "USA",
-                "state": "TX",
-                "zip": "73301",
-            },
+            "address": _BO_ADDRESS,
             "email": "bo@example.com",
             "payment_methods": {"gift_card_2": {"source": "gift_card", "balance": 50.0, "id": "gift_card_2"}},
             "orders": ["#W1"],
@@ -187,14 +189,7 @@ RETAIL_DB = {
         "#W1": {
             "order_id": "#W1",
             "user_id": "bo_ng_2",
-            "address": {
-                "address1": "2 Elm St",
-                "address2": "",
-                "city": "Austin",
-                "country": "USA",
-                "state": "TX",
-                "zip": "73301",
-            },
+            "address": _BO_ADDRESS,
             "items": [
                 {
                     "name": "Mug",

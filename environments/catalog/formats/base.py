@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,17 @@ class ParseContext:
 
 
 Parsed = Iterator[RawTool | Rejection]
+
+
+def each_record(
+    value: Any, prefix: str, ctx: ParseContext, parse_record: Callable[[Any, str, ParseContext], Parsed]
+) -> Parsed:
+    """``parse_record`` on every item of a list, with its pointer, or on ``value`` itself when it is one record."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from parse_record(item, ptr(prefix, i), ctx)
+        return
+    yield from parse_record(value, prefix, ctx)
 
 
 def ptr(base: str, *parts: object) -> str:

@@ -15,17 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from envscale.environments.catalog.formats import openai
-from envscale.environments.catalog.formats.base import ParseContext, Parsed, ptr
+from envscale.environments.catalog.formats.base import ParseContext, Parsed, each_record, ptr
 
 _CATEGORY = re.compile(r"^(.*?)_\d+(?:[-_].*)?$")
 
 
 def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _record(item, ptr(prefix, i), ctx)
-        return
-    yield from _record(value, prefix, ctx)
+    return each_record(value, prefix, ctx, _record)
 
 
 def _record(item: Any, pointer: str, ctx: ParseContext) -> Parsed:

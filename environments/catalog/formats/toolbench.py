@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from envscale.environments.catalog.formats.base import ParseContext, Parsed, RawTool, ptr, text_or_none
+from envscale.environments.catalog.formats.base import (
+    ParseContext,
+    Parsed,
+    RawTool,
+    each_record,
+    ptr,
+    text_or_none,
+)
 from envscale.environments.catalog.kind import method_kind
 
 # RapidAPI parameter types -> JSON Schema
@@ -37,11 +44,7 @@ _TYPES: dict[str, dict[str, Any]] = {
 
 
 def parse(value: Any, prefix: str, ctx: ParseContext) -> Parsed:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _item(item, ptr(prefix, i), ctx)
-        return
-    yield from _item(value, prefix, ctx)
+    return each_record(value, prefix, ctx, _item)
 
 
 def _item(item: Any, pointer: str, ctx: ParseContext) -> Parsed:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from envscale.environments.evaluation.metrics import build_report, compute_metrics, pass_hat_k
 from envscale.environments.evaluation.records import TrialResult
+from tests.support.trials import trial
 
 
-def _trial(task: str, attempt: int, passed: bool, **kw) -> TrialResult:
-    base = dict(
-        task_id=task,
-        env_id="e",
-        domain=kw.pop("domain", "d"),
-        attempt=attempt,
-        passed=passed,
-        db_match=passed,
-        read_only=False,
-        n_gold_calls=2,
-        turns=3,
-        tool_calls=2,
-        error_calls=0,
-        termination="user_stop",
-    )
-    return TrialResult(**{**base, **kw})
+def _trial(task: str, attempt: int, passed: bool, **fields: Any) -> TrialResult:
+    """The hand-computed values below assume two gold calls, two tool calls and three turns, in domain d."""
+    defaults: dict[str, Any] = dict(domain="d", n_gold_calls=2, turns=3, tool_calls=2)
+    return trial(task, attempt, passed, **{**defaults, **fields})
 
 
 def test_pass_hat_k_matches_tau_bench_definition_by_hand():

@@ -183,18 +183,22 @@ def test_llm_refinement_through_local_endpoint_with_cache_and_broken_reply(tmp_p
         ),
     }
     similar = [(airline["list_all_airports"].tool_id, airline["search_direct_flight"].tool_id)]
+
+    def refine(complete):  # the run and its rerun: same tools, pairs and answer cache
+        return build_dependencies(
+            list(airline.values()),
+            complete=complete,
+            candidate_pairs=similar,
+            cache_dir=tmp_path / "answers",
+            model_id=complete.model_id,
+        )
+
     with standin.StandInServer(_refiner(decisions)) as server:
         endpoint = EndpointSettings(
             base_url=server.base_url, model="stand-in", max_retries=0, temperature=0.0
         )
         with EndpointCompleter(endpoint) as complete:
-            graph = build_dependencies(
-                list(airline.values()),
-                complete=complete,
-                candidate_pairs=similar,
-                cache_dir=tmp_path / "answers",
-                model_id=complete.model_id,
-            )
+            graph = refine(complete)
             assert complete.usage["ok"] == 5
         edges = _named(graph, airline)
         assert {k: e.origin for k, e in edges.items()} == {
@@ -220,13 +224,7 @@ def test_llm_refinement_through_local_endpoint_with_cache_and_broken_reply(tmp_p
 
         # A rerun answers from the cache; only the broken pair is asked again.
         with EndpointCompleter(endpoint) as complete:
-            again = build_dependencies(
-                list(airline.values()),
-                complete=complete,
-                candidate_pairs=similar,
-                cache_dir=tmp_path / "answers",
-                model_id=complete.model_id,
-            )
+            again = refine(complete)
         assert (again.stats["asked"], again.stats["cached"], again.stats["broken"]) == (1, 4, 1)
         assert again.edges == graph.edges
         assert server.served == 6

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 from envscale.environments.programs.checker import check_program
 from envscale.environments.programs.compiler import compile_plan
 from envscale.environments.schema.infer import infer_schema
+from tests.support.tool_stubs import tool_stub
 
 
 def _tool(name, props, required, kind="unknown"):
-    return SimpleNamespace(
-        name=name,
-        description="",
-        kind=kind,
-        parameters={"type": "object", "properties": props, "required": required},
-    )
+    return tool_stub(name, props, required, kind, description="")
 
 
 TOOLS = [

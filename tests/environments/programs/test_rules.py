@@ -10,15 +10,11 @@ import pytest
 from envscale.environments.builder import build_environment
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime import open_episode
+from tests.support.tool_stubs import tool_stub
 
 
 def _tool(name: str, props: dict, required: list[str], kind: str = "write") -> T:
-    return T(
-        name=name,
-        description=name.replace("_", " "),
-        kind=kind,
-        parameters={"type": "object", "properties": props, "required": required},
-    )
+    return tool_stub(name, props, required, kind, description=name.replace("_", " "))
 
 
 S = {"type": "string"}

@@ -8,16 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from envscale.environments.builder import build_environment
+from tests.support.tool_stubs import tool_stub
 
 
 def shop_tools() -> list[SimpleNamespace]:
     def tool(name: str, kind: str, props: dict, required: list[str]) -> SimpleNamespace:
-        return SimpleNamespace(
-            name=name,
-            description=f"{name.replace('_', ' ')}.",
-            kind=kind,
-            parameters={"type": "object", "properties": props, "required": required},
-        )
+        return tool_stub(name, props, required, kind, description=f"{name.replace('_', ' ')}.")
 
     s = {"type": "string"}
     return [

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from envscale.environments.builder import build_environment
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.runtime import open_episode
+from tests.support.notes_design import GET_NOTE_PROGRAM, NOTES_SCHEMA
+from tests.support.tool_stubs import tool_stub
 
 
 def test_built_environment_is_content_addressed_and_reused(shop, tmp_path, make_shop_tools):
@@ -63,25 +65,10 @@ def _llm(replies):
 
 
 DESIGN = {
-    "schema": {
-        "tables": [
-            {
-                "name": "notes",
-                "primary_key": ["note_id"],
-                "columns": [
-                    {"name": "note_id", "type": "VARCHAR", "nullable": False},
-                    {"name": "body", "type": "VARCHAR"},
-                ],
-            }
-        ]
-    },
+    "schema": NOTES_SCHEMA,
     "programs": [
         {
-            "name": "get_note",
-            "kind": "read",
-            "result": "SELECT * FROM notes WHERE note_id = $note_id",
-            "result_mode": "row",
-            "empty_error": "no note {note_id}",
+            **GET_NOTE_PROGRAM,
             "table": "notes",
             "action": "read",
             "bindings": [{"param": "note_id", "role": "key", "table": "notes", "column": "note_id"}],
@@ -170,8 +157,7 @@ def test_awkward_argument_names_survive_build_and_keep_their_values(tmp_path):
     """'prénom' used to drop create_order at the check; 'ship-to' + 'ship_to' shared one $name."""
 
     def tool(name, kind, props, required):
-        params = {"type": "object", "properties": props, "required": required}
-        return SimpleNamespace(name=name, description=name, kind=kind, parameters=params)
+        return tool_stub(name, props, required, kind)
 
     s = {"type": "string"}
     tools = [

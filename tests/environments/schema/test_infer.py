@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -12,16 +11,7 @@ from envscale.environments.schema.ddl import schema_ddl
 from envscale.environments.schema.infer import infer_schema
 from envscale.environments.schema.llm import DesignError, propose_design
 from envscale.environments.seeding import seed_rows
-
-
-def _tool(name, props, required, kind="unknown"):
-    return SimpleNamespace(
-        name=name,
-        description=name,
-        kind=kind,
-        parameters={"type": "object", "properties": props, "required": required},
-    )
-
+from tests.support.tool_stubs import tool_stub as _tool
 
 TOOLS = [
     _tool("get_order", {"order_id": {"type": "string"}}, ["order_id"]),

@@ -133,6 +133,46 @@ def _count(wh: Any, table: str, key: str) -> tuple[int, int]:
         return con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
 
 
+def _rerun_to_completion(
+    report: CrashReport, args: list[str], env: dict[str, str], *, rows: Callable[[], int] | None = None
+) -> None:
+    """The unkilled rerun after the kills: recorded as the last attempt (with the item count ``rows``
+    reads, when given); a failure is the test's failure."""
+    final = run_cli(args, env)
+    final.kill = "none"
+    if rows is not None:
+        final.rows_after = rows()
+    report.attempts.append(final)
+    if final.returncode != 0:
+        raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+
+
+def _count_trajectories(report: CrashReport, wh: Any, env_id: str, *, blueprints: int, attempts: int) -> None:
+    """Fill ``report`` from the warehouse after the last synthesis run: the trajectories stored against
+    the ``attempts`` wanted for each of the first ``blueprints`` blueprints, integrity and run statuses."""
+    from envscale.environments.synthesis import store
+    from envscale.environments.synthesis.records import Trajectory
+    from envscale.integrity import check_warehouse
+
+    report.final, report.distinct = _count(wh, "trajectories", "trajectory_id")
+    want = {
+        Trajectory.make_id(env_id, b.blueprint_id, a, "forward")
+        for b in store.load_blueprints(wh, env_id)[:blueprints]
+        for a in range(attempts)
+    }
+    have = store.trajectory_ids(wh)
+    report.lost = len(want - have)
+    report.unexpected = len(have - want)
+    report.duplicated = report.final - report.distinct
+    report.integrity = check_warehouse(wh)
+    with wh.connect(read_only=True) as con:
+        report.run_statuses = dict(
+            con.execute(
+                "SELECT status, count(*) FROM runs WHERE flow = 'synthesize' GROUP BY status"
+            ).fetchall()
+        )
+
+
 def synthesis_crash_resume(
     home: Path,
     *,
@@ -144,11 +184,8 @@ def synthesis_crash_resume(
     prefect_api_url: str | None = None,
 ) -> CrashReport:
     """Kill ``envscale synthesize`` ``kills`` times at seeded random points, then let it finish; count."""
-    from envscale.environments.synthesis import store
-    from envscale.environments.synthesis.records import Trajectory
     from envscale.environments.synthesis.sample_env import register_sample_env
     from envscale.home import activate
-    from envscale.integrity import check_warehouse
     from envscale.warehouse import open_warehouse
 
     rng = random.Random(seed)
@@ -186,31 +223,9 @@ def synthesis_crash_resume(
                 report.kills_mid_work += 0 < attempt.rows_after < report.expected
             elif attempt.returncode != 0:
                 raise RuntimeError(f"synthesize failed without a kill: {attempt.stderr_tail}")
-        final = run_cli(args, env)
-        final.kill = "none"
-        final.rows_after = _count(wh, "trajectories", "trajectory_id")[0]
-        report.attempts.append(final)
-        if final.returncode != 0:
-            raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+        _rerun_to_completion(report, args, env, rows=lambda: _count(wh, "trajectories", "trajectory_id")[0])
 
-    report.final, report.distinct = _count(wh, "trajectories", "trajectory_id")
-    kept = store.load_blueprints(wh, manifest.env_id)[:blueprints]
-    want = {
-        Trajectory.make_id(manifest.env_id, b.blueprint_id, a, "forward")
-        for b in kept
-        for a in range(attempts)
-    }
-    have = store.trajectory_ids(wh)
-    report.lost = len(want - have)
-    report.unexpected = len(have - want)
-    report.duplicated = report.final - report.distinct
-    report.integrity = check_warehouse(wh)
-    with wh.connect(read_only=True) as con:
-        report.run_statuses = dict(
-            con.execute(
-                "SELECT status, count(*) FROM runs WHERE flow = 'synthesize' GROUP BY status"
-            ).fetchall()
-        )
+    _count_trajectories(report, wh, manifest.env_id, blueprints=blueprints, attempts=attempts)
     return report
 
 
@@ -226,11 +241,8 @@ def synthesis_killpoint_resume(
     """Kill ``envscale synthesize`` inside the k-th trajectory's write transaction, for each k of
     ``kill_at`` in turn (``envscale.killpoint``), then let it finish; count. Also returns the number
     of trajectories stored after each kill."""
-    from envscale.environments.synthesis import store
-    from envscale.environments.synthesis.records import Trajectory
     from envscale.environments.synthesis.sample_env import register_sample_env
     from envscale.home import activate
-    from envscale.integrity import check_warehouse
     from envscale.killpoint import ENV as KILL_AT
     from envscale.warehouse import open_warehouse
 
@@ -255,28 +267,8 @@ def synthesis_killpoint_resume(
             report.kills += attempt.killed
             report.kills_mid_work += attempt.killed and 0 < attempt.rows_after < report.expected
             after_kills.append(attempt.rows_after)
-        final = run_cli(args, cli_env(h.root, **base))
-        final.kill = "none"
-        report.attempts.append(final)
-        if final.returncode != 0:
-            raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
-    report.final, report.distinct = _count(wh, "trajectories", "trajectory_id")
-    want = {
-        Trajectory.make_id(manifest.env_id, b.blueprint_id, a, "forward")
-        for b in store.load_blueprints(wh, manifest.env_id)[:blueprints]
-        for a in range(attempts)
-    }
-    have = store.trajectory_ids(wh)
-    report.lost = len(want - have)
-    report.unexpected = len(have - want)
-    report.duplicated = report.final - report.distinct
-    report.integrity = check_warehouse(wh)
-    with wh.connect(read_only=True) as con:
-        report.run_statuses = dict(
-            con.execute(
-                "SELECT status, count(*) FROM runs WHERE flow = 'synthesize' GROUP BY status"
-            ).fetchall()
-        )
+        _rerun_to_completion(report, args, cli_env(h.root, **base))
+    _count_trajectories(report, wh, manifest.env_id, blueprints=blueprints, attempts=attempts)
     return report, after_kills
 
 
@@ -348,12 +340,7 @@ def ingest_crash_resume(
         report.attempts.append(attempt)
         report.kills += attempt.killed
         report.kills_mid_work += attempt.killed and attempt.rows_after > 0
-    final = run_cli(args, env)
-    final.kill = "none"
-    final.rows_after = _count(wh, "tools", "tool_id")[0]
-    report.attempts.append(final)
-    if final.returncode != 0:
-        raise RuntimeError(f"the rerun after the kills failed: {final.stderr_tail}")
+    _rerun_to_completion(report, args, env, rows=lambda: _count(wh, "tools", "tool_id")[0])
     have_tools, have_rejections = _catalog(wh)
     report.final, report.distinct = _count(wh, "tools", "tool_id")
     report.duplicated = report.final - report.distinct
