@@ -354,6 +354,8 @@ def final_reply(blueprint: Blueprint) -> str:
             continue
         call = by_tool.get(goal.tool)
         result = call.result if call is not None else None
+        if goal.asks and _record_phrasing_names_tool(goal):
+            about = "result"  # the table is named after the tool: do not say its name back
         if goal.action == "read" or goal.tool.split("_")[0] in ("get", "list", "search", "find"):
             parts.append(_report(result, about))
         else:
@@ -383,10 +385,17 @@ def _report(result: Any, about: str) -> str:
 def _fields(row: Any, limit: int = 4) -> str:
     if not isinstance(row, dict):
         return ""
-    items = [(k, v) for k, v in row.items() if v not in (None, "", [], {}) and not isinstance(v, dict | list)]
+    items = [(k, v) for k, v in row.items() if v not in (None, "", [], {}) and _sayable(v)]
     items.sort(key=lambda kv: 0 if kv[0] in ("status", "id") or kv[0].endswith("_id") else 1)
     shown = ", ".join(f"{words(k)} {_value(v)}" for k, v in items[:limit])
     return f" {shown[0].upper()}{shown[1:]}." if shown else ""
+
+
+def _sayable(value: Any) -> bool:
+    """A scalar, or a short list of scalars ('2, 7 and 7'); nested records are left out of a reply."""
+    if isinstance(value, list):
+        return len(value) <= 5 and all(not isinstance(v, dict | list) for v in value)
+    return not isinstance(value, dict)
 
 
 def _summary(row: dict[str, Any]) -> str:

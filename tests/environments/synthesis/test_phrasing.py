@@ -14,3 +14,54 @@ def test_lists_of_items_and_records_read_as_words():
     assert _value([]) == "none" and _value(3.0) == "3" and _value("ord_1") == "ord_1"
     for value in (items, address):
         assert "{" not in _value(value) and "'" not in _value(value)
+
+
+def _blueprint(goal_tool: str, about: str, asks: str | None, action: str = "read"):
+    from envscale.environments.synthesis.records import Blueprint, Goal, GoldCall, UserFact
+
+    return Blueprint(
+        blueprint_id=f"bp-{goal_tool}",
+        env_id="env",
+        calls=(
+            GoldCall(
+                name=goal_tool,
+                kind=action if action == "read" else "write",
+                arguments={"number": 98},
+                result={"factors": [2, 7, 7]},
+                ok=True,
+            ),
+        ),
+        read_only=action == "read",
+        gold_state_hash="h",
+        planner="goal",
+        goals=(Goal(tool=goal_tool, action=action, about=about, arguments={"number": 98}, asks=asks),),
+        facts=(UserFact(name="number", value=98, kind="detail", about=about, goal=0),),
+    )
+
+
+def test_a_function_named_table_is_asked_for_in_the_descriptions_words():
+    from envscale.environments.synthesis.phrasing import instruction
+
+    asks = "calculate the prime factorization of a given integer"
+    text = instruction(_blueprint("prime_factorize", "prime factorize", asks))
+    assert asks in text and "98" in text
+    assert "prime factorize" not in text.lower() and "prime_factorize" not in text
+    # Without a usable description the record phrasing stays (and would name the tool).
+    assert "prime factorize" in instruction(_blueprint("prime_factorize", "prime factorize", None))
+
+
+def test_a_record_the_customer_owns_keeps_the_record_phrasing():
+    from envscale.environments.synthesis.phrasing import instruction
+
+    text = instruction(
+        _blueprint("cancel_appointment", "appointment", "cancel an appointment slot", "update")
+    )
+    assert "appointment slot" not in text and "appointment" in text
+
+
+def test_the_closing_reply_does_not_say_a_function_named_tables_name_back():
+    from envscale.environments.synthesis.phrasing import final_reply
+
+    asks = "calculate the prime factorization of a given integer"
+    reply = final_reply(_blueprint("prime_factorize", "prime factorize", asks))
+    assert "prime factorize" not in reply.lower() and "2, 7 and 7" in reply
