@@ -58,18 +58,6 @@ class Domain(BaseModel):
     edges: tuple[DomainEdge, ...] = Field((), description="Similarity edges between members (cosine > τ).")
     notes: tuple[str, ...] = Field((), description="How the domain was formed: splits, attached communities.")
 
-    def to_row(self, *, lineage_hash: str, run_id: str | None = None) -> dict[str, Any]:
-        """A row of the warehouse ``domains`` table."""
-        return {
-            "domain_id": self.domain_id,
-            "name": self.name,
-            "tool_ids": list(self.tool_ids),
-            "n_tools": len(self.tool_ids),
-            "tags": list(self.tags),
-            "lineage_hash": lineage_hash,
-            "run_id": run_id,
-        }
-
 
 class DroppedTool(BaseModel):
     """A tool that ended up in no domain, and why."""
@@ -99,9 +87,6 @@ class DomainGraph(BaseModel):
     def domain_of(self) -> dict[str, str]:
         """tool_id → domain_id for every tool that has a domain."""
         return {t: d.domain_id for d in self.domains for t in d.tool_ids}
-
-    def rows(self, run_id: str | None = None) -> list[dict[str, Any]]:
-        return [d.to_row(lineage_hash=self.lineage_hash, run_id=run_id) for d in self.domains]
 
 
 # -- entry point -------------------------------------------------------------------------------------

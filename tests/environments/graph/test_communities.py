@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from envscale.config import BuildSettings
+from envscale.environments.build_records import BuildDomain
 from envscale.environments.graph.communities import detect_domains
 from envscale.warehouse import open_warehouse
 
@@ -140,8 +141,18 @@ def test_domains_land_in_the_warehouse(tmp_path, tool_factory):
     tools = _catalog(tool_factory, {"orders": 4, "users": 3})
     graph = detect_domains(tools, _settings(), PlantedEmbedder(_centres(["orders", "users"])))
     wh = open_warehouse(tmp_path / "w.duckdb")
-    wh.insert("domains", graph.rows(run_id="r1"))
-    wh.insert("domains", graph.rows(run_id="r2"))  # a rerun adds no duplicates
+
+    def rows(run_id: str) -> list[dict]:
+        # The build's own record writes the domains rows (environments/build_records.py).
+        return [
+            BuildDomain(domain_id=d.domain_id, name=d.name, tool_ids=d.tool_ids, tags=d.tags).warehouse_row(
+                run_id=run_id, lineage_hash=graph.lineage_hash, build_error=None
+            )
+            for d in graph.domains
+        ]
+
+    wh.insert("domains", rows("r1"))
+    wh.insert("domains", rows("r2"))  # a rerun adds no duplicates
     with wh.connect(read_only=True) as con:
         rows = con.execute(
             "SELECT domain_id, n_tools, run_id, lineage_hash FROM domains ORDER BY n_tools DESC"
