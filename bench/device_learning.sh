@@ -13,8 +13,9 @@
 #     3. carry [.device/gguf-b]               bash bench/device_learning.sh stash b && bash bench/device_learning.sh run small
 #
 # `run` joins the GGUF halves (checked against the sha256 from prep), trains stage 1 and 2 from the
-# bundle, evaluates base / stage 1 / stage 1+2 on the bundle's tasks, and writes the results file
-# under $OUT. `throughput` writes throughput.txt/.json there (STEPS, SETTINGS and extra flags adjust it).
+# bundle, runs the RL stage (GRPO from stage 1+2 on the bundle's training-split tasks; RL_STEPS=N
+# overrides the budget's steps, RL_STEPS=0 skips it), evaluates base / stage 1 / stage 1+2 / + RL on
+# the bundle's held-out tasks, and writes the results file under $OUT. `throughput` writes throughput.txt/.json there (STEPS, SETTINGS and extra flags adjust it).
 # Everything lands under /root/envscale-device (not in the working tree, which each call replaces).
 # Rehearse the device half on CPU with `bash bench/device_learning.sh rehearse`: a venv holding only
 # what the GPU image has (Python 3.11 here, where torch's CPU wheel lies on disk; the image's is 3.12),
@@ -64,7 +65,7 @@ install() {
     "$DEV"/whl/*.whl
   if [ -d "$DEV/bundle" ]; then rm -rf "$STATE/bundle" && cp -r "$DEV/bundle" "$STATE/bundle"; fi
   # From /tmp: in the repo root, its envscale/ folder would shadow the installed package.
-  (cd /tmp && PYTHONPATH=$STATE/site $PY -c "import duckdb, trl, datasets, envscale.models.training, envscale.environments.evaluation.run; print('install: ok')")
+  (cd /tmp && PYTHONPATH=$STATE/site $PY -c "import duckdb, trl, datasets, envscale.models.training, envscale.models.rl_stage, envscale.models.rl, envscale.environments.evaluation.run; print('install: ok')")
 }
 
 stash() { cp "$DEV/gguf-$1"/gguf-part-* "$STATE/"; ls -la "$STATE"; }
@@ -88,7 +89,7 @@ throughput() { # #7: envscale's settings and the candidates for >= 2x (Liger's f
     grep -v "it/s\]" | tee "$out/throughput.txt"
 }
 
-run() { # #8: train stage 1 and 2 from the bundle, evaluate base / stage 1 / stage 1+2
+run() { # #8: train stage 1 and 2 from the bundle, then GRPO (#16: RL_STEPS, 0 = none); evaluate base / stage 1 / stage 1+2 / + RL
   local budget=${1:-small}
   export PYTHONPATH=$STATE/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
   local out=${OUT:-$STATE/out} base=tiny device
@@ -100,7 +101,8 @@ run() { # #8: train stage 1 and 2 from the bundle, evaluate base / stage 1 / sta
   fi
   device=$(gpu_or_cpu)
   $PY bench/learning_experiment.py --budget "$budget" --phase device --bundle "$STATE/bundle" \
-    --device "$device" --base-model "$base" --home "$STATE/home-$budget" --out "$out" 2>&1 |
+    --device "$device" --base-model "$base" --home "$STATE/home-$budget" --out "$out" \
+    ${RL_STEPS:+--rl-steps "$RL_STEPS"} 2>&1 |
     grep -v "it/s\]" | tee "$out/learning.log"
 }
 

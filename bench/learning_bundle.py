@@ -104,6 +104,15 @@ def read_task_sets(bundle: Path, work: Path) -> dict[str, Any]:
     return sets
 
 
+RL_SET = "rl: training-split tasks"  # the device phase trains GRPO on it and never evaluates it
+
+
+def split_rl_set(sets: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The sets to evaluate, and the RL stage's training tasks (None when the bundle has none)."""
+    evaluated = {name: s for name, s in sets.items() if name != RL_SET}
+    return evaluated, sets.get(RL_SET)
+
+
 def train_two_stages(bundle: Path, base_dir: Path, out: Path, settings: Any, device: str) -> dict[str, Any]:
     """Stage 1 from the base, stage 2 from stage 1 (each resumable); a stage without rows is skipped."""
     from envscale.models.training import train_stage

@@ -18,7 +18,10 @@ moves the folder) and prints it.
 
 On a bare GPU machine (no Prefect, MLflow or DuckDB there; see bench/learning_bundle.py
 and bench/device_learning.sh), split it: ``--phase data --bundle B`` here, then
-``--phase device --bundle B --device cuda --base-model SmolLM2.gguf`` there.
+``--phase device --bundle B --device cuda --base-model SmolLM2.gguf`` there. The device
+phase then also runs the RL stage (issue 16 item 3): GRPO from the stage 1+2 model on tasks
+of training-split environments (bundled by the data phase, never the evaluated ones), and
+evaluates "stage 1+2 + RL" beside the others (``--rl-steps``; 0 skips it).
 
 What it shows is what it shows: the file reports the numbers, the number of
 training trajectories, and what was skipped, without interpretation beyond deltas.
@@ -49,6 +52,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
         k=1,
         max_tasks=3,
         tau_tasks=2,
+        rl_steps=1,
+        rl_tasks=4,
         max_turns=3,
         max_length=4096,
         max_tokens=16,
@@ -64,6 +69,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
         k=2,
         max_tasks=8,
         tau_tasks=4,
+        rl_steps=0,  # GRPO on 2 CPU cores is hours for a handful of steps: the GPU budgets run it
+        rl_tasks=0,
         max_turns=10,  # goal tasks take ~3.5 calls, τ-bench up to 7, plus the reply
         max_length=2048,
         max_tokens=160,
@@ -82,6 +89,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
         k=4,
         max_tasks=24,
         tau_tasks=24,
+        rl_steps=30,
+        rl_tasks=32,
         max_turns=10,
         max_length=2048,
         max_tokens=256,
@@ -99,6 +108,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
         k=4,
         max_tasks=48,
         tau_tasks=64,
+        rl_steps=60,
+        rl_tasks=64,
         max_turns=12,
         max_length=2048,
         max_tokens=384,
@@ -147,6 +158,12 @@ def main() -> int:
         help="all: everything here; data: pipeline + export, write --bundle; device: train + evaluate from it",
     )
     parser.add_argument("--bundle", type=Path, default=None, help="bundle folder (phases data and device)")
+    parser.add_argument(
+        "--rl-steps",
+        type=int,
+        default=None,
+        help="GRPO steps after stage 1+2 in the device phase (default: the budget's; 0: no RL stage)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--shared-data", type=Path, default=REPO.parent / "shared" / "data")
     args = parser.parse_args()
@@ -154,6 +171,8 @@ def main() -> int:
     if args.base_model:
         budget["base_model"] = args.base_model
     k = args.k or budget["k"]
+    if args.rl_steps is not None:
+        budget["rl_steps"] = args.rl_steps
     home_dir = args.home or REPO / ".envscale" / f"learning-{args.budget}"
     t0 = time.perf_counter()
 
@@ -194,7 +213,7 @@ def _write(args: argparse.Namespace, text: str) -> None:
 
 def _data_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: Any) -> int:
     """Pipeline up to the exported splits, then the bundle the device phase trains and evaluates from."""
-    from learning_bundle import write_bundle
+    from learning_bundle import RL_SET, write_bundle
 
     from envscale.config import load_settings
     from envscale.models.dataset_export import export_datasets
@@ -207,6 +226,9 @@ def _data_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: 
     wh = open_warehouse(home.warehouse)
     export = export_datasets(wh, home.runs / "learning-export", settings, run_id="learning-bundle")
     sets = _task_sets(home, budget, args)
+    rl_set = _rl_task_set(wh, settings, budget)
+    if rl_set is not None:
+        sets[RL_SET] = rl_set  # bundled with the others, kept apart by split_rl_set
     meta = {
         "budget_name": args.budget,
         "budget": budget,
@@ -224,7 +246,7 @@ def _data_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: 
 
 def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home: Any, t0: float) -> int:
     """Train both stages and evaluate from a bundle: no Prefect, MLflow or warehouse needed."""
-    from learning_bundle import read_meta, read_task_sets, train_two_stages
+    from learning_bundle import read_meta, read_task_sets, split_rl_set, train_two_stages
 
     from envscale.config import load_settings
     from envscale.models.base_model import ensure_base_model
@@ -240,7 +262,10 @@ def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home
     stages = train_two_stages(args.bundle, base_dir, home.cache / "learning-train", settings, device)
     labels = {"stage1": "stage 1", "stage2": "stage 1+2"}
     models = [("base", base_dir)] + [(labels[s], Path(r.model_dir)) for s, r in stages.items()]
-    sets = read_task_sets(args.bundle, home.runs / "learning-envs")
+    sets, rl_set = split_rl_set(read_task_sets(args.bundle, home.runs / "learning-envs"))
+    rl = _rl_stage(models[-1][1], rl_set, budget, home.cache / "learning-rl") if len(models) > 1 else None
+    if rl is not None:
+        models.append((RL_LABEL, Path(rl.model_dir)))
     reports = _evaluate(models, sets, budget, k, args, home.runs / "learning-experiment")
     summary = {
         "rows": meta["rows"],
@@ -256,9 +281,66 @@ def _device_phase(args: argparse.Namespace, budget: dict[str, Any], k: int, home
             for s, r in stages.items()
         },
         "bundle": {key: meta.get(key) for key in ("created", "code_version")},
+        "rl": _rl_summary(rl, rl_set, budget),
     }
     _write(args, _markdown(args, budget, k, summary, reports, sets, time.perf_counter() - t0))
     return 0
+
+
+RL_LABEL = "stage 1+2 + RL"
+
+
+def _rl_task_set(wh: Any, train: Any, budget: dict[str, Any]) -> Any:
+    """Tasks of training-split environments for the device phase's GRPO stage (None: no RL stage)."""
+    from envscale.config import RLSettings
+    from envscale.models.rl_stage import NoRLTasks, rl_task_set
+
+    if not budget.get("rl_steps"):
+        return None
+    try:
+        return rl_task_set(wh, train, RLSettings(max_tasks=budget["rl_tasks"]))
+    except NoRLTasks as exc:
+        print(f"no RL stage in the bundle: {exc}")
+        return None
+
+
+def _rl_stage(start_dir: Path, tasks: Any, budget: dict[str, Any], out: Path) -> Any:
+    """GRPO from the last SFT model on the bundled training-split tasks (TRL environment_factory)."""
+    from envscale.config import load_settings
+    from envscale.models.rl_stage import run_grpo
+
+    if tasks is None or not budget.get("rl_steps"):
+        return None
+    settings = load_settings().rl.model_copy(
+        update={"max_steps": budget["rl_steps"], "max_tasks": budget["rl_tasks"]}
+    )
+    result = run_grpo(start_dir, tasks, settings, out, callbacks=[])
+    print(
+        f"rl: {result.global_step} GRPO steps on {len(tasks.tasks)} training-split tasks, "
+        f"reward {_mean(result.rewards[:3]):.3f} (first steps) → {_mean(result.rewards[-3:]):.3f} (last)",
+        flush=True,
+    )
+    return result
+
+
+def _rl_summary(result: Any, tasks: Any, budget: dict[str, Any]) -> dict[str, Any] | None:
+    if result is None:
+        why = (
+            "no RL stage (--rl-steps 0)" if not budget.get("rl_steps") else "no training-split tasks bundled"
+        )
+        return {"skipped": why}
+    return {
+        "steps": result.global_step,
+        "tasks": len(tasks.tasks),
+        "reward_first": _mean(result.rewards[:3]),
+        "reward_last": _mean(result.rewards[-3:]),
+        "loss": result.train_loss,
+    }
+
+
+def _mean(values: Any) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else float("nan")
 
 
 def _configure(budget: dict[str, Any], args: argparse.Namespace, home_dir: Path) -> None:
@@ -462,6 +544,7 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
         "stage 1": rows.get("stage1", 0),
         "stage 1+2": rows.get("stage1", 0) + rows.get("stage2", 0),
     }
+    trajectories[RL_LABEL] = trajectories["stage 1+2"]
     lines = [
         f"# Learning experiment ({args.budget}) — {dt.date.today():%Y-%m-%d}",
         "",
@@ -486,6 +569,14 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
         wall = f", {result['runtime_s']:.0f} s" if result.get("runtime_s") is not None else ""
         lines.append(
             f"- {stage}: {result['steps']} steps, {result['tokens']} tokens, train loss {loss}{wall}"
+        )
+    rl = train_summary.get("rl")
+    if rl and "skipped" in rl:
+        lines.append(f"- RL stage: {rl['skipped']}")
+    elif rl:
+        lines.append(
+            f"- RL stage (GRPO from stage 1+2): {rl['steps']} steps on {rl['tasks']} training-split tasks, "
+            f"mean reward {rl['reward_first']:.3f} (first 3 steps) → {rl['reward_last']:.3f} (last 3)"
         )
     lines += [
         "",

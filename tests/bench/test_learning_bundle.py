@@ -101,3 +101,21 @@ def test_bench_scripts_explain_themselves_on_help() -> None:
         assert proc.returncode == 0, proc.stderr
         assert expected in proc.stdout, (script, proc.stdout)
     assert "Environment build throughput" in proc.stdout
+
+
+def test_the_rl_stages_tasks_travel_in_the_bundle_but_are_never_evaluated(shop_tasks, tmp_path):
+    lb = _bundle_module()
+    sets = {"held-out": shop_tasks, lb.RL_SET: shop_tasks}
+    bundle = lb.write_bundle(tmp_path / "bundle", _export(tmp_path), sets, meta={})
+    evaluated, rl = lb.split_rl_set(lb.read_task_sets(bundle, tmp_path / "work"))
+    assert list(evaluated) == ["held-out"]
+    assert rl is not None and rl.task_ids == shop_tasks.task_ids
+    assert (
+        lb.split_rl_set(
+            lb.read_task_sets(
+                lb.write_bundle(tmp_path / "b2", _export(tmp_path), {"held-out": shop_tasks}, meta={}),
+                tmp_path / "w2",
+            )
+        )[1]
+        is None
+    )
