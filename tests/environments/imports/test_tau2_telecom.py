@@ -9,7 +9,7 @@ import pytest
 from envscale.environments.evaluation.dual_control import DualControlEpisode, SetupError
 from envscale.environments.imports.tau2 import import_tau2
 from envscale.environments.imports.tau2_data import find_domains, load_tasks
-from envscale.environments.imports.tau2_device import USER_TOOLS, UserDevice, load_user_state
+from envscale.environments.imports.tau2_device import USER_TOOLS, load_user_state
 from envscale.environments.runtime import open_episode
 from tests.support.tau2_fixture import write_telecom
 
@@ -122,20 +122,3 @@ def test_state_hash_covers_the_phone_and_setup_refuses_unknown_functions(telecom
             ep.setup(({"env_type": "user", "func_name": "no_such_function", "arguments": {}},))
     finally:
         ep.close()
-
-
-def test_the_device_follows_tau2_texts_and_rules() -> None:
-    dev = UserDevice(load_user_state(Path("/nonexistent")))  # τ²'s defaults
-    dev.unseat_sim_card()
-    assert dev.check_sim_status() == "No SIM card detected in the phone."
-    assert dev.run_speed_test() == "Speed test failed: No Connection."
-    dev.reseat_sim_card()
-    assert dev.check_status_bar() == "Status Bar: 📶⁴ Excellent | 5G | 📱 Data Enabled | 🔋 80%"
-    dev.set_network_mode_preference("2g_only")
-    assert not dev._can_send_mms() and dev.d["network_signal_strength"] == "poor"
-    dev.break_vpn()
-    dev.set_network_mode_preference("4g_5g_preferred")
-    assert dev.run_speed_test().startswith(
-        "Speed Test Result: 27.50 Mbps (Good)"
-    )  # 275 Mbps x 0.1 (poor VPN)
-    assert "not a valid option" in dev.set_network_mode_preference("6g")

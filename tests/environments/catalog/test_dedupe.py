@@ -1,21 +1,10 @@
-"""Exact duplicates merge with every source kept; near duplicates are flagged; names are unique and stable."""
+"""Exact duplicates merge with every source kept; near duplicates are flagged; the strongest kind evidence wins."""
 
 from __future__ import annotations
 
 from envscale.config import IngestSettings
 from envscale.environments.catalog.ingest import ingest_paths
-from envscale.environments.catalog.naming import NameAllocator, slugify
-
-
-def _fn(name, description="Return the order with the given id.", props=None):
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": props or {"order_id": {"type": "string"}}},
-        },
-    }
+from tests.support.catalog import order_fn as _fn
 
 
 def test_exact_duplicates_merge_keeping_every_source(write) -> None:
@@ -32,40 +21,6 @@ def test_exact_duplicates_merge_keeping_every_source(write) -> None:
     stats = {s.file.rsplit("/", 1)[-1]: s for s in result.sources}
     assert (stats["a.json"].accepted, stats["a.json"].merged) == (1, 1)
     assert (stats["b.jsonl"].accepted, stats["b.jsonl"].merged) == (0, 1)
-
-
-def test_same_name_different_content_collides_deterministically(write) -> None:
-    a = write(
-        "a.json",
-        {"tools": {"retail": [_fn("get_order")], "airline": [_fn("get_order", "Return an airline order.")]}},
-    )
-    first = ingest_paths([a])
-    names = [t.name for t in first.tools]
-    assert names == ["get_order", "airline_get_order"]  # namespace prefix for the later one
-    again = ingest_paths([a])
-    assert [t.name for t in again.tools] == names
-    assert [t.tool_id for t in again.tools] == [t.tool_id for t in first.tools]
-
-
-def test_collision_falls_back_to_hash_suffix(write) -> None:
-    src = write("x.json", [_fn("Get Order!"), _fn("get-order?", "Other."), _fn("get order", "Third.")])
-    tools = ingest_paths([src]).tools
-    names = [t.name for t in tools]
-    assert names[0] == "Get_Order"
-    # case-insensitive uniqueness; no namespace -> content-hash suffix
-    assert names[1] == "get-order"
-    assert names[2] == f"get_order_{tools[2].tool_id[:6]}"
-    assert len({n.lower() for n in names}) == 3
-
-
-def test_slugify_is_openai_safe_and_bounded() -> None:
-    long = "a" * 100
-    slug = slugify(long)
-    assert len(slug) == 64 and slug != slugify("a" * 99)
-    assert slugify("math.factorial") == "math_factorial"
-    assert slugify("...") == "tool"
-    alloc = NameAllocator(["x"])
-    assert not alloc.is_free("X")
 
 
 def test_near_duplicates_are_flagged_against_the_earlier_tool(write) -> None:

@@ -1,0 +1,73 @@
+"""Words of tool and parameter names: splitting, singular/plural, verbs, entities, id parameters and ranges."""
+
+from __future__ import annotations
+
+import pytest
+
+from envscale.environments.schema.naming import (
+    id_entity,
+    noun_of,
+    plural,
+    range_pairs,
+    singular,
+    snake,
+    verb_of,
+    words,
+)
+
+
+def test_words_and_snake():
+    assert words("getOrderDetails") == ["get", "order", "details"]
+    assert words("get-order_details") == ["get", "order", "details"]
+    assert words("HTTPServerStatus") == ["http", "server", "status"]
+    assert snake("3DModels") == "c_3_d_models"
+    assert snake("!!!") == "x"
+    assert len(snake("a_" * 50)) == 60
+
+
+@pytest.mark.parametrize(
+    ("word", "one", "many"),
+    [("orders", "order", "orders"), ("categories", "category", "categories"), ("boxes", "box", "boxes")],
+)
+def test_singular_and_plural(word, one, many):
+    assert singular(word) == one and plural(one) == many
+
+
+def test_singular_leaves_short_and_latin_words():
+    assert singular("bus") == "bus" and singular("status") == "status" and singular("address") == "address"
+    assert plural("day") == "days"
+
+
+def test_verbs_and_nouns_of_tool_names():
+    assert verb_of("get_order_details") == "get"
+    assert verb_of("api_cancel_order") == "cancel"  # the verb may be the second word
+    assert verb_of("weather_today_now") is None
+    assert noun_of("get_order_details") == "order"
+    assert noun_of("find_user_id_by_email") == "user"
+    assert noun_of("list_flight_bookings") == "flight_booking"
+    assert noun_of("get_info") is None
+
+
+def test_id_entity():
+    assert id_entity("order_id") == "order" and id_entity("orderId") == "order"
+    assert id_entity("id") == ""
+    assert id_entity("flight_number") == "flight"
+    assert id_entity("phone_number") is None and id_entity("name") is None
+
+
+def test_range_pairs_need_a_date_or_time_word_for_from_to():
+    names = [
+        "check_in_date",
+        "check_out_date",
+        "start_time",
+        "end_time",
+        "from_city",
+        "to_city",
+        "date_from",
+        "date_to",
+    ]
+    assert range_pairs(names) == [
+        ("check_in_date", "check_out_date"),
+        ("start_time", "end_time"),
+        ("date_from", "date_to"),
+    ]

@@ -1,0 +1,72 @@
+"""Values drawn for a JSON Schema: every rule honoured, patterns matched, meaning followed, ranges ordered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
+from envscale.environments.values import order_ranges, pattern_string, value_for
+from tests.support.schema_rules import RULE_SCHEMAS
+
+SEEDS = range(200)
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_SCHEMAS))
+def test_generated_values_honour_every_schema_rule(rule):
+    schema = RULE_SCHEMAS[rule]
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for seed in SEEDS:
+        value = value_for("field", schema, random.Random(seed))
+        errors = [e.message for e in validator.iter_errors(value)]
+        assert not errors, (rule, seed, value, errors)
+
+
+def test_pattern_strings_fullmatch_anchored_patterns():
+    for pattern in (r"^#W\d{7}$", r"^[A-Z]{3}\d{3}$", r"^(\+1-)?\d{3}-\d{4}$", r"^[a-z]{2,5}(_[a-z]{2,5})*$"):
+        compiled = re.compile(pattern)
+        for seed in range(100):
+            s = pattern_string(pattern, random.Random(seed))
+            assert s is not None and compiled.fullmatch(s.rstrip("\n")), (pattern, s)
+
+
+def test_values_follow_the_field_meaning():
+    rng = random.Random(5)
+    name = value_for("customer_name", {"type": "string"}, rng)
+    assert len(name.split()) >= 2 and name.replace(" ", "").replace(".", "").replace("-", "").isalpha()
+    assert re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", value_for("email", {"type": "string"}, rng))
+    assert re.fullmatch(r"\+1-\d{3}-\d{3}-\d{4}", value_for("phone_number", {"type": "string"}, rng))
+    note = value_for("notes", {"type": "string"}, rng)
+    assert note.endswith(".") and len(note.split()) >= 5  # a sentence, not 'note become'
+    assert 1 <= value_for("quantity", {"type": "integer"}, rng) <= 5
+
+
+def test_times_fall_in_business_hours():
+    for seed in SEEDS:
+        t = value_for("appointment_time", {"type": "string"}, random.Random(seed))
+        hh, mm = map(int, t.split(":"))
+        assert 8 <= hh < 18 and mm in (0, 30), t
+
+
+def test_ranges_are_ordered_check_out_one_to_fourteen_days_after_check_in():
+    schema = {
+        "type": "object",
+        "properties": {
+            "check_in_date": {"type": "string", "format": "date"},
+            "check_out_date": {"type": "string", "format": "date"},
+            "start_time": {"type": "string"},
+            "end_time": {"type": "string"},
+        },
+        "required": ["check_in_date", "check_out_date", "start_time", "end_time"],
+    }
+    for seed in SEEDS:
+        v = value_for("stay", schema, random.Random(seed))
+        days = (dt.date.fromisoformat(v["check_out_date"]) - dt.date.fromisoformat(v["check_in_date"])).days
+        assert 1 <= days <= 14, v
+        assert v["end_time"] > v["start_time"], v
+    flipped = {"start_date": "2024-06-10", "end_date": "2024-06-01", "from_city": "Oslo", "to_city": "Rome"}
+    order_ranges(flipped, random.Random(0))
+    assert flipped["end_date"] > flipped["start_date"] and flipped["to_city"] == "Rome"
