@@ -39,6 +39,8 @@ class EnvscaleAgentModel(PythonModel):
         for row in rows:
             tools = row.get("tools")
             tools = json.loads(tools) if isinstance(tools, str) else tools
+            # A DataFrame holds a missing cell as NaN, which is truthy: only a list is a tool list.
+            tools = tools if isinstance(tools, list) else None
             inputs = self.tokenizer.apply_chat_template(
                 _messages(row["messages"]),
                 tools=tools or None,

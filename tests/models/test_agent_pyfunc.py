@@ -26,3 +26,14 @@ def test_predict_answers_each_row_from_json_text_or_lists(tiny_model_dir):
     assert all(a["role"] == "assistant" for a in answers)
     again = model.predict(None, [{"messages": chat, "tools": CORPUS_TOOLS}], params={"max_new_tokens": 3})
     assert again[0] == answers[0]  # greedy: the same chat gets the same answer
+
+
+def test_a_row_without_tools_is_answered_without_a_tool_list(tiny_model_dir):
+    model = EnvscaleAgentModel()
+    model.load_context(SimpleNamespace(artifacts={MODEL_DIR_KEY: str(tiny_model_dir)}))
+    chat = CORPUS_MESSAGES[:2]
+    # pandas stores the missing cell of the second row as NaN (truthy, not a list).
+    rows = pd.DataFrame([{"messages": chat, "tools": CORPUS_TOOLS}, {"messages": chat}])
+    assert pd.isna(rows.iloc[1]["tools"])
+    answers = model.predict(None, rows, params={"max_new_tokens": 3})
+    assert [a["role"] for a in answers] == ["assistant", "assistant"]
