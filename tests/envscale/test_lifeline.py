@@ -68,7 +68,12 @@ def test_a_death_signal_child_dies_with_its_sigkilled_parent():
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
         " preexec_fn=die_with_parent())"
     )
+    _kill_parent_and_expect_child_gone(parent, child_pid)
+
+
+def _kill_parent_and_expect_child_gone(parent, child_pid: int, settle_s: float = 0.0) -> None:
     try:
+        time.sleep(settle_s)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
         assert _gone(child_pid)
@@ -85,11 +90,5 @@ def test_a_watching_child_kills_itself_when_orphaned():
     parent, child_pid = _parent_running(
         f"child = subprocess.Popen([sys.executable, '-c', {watcher!r}], env=child_env())"
     )
-    try:
-        time.sleep(0.5)  # let the child start its watch while the parent lives
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait()
-        assert _gone(child_pid)
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # never leave a sleeper behind
-            os.kill(child_pid, signal.SIGKILL)
+    # settle: let the child start its watch while the parent lives
+    _kill_parent_and_expect_child_gone(parent, child_pid, settle_s=0.5)
