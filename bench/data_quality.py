@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class Item:
     tools: frozenset[str]  # every tool of its environment
     refusal: bool = False
     results_known: bool = True
+    # (tool, argument) → the table an id argument refers to (the program's binding), as fact_kind reads it
+    id_tables: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _scalars(value: Any) -> Iterable[Any]:
@@ -87,12 +89,16 @@ def measure(items: list[Item]) -> dict[str, Any]:
                 else:
                     consuming += any(v not in text for v in values)
             seen.update(_norm(v) for v in _scalars(result))
-        first = item.calls[0][1] if item.calls else {}
-        from_user += all(fact_kind(k) != "internal" for k in first if is_identifier(k))
+        first_tool, first = (item.calls[0][0], item.calls[0][1]) if item.calls else ("", {})
+
+        def kind(tool: str, arg: str, item: Item = item) -> str:
+            return fact_kind(arg, item.id_tables.get((tool, arg)))
+
+        from_user += all(kind(first_tool, k) != "internal" for k in first if is_identifier(k))
         names_tool += any(t.lower() in text or t.replace("_", " ").lower() in text for t in item.tools)
         internal += any(
-            is_identifier(k) and fact_kind(k) == "internal" and _norm(v) in text
-            for _, args, _ in item.calls
+            is_identifier(k) and kind(tool, k) == "internal" and _norm(v) in text
+            for tool, args, _ in item.calls
             for k, v in args.items()
             if isinstance(v, str | int) and len(str(v)) >= 3
         )
@@ -180,6 +186,12 @@ def _item(bp: Any, instruction: str, manifest: Any) -> Item:
         kinds={t.name: t.kind for t in manifest.tools},
         tools=frozenset(t.name for t in manifest.tools),
         refusal=bp.refusal,
+        id_tables={
+            (p.name, b.param): b.table
+            for p in manifest.programs
+            for b in p.bindings
+            if b.table and b.role in ("key", "ref")
+        },
     )
 
 

@@ -117,7 +117,8 @@ def fact_kind(param: str, table: str | None = None) -> FactKind:
     ``table`` is the table an id refers to when known (a binding's table), which
     wins over the name: ``from_account_id`` → ``accounts`` → an account number.
     """
-    low = param.lower()
+    # 'parcelTrackingId' → 'parcel_tracking_id' (public APIs spell names in camelCase).
+    low = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", param).lower()
     if low in PERSONAL_FIELDS:
         return "personal"
     if not is_identifier(low):

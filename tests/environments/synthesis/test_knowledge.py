@@ -22,6 +22,10 @@ from envscale.environments.synthesis.knowledge import action_of, entity, fact_ki
         ("loan_id", "loans", "receipt"),
         ("new_date", None, "detail"),
         ("reason", None, "detail"),
+        ("parcelTrackingId", None, "receipt"),  # camelCase, as public APIs spell it
+        ("userId", None, "account"),
+        ("id", None, "internal"),
+        ("id", "container_tracking", "receipt"),  # the table it refers to decides
     ],
 )
 def test_fact_kinds(name, table, kind):
@@ -33,6 +37,7 @@ def test_entities_and_nouns():
     assert entity("categories") == "category"
     assert entity("order_id") == entity("orderId") == "order"
     assert noun("visit_notes") == "visit note"
+    assert noun("recipe_searches") == "recipe search" and noun("addresses") == "address"
     assert action_of("cancel_order", "write") == "update"
     assert action_of("book_hotel", "write") == "create"
     assert action_of("get_order", "read") == "read"
