@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -193,7 +194,9 @@ class EnvironmentServer:
             )
             for c in _control_tools()
         ]
-        limiter = anyio.CapacityLimiter(32)
+        # Tool calls are CPU work in DuckDB: more threads than cores only stretch each statement's wall
+        # time (32 on 2 cores made 256 sessions trip the 2 s statement limit); callers wait here instead.
+        limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
 
         async def list_tools(ctx: Any, params: Any) -> Any:
             return types.ListToolsResult(tools=tools)
