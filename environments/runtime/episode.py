@@ -232,15 +232,12 @@ class EnvEpisode:
         found = row_reads.matching(f, self._rows(f.table), params)
         if found is row_reads.UNDECIDED:
             return None
-        jcols = self.env.json_cols[f.table]
-        picks = range(len(f.names)) if f.columns is None else f.columns
-        types = ["JSON" if i in jcols else "" for i in picks]
-        rows = [tuple(r[i] for i in picks) for r in found]  # type: ignore[union-attr]
+        rows = [tuple(r[i] for i in f.columns) for r in found]  # type: ignore[union-attr]
         if not rows and cp.program.empty_error:
             return ToolResult(
                 ok=False, error=_format(cp.program.empty_error, arguments), error_code="precondition_failed"
             )
-        objects = [parse_json_columns(list(f.names), types, r) for r in rows]
+        objects = [parse_json_columns(f.names, f.types, r) for r in rows]
         return ToolResult(ok=True, content=_shape(cp.program.result_mode, objects))
 
     def _row_flags(self, cp: CompiledProgram, params: dict[str, Any]) -> list[bool] | None:

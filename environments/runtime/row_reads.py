@@ -15,6 +15,7 @@ casts here is not worth the risk; ``UNDECIDED`` says so and the caller falls bac
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,13 +49,14 @@ class Term:
 
 @dataclass(frozen=True)
 class RowFilter:
-    """A planned single-table filter; ``columns`` None means ``*``, () means ``SELECT 1`` (existence)."""
+    """A planned single-table filter; ``columns`` () means ``SELECT 1`` (existence only)."""
 
     table: str
     value_type: tuple[type, ...]  # per column: the Python type its equality needs (object: not comparable)
     terms: tuple[Term, ...]
-    columns: tuple[int, ...] | None
+    columns: tuple[int, ...]  # the projected columns, in output order
     names: tuple[str, ...]  # output names
+    types: tuple[str, ...]  # their declared types (JSON values are parsed for the agent)
     order_by_key: bool = False
     limit: int | None = None
     true_when_null: str | None = None  # SELECT 1 WHERE $p IS NULL UNION ALL <filter>
@@ -205,7 +207,7 @@ def _plan_null_union(tree: exp.Union, schema: SchemaModel) -> RowFilter | None:
     inner = _plan_select(right, schema)
     if param is None or inner is None or inner.columns != ():
         return None
-    return RowFilter(**{**inner.__dict__, "true_when_null": param})
+    return dataclasses.replace(inner, true_when_null=param)
 
 
 def _plan_select(tree: exp.Select, schema: SchemaModel) -> RowFilter | None:
@@ -242,6 +244,7 @@ def _plan_select(tree: exp.Select, schema: SchemaModel) -> RowFilter | None:
         terms=terms,
         columns=columns,
         names=out_names,
+        types=tuple(table.columns[i].type for i in columns),
         order_by_key=order,
         limit=limit,  # type: ignore[arg-type]
         key_column=key,
@@ -274,7 +277,7 @@ def _resolver(names: list[str], aliases: set[str]):
 
 def _projection(items: list[exp.Expression], resolve, names: list[str]):
     if len(items) == 1 and isinstance(items[0], exp.Star):
-        return None, tuple(names)
+        return tuple(range(len(names))), tuple(names)
     if _is_one(items):
         return (), ("1",)
     columns, out = [], []

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from envscale.hashing import canonical_json
@@ -84,7 +85,7 @@ def combine(table_sums: dict[str, int]) -> str:
     return hashlib.sha256(parts.encode()).hexdigest()[:32]
 
 
-def parse_json_columns(names: list[str], types: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+def parse_json_columns(names: Sequence[str], types: Sequence[str], row: tuple[Any, ...]) -> dict[str, Any]:
     """A result row as an object; JSON-typed columns parsed so agents see structure, not escaped text."""
     out: dict[str, Any] = {}
     for name, typ, value in zip(names, types, row, strict=True):
