@@ -68,8 +68,15 @@ def _norm(v: Any) -> str:
     return str(v).strip().lower()
 
 
+def _kind(item: Item, tool: str, arg: str) -> str:
+    """How the user relates to an argument, with the table its binding refers to (as the planner reads it)."""
+    from envscale.environments.synthesis.knowledge import fact_kind
+
+    return fact_kind(arg, item.id_tables.get((tool, arg)))
+
+
 def measure(items: list[Item]) -> dict[str, Any]:
-    from envscale.environments.synthesis.knowledge import fact_kind, is_identifier
+    from envscale.environments.synthesis.knowledge import is_identifier
 
     n = len(items)
     if not n:
@@ -90,14 +97,10 @@ def measure(items: list[Item]) -> dict[str, Any]:
                     consuming += any(v not in text for v in values)
             seen.update(_norm(v) for v in _scalars(result))
         first_tool, first = (item.calls[0][0], item.calls[0][1]) if item.calls else ("", {})
-
-        def kind(tool: str, arg: str, item: Item = item) -> str:
-            return fact_kind(arg, item.id_tables.get((tool, arg)))
-
-        from_user += all(kind(first_tool, k) != "internal" for k in first if is_identifier(k))
+        from_user += all(_kind(item, first_tool, k) != "internal" for k in first if is_identifier(k))
         names_tool += any(t.lower() in text or t.replace("_", " ").lower() in text for t in item.tools)
         internal += any(
-            is_identifier(k) and kind(tool, k) == "internal" and _norm(v) in text
+            is_identifier(k) and _kind(item, tool, k) == "internal" and _norm(v) in text
             for tool, args, _ in item.calls
             for k, v in args.items()
             if isinstance(v, str | int) and len(str(v)) >= 3
