@@ -234,12 +234,7 @@ def _described_ask(
     goal: Goal, facts: list[UserFact], said: set[tuple[str, str]], persona: dict[str, Any], rng: random.Random
 ) -> str:
     """'Can you calculate the area of a triangle given its base and height, with the base 3 and the height 5?'"""
-    stated = ", ".join(f"the {words(f.name)} {_value(f.value)}" for f in facts)
-    for f in facts:
-        said.add((f.name, _value(f.value)))
-    text = rng.choice(_DESCRIBED_ASKS).format(
-        ask=persona["ask"], asks=goal.asks, facts=f", with {stated}" if stated else ""
-    )
+    text = rng.choice(_DESCRIBED_ASKS).format(ask=persona["ask"], asks=goal.asks, facts=_changes(facts, said))
     return text[0].upper() + text[1:]
 
 
@@ -322,7 +317,7 @@ def _changes(facts: list[UserFact], said: set[tuple[str, str]]) -> str:
     for f in facts:
         said.add((f.name, _value(f.value)))
     items = [f"the {words(f.name)} {_value(f.value)}" for f in facts]
-    return ", with " + (items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1])
+    return ", with " + _and(items)
 
 
 def _listed(tool: str) -> str:
