@@ -315,11 +315,7 @@ def _rl_stage(start_dir: Path, tasks: Any, budget: dict[str, Any], out: Path) ->
         update={"max_steps": budget["rl_steps"], "max_tasks": budget["rl_tasks"]}
     )
     result = run_grpo(start_dir, tasks, settings, out, callbacks=[])
-    print(
-        f"rl: {result.global_step} GRPO steps on {len(tasks.tasks)} training-split tasks, "
-        f"reward {_mean(result.rewards[:3]):.3f} (first steps) → {_mean(result.rewards[-3:]):.3f} (last)",
-        flush=True,
-    )
+    print(f"rl: {_rl_line(_rl_summary(result, tasks, budget))}", flush=True)
     return result
 
 
@@ -336,6 +332,13 @@ def _rl_summary(result: Any, tasks: Any, budget: dict[str, Any]) -> dict[str, An
         "reward_last": _mean(result.rewards[-3:]),
         "loss": result.train_loss,
     }
+
+
+def _rl_line(rl: dict[str, Any]) -> str:
+    return (
+        f"{rl['steps']} GRPO steps on {rl['tasks']} training-split tasks, mean reward "
+        f"{rl['reward_first']:.3f} (first 3 steps) → {rl['reward_last']:.3f} (last 3)"
+    )
 
 
 def _mean(values: Any) -> float:
@@ -574,10 +577,7 @@ def _markdown(args, budget, k, train_summary, reports, sets, wall_s) -> str:
     if rl and "skipped" in rl:
         lines.append(f"- RL stage: {rl['skipped']}")
     elif rl:
-        lines.append(
-            f"- RL stage (GRPO from stage 1+2): {rl['steps']} steps on {rl['tasks']} training-split tasks, "
-            f"mean reward {rl['reward_first']:.3f} (first 3 steps) → {rl['reward_last']:.3f} (last 3)"
-        )
+        lines.append(f"- RL stage (GRPO from stage 1+2): {_rl_line(rl)}")
     lines += [
         "",
         f"| model | training trajectories | task set | pass^1 | pass^{k} | DB match | avg calls | error calls |",
