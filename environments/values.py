@@ -67,6 +67,8 @@ _WORDS = {
 }
 _PLACE = {"location", "place", "destination", "origin", "venue", "near", "area", "locality"}
 _TOPIC = {"topic", "query", "keyword", "keywords", "term"}
+_MONEY = {"principal", "investment", "invested", "income", "assets", "equity", "revenue", "loan", "deposit"}
+_MONEY |= {"capital", "sales", "profit", "debt", "sum", "savings"}
 _FUTURE = {"check", "checkin", "start", "begin", "departure", "arrival", "appointment", "due", "pickup"}
 _FUTURE |= {"from", "travel", "event", "booking", "reservation", "delivery", "deadline", "scheduled"}
 
@@ -125,7 +127,7 @@ def kind_of(name: str) -> str | None:
         return "city"
     if s & _TOPIC and not s & {"id", "type"}:
         return "topic"
-    listed = _listed_kind(w, s)
+    listed = _listed_kind(s)
     if listed is not None:
         return listed
     if s & _TEXT:
@@ -135,7 +137,7 @@ def kind_of(name: str) -> str | None:
     return None
 
 
-def _listed_kind(w: list[str], s: set[str]) -> str | None:
+def _listed_kind(s: set[str]) -> str | None:
     """Fields that take one of a few everyday words: a cuisine, a league, a stock symbol ..."""
     if {"cuisine", "food"} & s:
         return "cuisine"
@@ -237,9 +239,7 @@ def _number_range(name: str) -> tuple[float, float]:
         return 1, 5
     if w & {"rating", "stars", "score"}:
         return 1, 5
-    if w & {"principal", "investment", "invested", "income", "assets", "equity", "revenue", "loan"}:
-        return 100, 10000
-    if w & {"deposit", "capital", "sales", "profit", "debt", "sum", "savings"}:
+    if w & _MONEY:
         return 100, 10000
     if w & {"rate", "interest", "apr", "yield", "inflation"}:
         return 1, 12
