@@ -15,6 +15,10 @@ and τ-bench v1 retail and airline (shared data). Columns:
   writes     share of tasks with a write
   words      instruction length in words (mean)
   distinct2  distinct word 2-grams / all 2-grams over the set's instructions
+  secrets    share of instructions stating a credential (an API key or token the environment handles)
+  hashes     share of instructions saying a catalog hash of a tool name ('find bus 52f45c')
+  salad      share of instructions stating a free-text value made only of filler words
+             (Faker's lorem list: 'help past', 'where no'), the sign of a value no field meaning chose
 
 Targets (issue #15): calls mean >= 3.5, consume >= 0.60, names_tool <= 0.05,
 refusal >= 0.10, internal 0.
@@ -27,8 +31,10 @@ refusal >= 0.10, internal 0.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -76,13 +82,14 @@ def _kind(item: Item, tool: str, arg: str) -> str:
 
 
 def measure(items: list[Item]) -> dict[str, Any]:
+    from envscale.environments.schema.naming import is_credential
     from envscale.environments.synthesis.knowledge import is_identifier
 
     n = len(items)
     if not n:
         return {"tasks": 0}
     lengths = [len(i.calls) for i in items]
-    consuming = later = from_user = names_tool = internal = writes = 0
+    consuming = later = from_user = names_tool = internal = writes = secrets = hashes = salad = 0
     grams: list[tuple[str, str]] = []
     for item in items:
         text = item.instruction.lower()
@@ -106,6 +113,11 @@ def measure(items: list[Item]) -> dict[str, Any]:
             if isinstance(v, str | int) and len(str(v)) >= 3
         )
         writes += any(item.kinds.get(name) == "write" for name, _, _ in item.calls)
+        stated = [(k, v) for _, args, _ in item.calls for k, v in args.items() if isinstance(v, str)]
+        stated = [(k, v) for k, v in stated if len(v) >= 3 and v.lower() in text]
+        secrets += any(is_credential(k) for k, _ in stated)
+        hashes += any(h in text for h in _name_hashes(item.tools))
+        salad += any(all(w.lower() in _filler() for w in v.split()) for _, v in stated)
         words = item.instruction.lower().split()
         grams.extend(zip(words, words[1:], strict=False))
     return {
@@ -121,7 +133,24 @@ def measure(items: list[Item]) -> dict[str, Any]:
         "writes": writes / n,
         "words": statistics.mean(len(i.instruction.split()) for i in items),
         "distinct2": len(set(grams)) / len(grams) if grams else 0.0,
+        "secrets": secrets / n,
+        "hashes": hashes / n,
+        "salad": salad / n,
     }
+
+
+_HASH = re.compile(r"_(?=[0-9a-f]*[0-9])([0-9a-f]{6}|[0-9a-f]{8})(?:_\d+)?$")
+
+
+def _name_hashes(tools: Iterable[str]) -> set[str]:
+    return {m.group(1) for t in tools for m in [_HASH.search(t)] if m}
+
+
+@functools.cache
+def _filler() -> frozenset[str]:
+    from faker.providers.lorem.en_US import Provider
+
+    return frozenset(Provider.word_list)
 
 
 # -- task sets -----------------------------------------------------------------------------------------
@@ -225,6 +254,9 @@ _COLUMNS = (
     "writes",
     "words",
     "distinct2",
+    "secrets",
+    "hashes",
+    "salad",
 )
 
 
@@ -257,6 +289,9 @@ def targets(m: dict[str, Any]) -> list[str]:
         misses.append(f"refusal {m.get('refusal') or 0:.2f} < 0.10")
     if m.get("internal", 1) > 0:
         misses.append(f"internal {m.get('internal', 1):.2f} > 0")
+    for column in ("secrets", "hashes"):  # never: nothing a customer could say
+        if m.get(column, 0) > 0:
+            misses.append(f"{column} {m[column]:.2f} > 0")
     return misses
 
 

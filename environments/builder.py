@@ -36,6 +36,7 @@ from envscale.environments.runtime.loaded import LoadedEnvironment
 from envscale.environments.schema.ddl import table_ddl
 from envscale.environments.schema.infer import ToolLike, infer_schema
 from envscale.environments.schema.model import SchemaModel
+from envscale.environments.schema.naming import is_credential
 from envscale.environments.seeding import seed_rows
 
 Complete = Callable[[list[dict[str, str]]], str]
@@ -77,7 +78,7 @@ def build_environment(
                 DroppedTool(name=tool.name, stage="schema", reason=f"invalid_parameters: {problem}")
             )
         else:
-            usable.append(tool)
+            usable.append(_without_credentials(tool))
 
     schema, programs, origin_note = _design(usable, schema_designer, dropped)
     env_tools = {t.name: _env_tool(t, programs[t.name]) for t in usable if t.name in programs}
@@ -193,6 +194,26 @@ def _design(
             continue
         programs[tool_name] = program
     return inferred.schema, programs, note
+
+
+@dataclass(frozen=True)
+class _Tool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    kind: str
+
+
+def _without_credentials(tool: ToolLike) -> ToolLike:
+    """The tool without the API keys and tokens its schema asks for: the environment authenticates the
+    caller, so a customer never states one and an agent never invents one."""
+    props = tool.parameters.get("properties")
+    if not isinstance(props, dict) or not any(is_credential(p) for p in props):
+        return tool
+    params = {**tool.parameters, "properties": {p: s for p, s in props.items() if not is_credential(p)}}
+    if isinstance(tool.parameters.get("required"), list):
+        params["required"] = [p for p in tool.parameters["required"] if not is_credential(p)]
+    return _Tool(tool.name, tool.description, params, getattr(tool, "kind", "unknown"))
 
 
 def _schema_problem(parameters: Any) -> str | None:

@@ -14,8 +14,15 @@ import random
 import threading
 from typing import Any
 
-from envscale.environments.schema.model import INT64_MAX, Column, SchemaModel, Table
-from envscale.environments.values import business_time, order_ranges, semantic_text, value_for
+from envscale.environments.schema.model import Column, SchemaModel, Table
+from envscale.environments.values import (
+    business_time,
+    described_example,
+    number_for,
+    order_ranges,
+    semantic_text,
+    value_for,
+)
 
 # Dates are drawn around a fixed day (the runtime's default clock), never around
 # today: the same env_id must always hold the same rows.
@@ -162,18 +169,8 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     if t == "BOOLEAN":
         return rng.random() < 0.5
     if t in ("BIGINT", "DOUBLE"):
-        lo = (
-            col.minimum
-            if col.minimum is not None
-            else (0 if col.maximum is None or col.maximum > 0 else col.maximum - 100)
-        )
-        hi = col.maximum if col.maximum is not None else max(lo + 1, _default_max(name))
-        if t == "BIGINT":
-            # Clamped to BIGINT: a uint64 maximum would overflow the int64 column and lose the domain.
-            lo_i = min(max(int(-(-lo // 1)), -INT64_MAX), INT64_MAX)
-            hi_i = min(max(int(hi // 1), -INT64_MAX), INT64_MAX)
-            return rng.randint(lo_i, max(lo_i, hi_i))
-        return uniform_cents(rng, lo, hi)
+        # The same draw as an argument's (a year is 2015–2026, a page 1–5), inside the column's bounds.
+        return number_for(name, _column_schema(col), rng, integer=t == "BIGINT")
     if t == "JSON":
         return "[]" if name.endswith("s") else "{}"
     if t == "DATE":
@@ -226,19 +223,12 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     gen = generators.get(hint)
     if gen is not None:
         return str(gen())
+    example = described_example(col.description, rng)
+    if example is not None:
+        return example
     return fake.word() + ("" if rng.random() < 0.5 else f" {fake.word()}")
 
 
 def _column_schema(col: Column) -> dict[str, Any]:
     typ = {"BIGINT": "integer", "DOUBLE": "number", "BOOLEAN": "boolean"}.get(col.type, "string")
     return {"type": typ, **col.json_schema()}
-
-
-def _default_max(name: str) -> float:
-    if any(w in name for w in ("year",)):
-        return 2030
-    if any(w in name for w in ("price", "amount", "cost", "total", "balance", "salary")):
-        return 1000
-    if any(w in name for w in ("rating", "score", "stars")):
-        return 5
-    return 100

@@ -66,7 +66,13 @@ _WORDS = {
     "sport": ("football", "basketball", "tennis", "baseball", "golf", "cricket", "hockey", "swimming"),
 }
 _PLACE = {"location", "place", "destination", "origin", "venue", "near", "area", "locality"}
-_TOPIC = {"topic", "query", "keyword", "keywords", "term"}
+_TOPIC = {"topic", "query", "keyword", "keywords", "term", "q", "search"}
+# People named by their role in a work: an artist, a film's cast, who directed it.
+_CREATORS = {"artist", "actor", "director", "singer", "author", "composer", "musician", "cast", "directed"}
+_CREATORS |= {"player", "athlete", "coach", "writer", "creator", "performer", "starring"}
+# Works with a title: a title-cased phrase reads like one ('Whose House').
+_WORKS = {"album", "song", "movie", "film", "book", "game", "track", "show", "series", "episode", "novel"}
+_WORKS |= {"podcast", "playlist", "painting", "sculpture", "play", "poem", "recipe", "dish"}
 _MONEY = {"principal", "investment", "invested", "income", "assets", "equity", "revenue", "loan", "deposit"}
 _MONEY |= {"capital", "sales", "profit", "debt", "sum", "savings"}
 _FUTURE = {"check", "checkin", "start", "begin", "departure", "arrival", "appointment", "due", "pickup"}
@@ -75,7 +81,7 @@ _FUTURE |= {"from", "travel", "event", "booking", "reservation", "delivery", "de
 
 def kind_of(name: str) -> str | None:
     """What a field name means, as a generator key ('email', 'first_name', 'text', 'date'...), or None."""
-    w = words(name)
+    w = [x.rstrip("0123456789") or x for x in words(name)]  # 'team1' reads like 'team'
     s = set(w) | {singular(x) for x in w}  # 'special_requests' reads like 'request'
     last = w[-1] if w else ""
     if "email" in s or "mail" in s:
@@ -122,7 +128,7 @@ def kind_of(name: str) -> str | None:
     if last == "time" or "hour" in s:
         return "time"
     if last == "title" or last == "subject" or last == "headline":
-        return "title"
+        return "work" if s & _WORKS else "title"
     if s & _PLACE and not s & {"id", "code", "type"}:
         return "city"
     if s & _TOPIC and not s & {"id", "type"}:
@@ -130,10 +136,40 @@ def kind_of(name: str) -> str | None:
     listed = _listed_kind(s)
     if listed is not None:
         return listed
+    technical = _technical_kind(s, last)
+    if technical is not None:
+        return technical
+    if s & _CREATORS and not s & {"id", "type", "count"}:
+        return "name"
+    if last in _WORKS or (s & _WORKS and last in ("name", "title")):
+        return "work"
     if s & _TEXT:
         return "text"
     if last == "name" or last == "fullname":
         return "name" if (s & _PERSON or len(w) == 1 or "full" in s) else "label"
+    return None
+
+
+def _technical_kind(s: set[str], last: str) -> str | None:
+    """Fields of public APIs with a technical shape: a host, a version, a time zone, a file path ..."""
+    if last in ("host", "hostname", "domain") and not s & {"id", "count"}:
+        return "hostname"
+    if last == "version":
+        return "version"
+    if last in ("timezone", "tz") or {"time", "zone"} <= s:
+        return "timezone"
+    if last in ("path", "folder", "directory", "filepath", "filename", "file"):
+        return "path"
+    if last == "month":
+        return "month"
+    if last == "locale":
+        return "locale"
+    if {"country", "code"} <= s:
+        return "country_code"
+    if last in ("nickname", "screen"):
+        return "username"
+    if last in ("unit", "units", "system") and "id" not in s:
+        return "units"
     return None
 
 
@@ -186,6 +222,12 @@ def _by_kind(kind: str, name: str, rng: random.Random) -> str:
         return fake.sentence(nb_words=rng.randint(3, 5)).rstrip(".")
     if kind == "label":
         return fake.catch_phrase()
+    if kind == "work":
+        return " ".join(fake.words(nb=rng.randint(2, 3))).title()
+    if kind == "version":
+        return f"{rng.randint(1, 5)}.{rng.randint(0, 12)}.{rng.randint(0, 9)}"
+    if kind == "units":
+        return rng.choice(("metric", "imperial"))
     if kind in _WORDS:
         return rng.choice(_WORDS[kind])
     generators = {
@@ -205,6 +247,12 @@ def _by_kind(kind: str, name: str, rng: random.Random) -> str:
         "color": fake.color_name,
         "ipv4": fake.ipv4,
         "uuid": lambda: str(fake.uuid4()),
+        "hostname": fake.domain_name,
+        "timezone": fake.timezone,
+        "path": lambda: fake.file_path(depth=2),
+        "month": fake.month_name,
+        "locale": fake.locale,
+        "country_code": fake.country_code,
     }
     return str(generators[kind]())
 
@@ -231,8 +279,26 @@ def draw_datetime(name: str, rng: random.Random) -> dt.datetime:
 
 
 # -- numbers ---------------------------------------------------------------------------------
+# Numbers that count things: whole even where the schema says "number" (page 3, not page 46.37).
+_COUNTS = {"page", "pages", "limit", "offset", "count", "size", "num", "top", "max", "quantity", "qty"}
+_COUNTS |= {"guests", "nights", "seats", "adults", "children", "people", "passengers", "players", "beds"}
+_COUNTS |= {"baths", "bedrooms", "bathrooms", "rooms", "days", "weeks", "months", "years", "year"}
+_COUNTS |= {"century", "season", "episode", "floor", "level", "round", "results", "items", "persons"}
+_COUNTS |= {"tickets", "copies", "units", "stops", "attempts", "samples", "members", "number"}
+
+
 def _number_range(name: str) -> tuple[float, float]:
-    w = set(words(name))
+    w = {x.rstrip("0123456789") or x for x in words(name)}
+    if w & {"page", "pages"}:
+        return 1, 5
+    if w & {"limit", "size", "results", "max", "top", "per"} and not w & {"price", "amount", "cost"}:
+        return 5, 50
+    if "offset" in w:
+        return 0, 50
+    if "century" in w:
+        return 15, 21
+    if w & {"players", "beds", "baths", "bedrooms", "bathrooms", "rooms", "tickets", "stops"}:
+        return 1, 6
     if w & {"price", "amount", "cost", "total", "balance", "fee", "salary", "payment", "budget", "fare"}:
         return 5, 500
     if w & {"quantity", "qty", "guests", "nights", "seats", "adults", "children", "people", "passengers"}:
@@ -275,11 +341,16 @@ def number_for(name: str, schema: dict[str, Any], rng: random.Random, integer: b
     step = schema.get("multipleOf")
     if isinstance(step, int | float) and not isinstance(step, bool) and step > 0:
         return _multiple(step, lo, hi, rng, integer, schema)
-    if integer:
+    if integer or _counts(name) and math.ceil(lo) <= math.floor(hi):
         lo_i, hi_i = math.ceil(lo), math.floor(hi)
-        return rng.randint(lo_i, max(lo_i, hi_i))
+        whole = rng.randint(lo_i, max(lo_i, hi_i))
+        return whole if integer else float(whole)
     value = rng.uniform(lo, hi)
     return round(value, 2) if lo <= round(value, 2) <= hi else value
+
+
+def _counts(name: str) -> bool:
+    return bool({x.rstrip("0123456789") or x for x in words(name)} & _COUNTS)
 
 
 def _multiple(step: float, lo: float, hi: float, rng: random.Random, integer: bool, schema) -> int | float:
@@ -349,9 +420,33 @@ def string_for(name: str, schema: dict[str, Any], rng: random.Random) -> str:
     if text is None:
         text = semantic_text(name, rng)
     if text is None:
+        text = described_example(schema.get("description"), rng)
+    if text is None:
         fake = faker_for(rng)
         text = fake.word() if rng.random() < 0.6 else f"{fake.word()} {fake.word()}"
     return fit_length(text, lo, hi, rng)
+
+
+_EXAMPLE = re.compile(r"(?:\be\.?g\.?|\bfor example|\bsuch as|\bexamples?:|\bex:)[,:]?\s*(.+)", re.I)
+_QUOTED = re.compile(r"'([^']{1,40})'|\"([^\"]{1,40})\"")
+_END = re.compile(r"\)|\.(?:\s|$)|;|\bDefault\b", re.I)
+
+
+def described_example(description: Any, rng: random.Random) -> str | None:
+    """One of the examples a field's description gives ("The gaming platform (e.g. 'PC', 'Xbox')"), or None.
+
+    Public tool sets say what a free-text field holds this way; a value from it reads like a real request
+    where a random word would not."""
+    found = _EXAMPLE.search(description) if isinstance(description, str) else None
+    if found is None:
+        return None
+    segment = _END.split(found.group(1), maxsplit=1)[0]
+    quoted = [a or b for a, b in _QUOTED.findall(segment)]
+    items = quoted or re.split(r",|\bor\b|\band\b", segment)
+    balanced = [i for i in items if i.count("'") % 2 == 0 and i.count('"') % 2 == 0]  # not cut off
+    items = [i.strip(" *`'\"") for i in balanced]
+    items = [i for i in items if 0 < len(i) <= 40 and "etc" not in i.lower() and not re.search(r"['\"]", i)]
+    return rng.choice(items) if items else None
 
 
 def fit_length(text: str, lo: int, hi: int | None, rng: random.Random) -> str:

@@ -42,6 +42,10 @@ class Column(_Model):
             out["minLength"] = self.min_length
         if self.max_length is not None:
             out["maxLength"] = self.max_length
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
         if self.format in ("date", "date-time", "time", "email", "uri", "uuid", "ipv4"):
             out["format"] = self.format
         return out

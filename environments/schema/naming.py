@@ -110,7 +110,7 @@ def plural(word: str) -> str:
 
 
 def verb_of(tool_name: str) -> str | None:
-    w = words(tool_name)
+    w = words(bare_tool_name(tool_name))
     for token in w[:2]:
         if token in CREATE_VERBS or token in DELETE_VERBS or token in UPDATE_VERBS or token in READ_VERBS:
             return token
@@ -118,17 +118,31 @@ def verb_of(tool_name: str) -> str | None:
 
 
 def noun_of(tool_name: str) -> str | None:
-    """The entity a tool name is about: 'get_order_details' → 'order', 'find_user_id_by_email' → 'user'."""
-    w = words(tool_name)
-    verb = verb_of(tool_name)
+    """The entity a tool name is about: 'get_order_details' → 'order', 'find_user_id_by_email' → 'user'.
+
+    The tool's bare name speaks first; where it names nothing plain ('Tier2_for_ProxyPage'), the
+    catalog's qualifier does ('proxy_page')."""
+    noun = _noun(words(bare_tool_name(tool_name)), verb_of(tool_name))
+    if noun is None or any(ch.isdigit() for ch in noun):
+        return _noun(words(_HASHED.sub("", tool_name)), verb_of(tool_name)) or noun
+    return noun
+
+
+def _noun(w: list[str], verb: str | None) -> str | None:
     if verb is not None and verb in w:
-        w = w[w.index(verb) + 1 :]
+        at = w.index(verb)
+        # 'get_order' → after the verb; 'products_search' (the noun first) → before it.
+        w = w[at + 1 :] if _content(w[at + 1 :]) else w[:at]
     if "by" in w:
         w = w[: w.index("by")]
-    w = [t for t in w if t not in NOISE and not t.isdigit() and len(t) > 1]
+    w = _content(w)
     if not w:
         return None
     return singular(w[-1]) if len(w) == 1 else "_".join(w[-2:-1] + [singular(w[-1])])
+
+
+def _content(w: list[str]) -> list[str]:
+    return [t for t in w if t not in NOISE and not t.isdigit() and len(t) > 1]
 
 
 _NUMBERED = _set("order account flight ticket invoice tracking confirmation booking reservation case")
@@ -186,3 +200,36 @@ def range_pairs(names) -> list[tuple[str, str]]:
                     continue
                 out.append((name, partner))
     return list(dict.fromkeys(out))
+
+
+# How catalogs decorate a tool's own name: ToolBench's '_for_<API>' qualifier (the API name is capitalized),
+# BFCL's test-category prefixes, SGD's 'Service_N_' prefix, and the catalog's collision and length suffixes
+# (a 6- or 8-character hex hash with at least one digit).
+_QUALIFIER = re.compile(r"_for_[A-Z0-9].*$")
+_CATEGORY = re.compile(
+    r"^(?:live_)?(?:parallel_multiple|parallel|multiple|simple|irrelevance|relevance)_(?=.)"
+)
+_SERVICE = re.compile(r"^[A-Z][A-Za-z]+_\d+_(?=.)")
+_HASHED = re.compile(r"_(?=[0-9a-f]*[0-9])(?:[0-9a-f]{6}(?:_\d+)?|[0-9a-f]{8})$")
+
+
+def bare_tool_name(name: str) -> str:
+    """A tool's own name without what catalogs add: 'Buses_3_FindBus_52f45c' → 'FindBus',
+    'products_search_for_Wayfair' → 'products_search', 'live_multiple_get_weather' → 'get_weather'."""
+    bare = _HASHED.sub("", name)
+    bare = _QUALIFIER.sub("", bare) or bare
+    bare = _CATEGORY.sub("", bare)
+    return _SERVICE.sub("", bare) or name
+
+
+# Parameters that carry the caller's credentials: a simulated environment authenticates its caller itself,
+# so these are not the user's facts nor the agent's to invent.
+CREDENTIAL_PARAMS = _set(
+    "api_key apikey api_token access_token auth_token bearer_token token authorization auth x_api_key "
+    "x_rapidapi_key x_rapidapi_host x_rapid_api_key x_rapid_api_host rapidapi_key rapid_api_key client_secret "
+    "secret_key app_key"
+)
+
+
+def is_credential(param: str) -> bool:
+    return snake(param) in CREDENTIAL_PARAMS or param.lower() in CREDENTIAL_PARAMS

@@ -15,6 +15,8 @@ import random
 import re
 from typing import Any
 
+from envscale.environments.schema.naming import bare_tool_name
+from envscale.environments.schema.naming import words as naming_words
 from envscale.environments.synthesis.knowledge import entity, is_identifier
 from envscale.environments.synthesis.records import Blueprint, Goal, UserFact
 
@@ -91,6 +93,11 @@ _LIST_ASKS = (
     "Can you tell me about my {objs}{ref}?",
     "I'd like to see my {objs}{ref}.",
 )
+_WORLD_LIST_ASKS = (
+    "Which {objs} are there{ref}?",
+    "Can you list the {objs}{ref}?",
+    "I'd like to see the {objs}{ref}.",
+)
 _SEARCH_ASKS = (
     "I'm looking for {a_obj}{ref}.",
     "Can you find {a_obj}{ref} for me?",
@@ -103,6 +110,11 @@ _OPENERS = (
     "This is about my account, {l} {v}.",
 )
 _LINKS = ("Also,", "After that,", "And one more thing:", "Then,")
+
+
+def _spoken(goal: Goal) -> str:
+    """The goal tool's own name in lower snake case, without what the catalog added to it."""
+    return "_".join(naming_words(bare_tool_name(goal.tool))) or goal.tool.lower()
 
 
 def words(name: str) -> str:
@@ -141,14 +153,14 @@ def _and(items: list[str]) -> str:
 
 def goal_words(goal: Goal) -> str:
     """A goal in plain words, for a writer LLM: 'cancel an appointment', 'find out about an order'."""
-    about = words(goal.about or entity(goal.tool))
-    verb = goal.tool.split("_")[0].lower()
+    about = words(goal.about or entity(_spoken(goal)))
+    verb = _spoken(goal).split("_")[0]
     if goal.action == "read":
         return f"find out about {_a(about)}"
-    field = _field(goal.tool, about) if verb in _CHANGE_VERBS else ""
+    field = _field(_spoken(goal), about) if verb in _CHANGE_VERBS else ""
     if field:
         return f"change the {field} of {_a(about)}"
-    return f"{_VERBS.get(verb, (words(goal.tool).split(' ')[0], ''))[0]} {_a(about)}"
+    return f"{_VERBS.get(verb, (words(_spoken(goal)).split(' ')[0], ''))[0]} {_a(about)}"
 
 
 def instruction(blueprint: Blueprint) -> str:
@@ -213,9 +225,9 @@ def _ask(
 def _record_phrasing_names_tool(goal: Goal) -> bool:
     """Whether the record phrasing would say the tool's name ('my prime factorize') or guess a verb
     from it ('can you dns a view dnse'): the table is named after the tool, or the verb is unknown."""
-    name = [_stem(w) for w in words(goal.tool).split()]
-    about = [_stem(w) for w in words(goal.about or entity(goal.tool)).split()]
-    verb = words(goal.tool).split(" ")[0]
+    name = [_stem(w) for w in words(_spoken(goal)).split()]
+    about = [_stem(w) for w in words(goal.about or entity(_spoken(goal))).split()]
+    verb = words(_spoken(goal)).split(" ")[0]
     unknown_verb = goal.action != "read" and verb not in _VERBS and verb not in _READ_VERBS
     named_after = about == name or (len(about) >= 2 and _contains(name, about))
     return unknown_verb or named_after
@@ -241,8 +253,8 @@ def _described_ask(
 def _record_ask(
     goal: Goal, facts: list[UserFact], said: set[tuple[str, str]], persona: dict[str, Any], rng: random.Random
 ) -> str:
-    verb_word = goal.tool.split("_")[0].lower()
-    about = words(goal.about or entity(goal.tool))
+    verb_word = _spoken(goal).split("_")[0]
+    about = words(goal.about or entity(_spoken(goal)))
     ref_facts = [
         f for f in facts if f.kind == "receipt" or (f.kind == "detail" and f.name not in goal.arguments)
     ]
@@ -252,16 +264,18 @@ def _record_ask(
         filters = _with(new_facts, said)
         if verb_word in ("search", "find", "lookup"):
             text = rng.choice(_SEARCH_ASKS).format(a_obj=_a(about), ref=ref + filters)
-        elif verb_word == "list" or goal.tool.endswith("s"):
-            text = rng.choice(_LIST_ASKS).format(objs=_plural(words(_listed(goal.tool))), ref=ref + filters)
+        elif verb_word == "list" or _spoken(goal).endswith("s"):
+            asks = _LIST_ASKS if goal.mine else _WORLD_LIST_ASKS
+            text = rng.choice(asks).format(objs=_plural(words(_listed(_spoken(goal)))), ref=ref + filters)
         else:
             text = rng.choice(_QUESTION_ASKS).format(
-                obj=f"my {about}" if not ref else f"the {about}", ref=ref + filters
+                obj=f"my {about}" if goal.mine and not ref else f"the {about}", ref=ref + filters
             )
         return text
-    verb = _VERBS.get(verb_word, (words(goal.tool).split(" ")[0], ""))[0]
-    obj = f"the {about}" if ref else (_a(about) if goal.action == "create" else f"my {about}")
-    field = _field(goal.tool, about)
+    verb = _VERBS.get(verb_word, (words(_spoken(goal)).split(" ")[0], ""))[0]
+    obj = f"the {about}" if ref or not goal.mine else f"my {about}"
+    obj = _a(about) if goal.action == "create" and not ref else obj
+    field = _field(_spoken(goal), about)
     if field and len(new_facts) == 1 and verb_word in _CHANGE_VERBS:
         fact = new_facts[0]
         said.add((fact.name, _value(fact.value)))
@@ -341,22 +355,23 @@ def final_reply(blueprint: Blueprint) -> str:
     by_tool = {c.name: c for c in blueprint.calls}
     parts = []
     for goal in blueprint.goals:
-        about = words(goal.about or entity(goal.tool))
-        verb = goal.tool.split("_")[0].lower()
+        about = words(goal.about or entity(_spoken(goal)))
+        verb = _spoken(goal).split("_")[0]
         if goal.refused:
-            asked = _VERBS.get(verb, (words(goal.tool),))[0]
+            asked = _VERBS.get(verb, (words(_spoken(goal)),))[0]
             parts.append(f"I'm sorry, I can't {asked} that {about}: {goal.refused.rstrip('.')}.")
             continue
         call = by_tool.get(goal.tool)
         result = call.result if call is not None else None
         if goal.asks and _record_phrasing_names_tool(goal):
             about = "result"  # the table is named after the tool: do not say its name back
-        if goal.action == "read" or goal.tool.split("_")[0] in ("get", "list", "search", "find"):
+        if goal.action == "read" or _spoken(goal).split("_")[0] in ("get", "list", "search", "find"):
             parts.append(_report(result, about))
         else:
             done = _VERBS.get(verb, ("", "updated"))[1] or "updated"
-            field = _field(goal.tool, about) if verb in _CHANGE_VERBS else ""
-            what = f"the {field} of your {about}" if field else f"your {about}"
+            field = _field(_spoken(goal), about) if verb in _CHANGE_VERBS else ""
+            whose = "your" if goal.mine else "the"
+            what = f"the {field} of {whose} {about}" if field else f"{whose} {about}"
             parts.append(f"I have {done} {what}." + _fields(result))
     parts.append("Is there anything else I can help you with?")
     return " ".join(parts)

@@ -33,6 +33,7 @@ from envscale.environments.synthesis.asks import request_from_description
 from envscale.environments.synthesis.blueprints import SamplerConfig, coerce_to_param
 from envscale.environments.synthesis.knowledge import (
     ACCOUNT_ENTITIES,
+    RECEIPT_ENTITIES,
     action_of,
     entity,
     fact_kind,
@@ -89,6 +90,7 @@ class GoalPlanner:
         self.tools = {t.name: t for t in manifest.tools}
         self.programs = {p.name: p for p in manifest.programs if p.name in self.tools}
         self.keys = {t.name: tuple(t.primary_key) for t in manifest.db_schema.tables}
+        self.customers_own = _customers_own(manifest)
 
     # -- the goal ----------------------------------------------------------------------------
     def goal_programs(self) -> list[ToolProgram]:
@@ -204,7 +206,14 @@ class GoalPlanner:
                 if not any(c.kind == "read" for c in plan.calls[mark[0] :]):
                     raise _PlanFailed(f"refusal_unjustified: {program.name}: no read shows the rule")
                 plan.goals.append(
-                    Goal(tool=program.name, action=action, about=about, arguments=args, refused=refused)
+                    Goal(
+                        tool=program.name,
+                        action=action,
+                        about=about,
+                        arguments=args,
+                        refused=refused,
+                        mine=table in self.customers_own,
+                    )
                 )
                 return
             call = (
@@ -221,6 +230,7 @@ class GoalPlanner:
                     about=about,
                     arguments=args,
                     asks=request_from_description(tool.description, tool.name),
+                    mine=table in self.customers_own,
                 )
             )
             self._remember_account(tool, args, target, account)
@@ -555,6 +565,19 @@ def _execute(episode: Episode, tool: EnvTool, args: dict[str, Any]) -> GoldCall:
     return GoldCall(
         name=tool.name, arguments=args, kind=tool.kind, ok=True, result=result.content, changed_state=changed
     )
+
+
+def _customers_own(manifest: EnvironmentManifest) -> frozenset[str]:
+    """Tables whose rows belong to a customer: the customer's own, a receipt's (an order, a booking),
+    or rows referring to a customer; the rest (products, a city's weather) are the world's."""
+    people = {t.name for t in manifest.db_schema.tables if entity(noun(t.name)) in ACCOUNT_ENTITIES}
+    own = set()
+    for t in manifest.db_schema.tables:
+        about = entity(noun(t.name))
+        refers = any(fk.ref_table in people for fk in t.foreign_keys)
+        if about in ACCOUNT_ENTITIES or about in RECEIPT_ENTITIES or refers:
+            own.add(t.name)
+    return frozenset(own)
 
 
 def _dropped(env_id: str, seed: int, reason: str, calls: list[GoldCall]) -> Blueprint:

@@ -69,6 +69,11 @@ class Goal(_Record):
         description="The request in the tool description's words ('calculate the area of a triangle'), "
         "used where the record phrasing would name the tool (synthesis.asks).",
     )
+    mine: bool = Field(
+        True,
+        description="The record is the customer's own (their order, their account): the request says "
+        "'my'. A catalog's or the world's (a product, a city's weather) is 'the' or 'a'.",
+    )
 
 
 class Blueprint(_Record):

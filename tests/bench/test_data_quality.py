@@ -39,3 +39,21 @@ def test_an_id_the_user_holds_by_its_table_is_not_internal():
     assert unsaid["internal"] == 0.0 and unsaid["names_tool"] == 0.0
     named = dq.measure([_item(dq, "Please track con_af4396.", {("track", "id"): "container_tracking"})])
     assert named["names_tool"] == 1.0
+
+
+def test_secrets_hashes_and_filler_words_are_counted_where_said():
+    dq = _module()
+    calls = (
+        ("get_drug_for_Kon_a1b2c3", {"drug": "help past", "api_key": "k-0991x"}, {}),
+        ("get_port", {"port": "Oslo"}, {}),
+    )
+
+    def item(text: str):
+        tools = frozenset({"get_drug_for_Kon_a1b2c3", "get_port", "get_decade"})
+        return dq.Item(instruction=text, calls=calls, kinds={}, tools=tools)
+
+    said = dq.measure([item("Tell me about the drug a1b2c3 help past with key k-0991x, and Oslo.")])
+    assert (said["secrets"], said["hashes"], said["salad"]) == (1.0, 1.0, 1.0)
+    clean = dq.measure([item("Tell me about the port of Oslo.")])
+    assert (clean["secrets"], clean["hashes"], clean["salad"]) == (0.0, 0.0, 0.0)
+    assert dq._name_hashes(["get_decade", "math_factorial_ff24c6_2"]) == {"ff24c6"}  # a word is no hash

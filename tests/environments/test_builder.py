@@ -71,3 +71,26 @@ def test_write_database_creates_the_tables_with_their_rows_atomically(tmp_path):
         assert con.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)  # created, left empty
     finally:
         con.close()
+
+
+def test_credential_parameters_leave_the_environments_tools(tmp_path):
+    """A public API's api_key is the environment's business: not in the schema the agent sees, not a
+    value a task states, and the tool still works without one."""
+    from envscale.environments.builder import build_environment
+    from envscale.environments.runtime import open_episode
+    from tests.support.tool_stubs import tool_stub
+
+    weather = tool_stub(
+        "get_weather_for_OpenWeather",
+        {"city": {"type": "string"}, "api_key": {"type": "string"}, "X-RapidAPI-Key": {"type": "string"}},
+        ["city", "api_key"],
+    )
+    forecast = tool_stub("get_forecast", {"city": {"type": "string"}, "days": {"type": "integer"}}, ["city"])
+    result = build_environment([weather, forecast], name="weather", environments_dir=tmp_path)
+    assert result.accepted
+    tool = next(t for t in result.manifest.tools if t.name == weather.name)
+    assert set(tool.parameters["properties"]) == {"city"} and tool.parameters["required"] == ["city"]
+    program = next(p for p in result.manifest.programs if p.name == weather.name)
+    assert all(b.param == "city" for b in program.bindings)
+    with open_episode(result.manifest, directory=tmp_path) as episode:
+        assert episode.call(weather.name, {"city": "Paris"}).ok

@@ -142,3 +142,22 @@ def test_seeding_is_deterministic_per_seed():
     schema = _stays_schema()
     assert seed_rows(schema, 10, 4) == seed_rows(schema, 10, 4)
     assert seed_rows(schema, 10, 4) != seed_rows(schema, 10, 5)
+
+
+def test_seeded_numbers_are_drawn_like_arguments_within_the_columns_bounds():
+    """A seeded year is a year and a page a small whole number: the same draw tools' arguments get."""
+    columns = (
+        Column(name="event_id", type="VARCHAR", nullable=False, format="key"),
+        Column(name="year", type="BIGINT"),
+        Column(name="page", type="DOUBLE"),
+        Column(name="score", type="DOUBLE", minimum=0.5, maximum=0.75),
+    )
+    from envscale.environments.schema.model import Table
+
+    schema = SchemaModel(
+        tables=(Table(name="events", columns=columns, primary_key=("event_id",)),), origin="rules"
+    )
+    rows = seed_rows(schema, 50, 2)["events"]
+    assert all(2015 <= r["year"] <= 2026 for r in rows)
+    assert all(float(r["page"]).is_integer() and 1 <= r["page"] <= 5 for r in rows)
+    assert all(0.5 <= r["score"] <= 0.75 for r in rows)

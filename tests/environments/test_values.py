@@ -91,6 +91,21 @@ def test_ranges_are_ordered_check_out_one_to_fourteen_days_after_check_in():
         ("subject", "title"),  # an email's or a ticket's subject stays a title
         ("location_id", None),  # an id is not a place
         ("team_size", None),
+        ("artist", "name"),  # people named by their role in a work
+        ("directed_by", "name"),
+        ("album", "work"),  # works with a title
+        ("game_title", "work"),
+        ("host", "hostname"),
+        ("version", "version"),
+        ("target_timezone", "timezone"),
+        ("folder", "path"),
+        ("month", "month"),
+        ("locale", "locale"),
+        ("country_code", "country_code"),
+        ("nickname", "username"),
+        ("units", "units"),
+        ("q", "topic"),
+        ("unit_id", None),
     ],
 )
 def test_public_api_fields_get_their_meaning(field, kind):
@@ -112,3 +127,50 @@ def test_listed_kinds_are_drawn_from_their_lists_and_reproducible():
     again = [semantic_text("cuisine", random.Random(seed)) for seed in range(20)]
     assert first == again and len(set(first)) > 3
     assert all(v[0].isupper() or v == "vegan" for v in first)
+
+
+def test_counts_are_whole_even_when_the_schema_says_number():
+    rng = random.Random(1)
+    for _ in range(30):
+        page, limit = value_for("page", {"type": "number"}, rng), value_for("limit", {"type": "number"}, rng)
+        assert float(page).is_integer() and 1 <= page <= 5
+        assert float(limit).is_integer() and 5 <= limit <= 50
+        assert 15 <= value_for("century", {"type": "integer"}, rng) <= 21
+        ratio = value_for("ratio", {"type": "number", "minimum": 0, "maximum": 1}, rng)
+        assert 0 <= ratio <= 1  # not a count: fractions stay
+
+
+def test_numbered_fields_read_like_their_word():
+    assert kind_of("team1") == kind_of("team2") == "team"
+
+
+@pytest.mark.parametrize(
+    ("description", "examples"),
+    [
+        ("The gaming platform (e.g. 'PC', 'Xbox', 'Playstation'). Default ''", {"PC", "Xbox", "Playstation"}),
+        (
+            "Preferred room, e.g. king size, queen size, deluxe, suite etc.",
+            {"king size", "queen size", "deluxe"},
+        ),
+        ("The departure city, in the format 'City, State' (e.g., 'New York, NY').", {"New York, NY"}),
+        ("Hashtag name. For example: **summer**", {"summer"}),
+        ("A timestamp such as '2023-04-01T", None),  # cut off: no example
+        ("The name of the drug.", None),
+    ],
+)
+def test_free_text_takes_the_examples_its_description_gives(description, examples):
+    from envscale.environments.values import described_example
+
+    drawn = {described_example(description, random.Random(seed)) for seed in range(30)}
+    assert drawn == ({None} if examples is None else examples)
+    if examples:  # and a field without meaning in its name uses them
+        assert value_for("kind", {"type": "string", "description": description}, random.Random(0)) in examples
+
+
+def test_technical_fields_have_their_shape():
+    rng = random.Random(3)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", semantic_text("version", rng))
+    assert "/" in semantic_text("target_timezone", rng) and semantic_text("path", rng).startswith("/")
+    assert "." in semantic_text("host", rng) and semantic_text("units", rng) in ("metric", "imperial")
+    title = semantic_text("album", rng)
+    assert title == title.title() and 2 <= len(title.split()) <= 3

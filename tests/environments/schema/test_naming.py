@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from envscale.environments.schema.naming import (
+    bare_tool_name,
     id_entity,
+    is_credential,
     noun_of,
     plural,
     range_pairs,
@@ -46,6 +48,41 @@ def test_verbs_and_nouns_of_tool_names():
     assert noun_of("find_user_id_by_email") == "user"
     assert noun_of("list_flight_bookings") == "flight_booking"
     assert noun_of("get_info") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "bare"),
+    [
+        ("Buses_3_FindBus_52f45c", "FindBus"),  # SGD service prefix, collision suffix
+        ("products_search_for_Wayfair", "products_search"),  # ToolBench's API qualifier
+        ("live_multiple_get_weather", "get_weather"),  # BFCL category prefix
+        (
+            "Extend_expiration_time_of_a_datacenter_proxy_for_Epheme_a89aca53",
+            "Extend_expiration_time_of_a_datacenter_proxy",
+        ),
+        ("math_factorial_ff24c6_2", "math_factorial"),
+        ("search_for_hotels", "search_for_hotels"),  # a lower-case 'for' is the tool's own word
+        ("get_decade", "get_decade"),  # six hex letters without a digit are a word, not a hash
+    ],
+)
+def test_bare_tool_names_drop_what_catalogs_add(name, bare):
+    assert bare_tool_name(name) == bare
+
+
+def test_nouns_of_decorated_names_come_from_the_tools_own_words():
+    assert (verb_of("Buses_3_FindBus_52f45c"), noun_of("Buses_3_FindBus_52f45c")) == ("find", "bus")
+    assert (verb_of("products_search_for_Wayfair"), noun_of("products_search_for_Wayfair")) == (
+        "search",
+        "product",
+    )
+    assert noun_of("requests_get_9dcd84") == "request"
+    # A bare name that names nothing plain falls back to the catalog's qualifier.
+    assert noun_of("Tier2_for_ProxyPage") == "proxy_page"
+
+
+def test_credentials_are_recognized_by_name():
+    assert all(is_credential(p) for p in ("api_key", "apiKey", "X-RapidAPI-Key", "access_token", "token"))
+    assert not any(is_credential(p) for p in ("password", "key_signature", "order_id", "keyword"))
 
 
 def test_id_entity():

@@ -16,7 +16,7 @@ def test_lists_of_items_and_records_read_as_words():
         assert "{" not in _value(value) and "'" not in _value(value)
 
 
-def _blueprint(goal_tool: str, about: str, asks: str | None, action: str = "read"):
+def _blueprint(goal_tool: str, about: str, asks: str | None, action: str = "read", mine: bool = True):
     from envscale.environments.synthesis.records import Blueprint, Goal, GoldCall, UserFact
 
     return Blueprint(
@@ -34,7 +34,9 @@ def _blueprint(goal_tool: str, about: str, asks: str | None, action: str = "read
         read_only=action == "read",
         gold_state_hash="h",
         planner="goal",
-        goals=(Goal(tool=goal_tool, action=action, about=about, arguments={"number": 98}, asks=asks),),
+        goals=(
+            Goal(tool=goal_tool, action=action, about=about, arguments={"number": 98}, asks=asks, mine=mine),
+        ),
         facts=(UserFact(name="number", value=98, kind="detail", about=about, goal=0),),
     )
 
@@ -65,3 +67,43 @@ def test_the_closing_reply_does_not_say_a_function_named_tables_name_back():
     asks = "calculate the prime factorization of a given integer"
     reply = final_reply(_blueprint("prime_factorize", "prime factorize", asks))
     assert "prime factorize" not in reply.lower() and "2, 7 and 7" in reply
+
+
+def test_the_worlds_records_are_not_the_customers_own():
+    """A drug or a city's weather is 'the' drug, not 'my' drug; an order of theirs stays 'my order'."""
+    from envscale.environments.synthesis.phrasing import final_reply, instruction
+
+    for seed in range(6):
+        bp = _blueprint("get_drug_info", "drug", None, mine=False).model_copy(
+            update={"blueprint_id": f"d{seed}"}
+        )
+        assert "my drug" not in instruction(bp) and "drug" in instruction(bp)
+        listed = _blueprint("list_drugs", "drug", None, mine=False).model_copy(
+            update={"blueprint_id": f"l{seed}"}
+        )
+        assert "do I have" not in instruction(listed) and "my drugs" not in instruction(listed)
+        cancel = _blueprint("cancel_order", "order", None, "update", mine=False).model_copy(
+            update={"blueprint_id": f"c{seed}"}
+        )
+        assert "your order" not in final_reply(cancel) and "the order" in final_reply(cancel)
+    own = [
+        instruction(_blueprint("get_order", "order", None).model_copy(update={"blueprint_id": f"o{s}"}))
+        for s in range(6)
+    ]
+    assert any("my order" in text for text in own)
+
+
+def test_catalog_decorations_of_a_tool_name_are_never_said():
+    """'Buses_3_FindBus_52f45c' is about buses, asked for as finding a bus: no service prefix, no hash."""
+    from envscale.environments.schema.infer import infer_schema
+    from envscale.environments.synthesis.knowledge import noun
+    from envscale.environments.synthesis.phrasing import final_reply, instruction
+    from tests.support.tool_stubs import tool_stub
+
+    name = "Buses_3_FindBus_52f45c"
+    plan = infer_schema([tool_stub(name, {"from_city": {"type": "string"}}, ["from_city"])]).plans[name]
+    assert plan.table == "buses" and plan.action == "read"
+    for seed in range(6):
+        bp = _blueprint(name, noun(plan.table), None).model_copy(update={"blueprint_id": f"b{seed}"})
+        text = instruction(bp) + final_reply(bp)
+        assert "52f45c" not in text and "buses 3" not in text.lower() and "bus" in text

@@ -135,3 +135,22 @@ def test_ids_inside_generated_objects_name_rows_that_exist(shop):
         "note": "x",
         "ticket_id": "t",
     }
+
+
+def test_only_a_customers_own_records_are_theirs():
+    """Orders that refer to a customer, and the customer, are 'mine'; products and weather are the world's."""
+    from types import SimpleNamespace
+
+    from envscale.environments.schema.infer import infer_schema
+    from envscale.environments.synthesis.planner import _customers_own
+    from tests.support.tool_stubs import tool_stub
+
+    tools = [
+        tool_stub("get_customer", {"customer_id": {"type": "string"}}, ["customer_id"]),
+        tool_stub("create_order", {"customer_id": {"type": "string"}, "total": {"type": "number"}}, []),
+        tool_stub("get_product", {"product_id": {"type": "string"}}, ["product_id"]),
+        tool_stub("get_weather", {"city": {"type": "string"}}, ["city"]),
+    ]
+    schema = infer_schema(tools).schema
+    assert _customers_own(SimpleNamespace(db_schema=schema)) == {"customers", "orders"}
+    assert {"products", "weathers"} <= set(schema.table_names)
