@@ -156,6 +156,10 @@ def _technical_kind(s: set[str], last: str) -> str | None:
         return "hostname"
     if last == "version":
         return "version"
+    if last in ("lat", "latitude"):
+        return "latitude"
+    if last in ("lon", "lng", "long", "longitude"):
+        return "longitude"
     if last in ("timezone", "tz") or {"time", "zone"} <= s:
         return "timezone"
     if last in ("path", "folder", "directory", "filepath", "filename", "file"):
@@ -226,6 +230,8 @@ def _by_kind(kind: str, name: str, rng: random.Random) -> str:
         return " ".join(fake.words(nb=rng.randint(2, 3))).title()
     if kind == "version":
         return f"{rng.randint(1, 5)}.{rng.randint(0, 12)}.{rng.randint(0, 9)}"
+    if kind in ("latitude", "longitude"):  # a coordinate a text field holds ('48.8566')
+        return f"{rng.uniform(-60, 70) if kind == 'latitude' else rng.uniform(-150, 150):.4f}"
     if kind == "units":
         return rng.choice(("metric", "imperial"))
     if kind in _WORDS:

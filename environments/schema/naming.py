@@ -89,13 +89,22 @@ def snake(name: str) -> str:
     return out[:60]
 
 
+# Words whose plural adds -es to an -s ('buses'); other -ses plurals drop only the s ('courses').
+_S_STEMS = _set("bus status campus virus bonus census sms gas alias atlas canvas lens plus focus")
+
+
 def singular(word: str) -> str:
+    """English plural to singular, the regular cases: 'categories' → 'category', 'courses' → 'course',
+    'addresses' → 'address', 'buses' → 'bus', 'recipe searches' → 'recipe search'."""
     if len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("ies"):
         return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "ches", "shes", "zes")):
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
         return word[:-2]
+    if word.endswith("ses"):
+        last = word[:-2].rsplit(" ", 1)[-1].rsplit("_", 1)[-1]
+        return word[:-2] if last in _S_STEMS else word[:-1]
     if word.endswith("s"):
         return word[:-1]
     return word
@@ -124,7 +133,8 @@ def noun_of(tool_name: str) -> str | None:
     catalog's qualifier does ('proxy_page')."""
     noun = _noun(words(bare_tool_name(tool_name)), verb_of(tool_name))
     if noun is None or any(ch.isdigit() for ch in noun):
-        return _noun(words(_HASHED.sub("", tool_name)), verb_of(tool_name)) or noun
+        qualified = _SERVICE.sub("", _CATEGORY.sub("", _HASHED.sub("", tool_name)))  # keeps '_for_<API>'
+        return _noun(words(qualified), verb_of(tool_name)) or noun
     return noun
 
 

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from envscale.environments.schema.naming import bare_tool_name
 from envscale.environments.synthesis import phrasing
 from envscale.environments.synthesis.records import Blueprint, Task
 from envscale.environments.synthesis.values import missing_values, required_values
@@ -82,7 +83,7 @@ def _writer_brief(blueprint: Blueprint, needed: dict[str, Any]) -> str:
         return "Actions:\n" + json.dumps(actions, ensure_ascii=False, indent=1) + values
     goals = [
         {
-            "wants": _humanize(g.tool),
+            "wants": _humanize(bare_tool_name(g.tool)),  # the writer never sees a catalog hash
             "about": g.about,
             **({"not_allowed_because": g.refused} if g.refused else {}),
         }

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from envscale.environments.schema.naming import singular
+
 FactKind = Literal["personal", "receipt", "account", "internal", "detail"]
 
 # Facts about the person themself.
@@ -96,14 +98,8 @@ def noun(table: str) -> str:
 
 
 def _singular(word: str) -> str:
-    """English plural to singular, the regular cases only: 'categories' → 'category', 'notes' → 'note'."""
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]  # 'recipe searches' → 'recipe search', not 'recipe searche'
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    """The singular of a table's or name's last word, as schema inference forms it."""
+    return singular(word)
 
 
 def is_identifier(name: str) -> bool:

@@ -105,6 +105,8 @@ def test_ranges_are_ordered_check_out_one_to_fourteen_days_after_check_in():
         ("nickname", "username"),
         ("units", "units"),
         ("q", "topic"),
+        ("lat", "latitude"),
+        ("long", "longitude"),
         ("unit_id", None),
     ],
 )

@@ -29,7 +29,14 @@ def test_words_and_snake():
 
 @pytest.mark.parametrize(
     ("word", "one", "many"),
-    [("orders", "order", "orders"), ("categories", "category", "categories"), ("boxes", "box", "boxes")],
+    [
+        ("orders", "order", "orders"),
+        ("categories", "category", "categories"),
+        ("boxes", "box", "boxes"),
+        ("courses", "course", "courses"),  # -ses plurals drop the s ...
+        ("buses", "bus", "buses"),  # ... but a word ending in -s adds -es
+        ("addresses", "address", "addresses"),
+    ],
 )
 def test_singular_and_plural(word, one, many):
     assert singular(word) == one and plural(one) == many
@@ -78,6 +85,7 @@ def test_nouns_of_decorated_names_come_from_the_tools_own_words():
     assert noun_of("requests_get_9dcd84") == "request"
     # A bare name that names nothing plain falls back to the catalog's qualifier.
     assert noun_of("Tier2_for_ProxyPage") == "proxy_page"
+    assert noun_of("live_multiple_add") != "live_multiple"  # a category prefix is never the noun
 
 
 def test_credentials_are_recognized_by_name():

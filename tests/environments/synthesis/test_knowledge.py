@@ -42,3 +42,15 @@ def test_entities_and_nouns():
     assert action_of("book_hotel", "write") == "create"
     assert action_of("get_order", "read") == "read"
     assert action_of("x", "write", "delete") == "delete"
+
+
+def test_table_nouns_are_singular_as_schema_inference_forms_them():
+    from envscale.environments.synthesis.knowledge import noun
+
+    assert [noun(t) for t in ("courses", "buses", "smses", "visit_notes", "recipe_searches")] == [
+        "course",
+        "bus",
+        "sms",
+        "visit note",
+        "recipe search",
+    ]
