@@ -15,9 +15,11 @@ import threading
 from typing import Any
 
 from envscale.environments.schema.model import Column, SchemaModel, Table
+from envscale.environments.schema.naming import singular
 from envscale.environments.values import (
     business_time,
     described_example,
+    kind_of,
     number_for,
     order_ranges,
     semantic_text,
@@ -77,7 +79,7 @@ def _table_rows(
                 parents = done.get(parent_table) or []
                 row[col.name] = rng.choice(parents)[parent_col] if parents else None
             else:
-                row[col.name] = fake_value(col, rng, fake)
+                row[col.name] = fake_value(_named_for(col, table), rng, fake)
         # Ranges in order (check-out after check-in); the key and references are never range ends.
         fixed = {k: v for k, v in row.items() if k not in refs and k not in table.primary_key}
         order_ranges(fixed, rng, {c.name: _column_schema(c) for c in table.columns})
@@ -227,6 +229,14 @@ def fake_value(col: Column, rng: random.Random, fake) -> Any:
     if example is not None:
         return example
     return fake.word() + ("" if rng.random() < 0.5 else f" {fake.word()}")
+
+
+def _named_for(col: Column, table: Table) -> Column:
+    """A bare 'name' column as its table's kind of name: a country's name is a country, a team's a team."""
+    if col.name != "name" or col.format not in (None, "name"):
+        return col
+    owner = singular(table.name.rsplit("_", 1)[-1])
+    return col.model_copy(update={"name": f"{owner}_name"}) if kind_of(f"{owner}_name") != "name" else col
 
 
 def _column_schema(col: Column) -> dict[str, Any]:

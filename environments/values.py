@@ -145,9 +145,15 @@ def kind_of(name: str) -> str | None:
         return "work"
     if s & _TEXT:
         return "text"
+    if last == "name" and len(w) >= 2 and kind_of(w[-2]) in _NAMED_KINDS:
+        return kind_of(w[-2])  # 'country_name' is a country, 'team_name' a team
     if last == "name" or last == "fullname":
         return "name" if (s & _PERSON or len(w) == 1 or "full" in s) else "label"
     return None
+
+
+_NAMED_KINDS = {"country", "city", "state", "company", "team", "league", "cuisine", "language", "genre"}
+_NAMED_KINDS |= {"sport", "currency", "color", "work"}
 
 
 def _technical_kind(s: set[str], last: str) -> str | None:

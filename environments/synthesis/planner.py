@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from envscale.environments.arguments import violating_arguments
 from envscale.environments.manifest import EnvironmentManifest
 from envscale.environments.programs.model import ToolProgram
 from envscale.environments.runtime.contracts import EnvTool, Episode
@@ -42,7 +43,7 @@ from envscale.environments.synthesis.knowledge import (
 )
 from envscale.environments.synthesis.records import Blueprint, Goal, GoldCall, UserFact
 from envscale.environments.synthesis.values import scalars
-from envscale.environments.values import order_ranges, value_for
+from envscale.environments.values import kind_of, order_ranges, value_for
 from envscale.hashing import content_hash
 
 Tables = dict[str, list[dict[str, Any]]]
@@ -174,6 +175,7 @@ class GoalPlanner:
         tries = rows[:]
         rng.shuffle(tries)
         refused: str | None = None
+        in_request = False  # the refusal shows in the request itself (a stay that ends before it starts)
         target, args = None, {}
         for row in tries[:8]:
             args = self._goal_arguments(tool, program, table, row, rng)
@@ -182,6 +184,11 @@ class GoalPlanner:
                 break
             # Probe the write on a scratch episode: a request the rules allow, or (refuse) one they forbid.
             outcome = _probe(open_scratch, program.name, args)
+            if refuse and outcome == "allowed":
+                mistaken = _mistaken_request(program, self.manifest, args, open_scratch)
+                if mistaken is not None:
+                    (args, refused), in_request, target = mistaken, True, row
+                    break
             if (outcome == "allowed") != refuse and (outcome != "failed" or not refuse):
                 refused = outcome if refuse else None
                 target = row
@@ -203,7 +210,7 @@ class GoalPlanner:
             about = noun(table) if table else None
             action = action_of(program.name, program.kind, program.action)
             if refused:
-                if not any(c.kind == "read" for c in plan.calls[mark[0] :]):
+                if not in_request and not any(c.kind == "read" for c in plan.calls[mark[0] :]):
                     raise _PlanFailed(f"refusal_unjustified: {program.name}: no read shows the rule")
                 plan.goals.append(
                     Goal(
@@ -317,6 +324,13 @@ class GoalPlanner:
         elif kind == "personal" and entity(main) not in ACCOUNT_ENTITIES:
             kind = "detail"  # a hotel's city describes the hotel, not the user
         if kind in ("personal", "detail"):
+            column = self._system_value(program, name, value)
+            if (
+                column is not None
+                and depth < _MAX_DEPTH
+                and self._look_up(episode, plan, column, value, main, goal, rng, depth, besides=program.name)
+            ):
+                return  # a code the system made (a SKU, a slug): found through a read, as an id is
             plan.fact(name, value, kind, about, goal)
             return
         lookup = kind == "internal" or rng.random() < self.config.lookup_share
@@ -332,6 +346,19 @@ class GoalPlanner:
             )
         plan.fact(name, value, kind, about, goal)
 
+    def _system_value(self, program: ToolProgram, name: str, value: Any) -> str | None:
+        """The column a read filters on when its value is one the system made rather than one a person
+        says (a SKU, a product code: text no field meaning covers), else None."""
+        required = (self.tools[program.name].parameters or {}).get("required") or []
+        if program.kind != "read" or name not in required:
+            return None  # an optional filter the user did not ask for is never looked up
+        if not isinstance(value, str) or kind_of(name) is not None:
+            return None
+        binding = next((b for b in program.bindings if b.param == name), None)
+        if binding is None or binding.role != "column" or binding.table != self._main_table(program):
+            return None
+        return binding.column
+
     def _look_up(
         self,
         episode: Episode,
@@ -342,15 +369,21 @@ class GoalPlanner:
         goal: int,
         rng: random.Random,
         depth: int,
+        besides: str | None = None,
     ) -> bool:
-        """Call a read whose result holds ``value``, with inputs the user knows; True when one does."""
+        """Call a read whose result holds ``value``, with inputs the user knows; True when one does.
+        ``besides``: a tool not to use (the goal's own, which would only ask for the value again)."""
         table = table or self._table_of(name)
         if table is None:
             return False
         target = self._row_with(table, name, value)
         if target is None:
             return False
-        readers = [p for p in self.programs.values() if p.kind == "read" and self._main_table(p) == table]
+        readers = [
+            p
+            for p in self.programs.values()
+            if p.kind == "read" and self._main_table(p) == table and p.name != besides
+        ]
         rng.shuffle(readers)
         for reader in readers:
             tool = self.tools[reader.name]
@@ -534,6 +567,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def _mistaken_request(
+    program: ToolProgram, manifest: EnvironmentManifest, args: dict[str, Any], open_scratch: OpenScratch
+) -> tuple[dict[str, Any], str] | None:
+    """An allowed request turned into the customer's mistake a rule refuses, with the refusal: a range
+    given back to front (check-out before check-in). None when the tool has no such rule."""
+    for rule in program.rules:
+        if rule.kind != "date_order":
+            continue
+        bad = violating_arguments(rule, program, manifest.db_schema, None, args)
+        if bad is None:
+            continue
+        outcome = _probe(open_scratch, program.name, bad)
+        if outcome not in ("allowed", "failed"):
+            return bad, outcome
+    return None
 
 
 def _probe(open_scratch: OpenScratch, tool: str, args: dict[str, Any]) -> str:

@@ -161,3 +161,18 @@ def test_seeded_numbers_are_drawn_like_arguments_within_the_columns_bounds():
     assert all(2015 <= r["year"] <= 2026 for r in rows)
     assert all(float(r["page"]).is_integer() and 1 <= r["page"] <= 5 for r in rows)
     assert all(0.5 <= r["score"] <= 0.75 for r in rows)
+
+
+def test_a_bare_name_column_is_its_tables_kind_of_name():
+    """A team's name is a team and a country's a country; a customer's name stays a person's."""
+    from envscale.environments.schema.model import Table
+    from envscale.environments.values import _WORDS
+
+    def table(name: str) -> Table:
+        key = Column(name=f"{name[:-1]}_id", type="VARCHAR", nullable=False, format="key")
+        return Table(name=name, columns=(key, Column(name="name", type="VARCHAR")), primary_key=(key.name,))
+
+    schema = SchemaModel(tables=(table("teams"), table("customers")), origin="rules")
+    rows = seed_rows(schema, 30, 1)
+    assert all(r["name"] in _WORDS["team"] for r in rows["teams"])
+    assert all(len(r["name"].split()) >= 2 and r["name"] not in _WORDS["team"] for r in rows["customers"])

@@ -154,3 +154,40 @@ def test_only_a_customers_own_records_are_theirs():
     schema = infer_schema(tools).schema
     assert _customers_own(SimpleNamespace(db_schema=schema)) == {"customers", "orders"}
     assert {"products", "weathers"} <= set(schema.table_names)
+
+
+def test_a_range_given_back_to_front_is_a_refusal_the_request_itself_shows(tmp_path):
+    """A stay that ends before it starts is the customer's mistake: asked as said, refused by the
+    date-order rule, nothing written, and no read needed to justify it."""
+    from envscale.environments.builder import build_environment
+    from tests.support.tool_stubs import tool_stub
+
+    date = {"type": "string", "format": "date"}
+    tools = [
+        tool_stub(
+            "create_stay",
+            {"guest_name": {"type": "string"}, "check_in": date, "check_out": date},
+            ["guest_name", "check_in", "check_out"],
+            "write",
+        ),
+        tool_stub("get_stay", {"stay_id": {"type": "string"}}, ["stay_id"], "read"),
+    ]
+    result = build_environment(tools, name="stays", environments_dir=tmp_path, seed=1)
+    assert result.accepted and any(r.kind == "date_order" for r in result.manifest.rules)
+    manifest = result.manifest
+    config = SamplerConfig(refusal_share=1.0, multi_goal_share=0.0, min_calls=1)
+    with open_episode(manifest, directory=tmp_path) as ep:
+        planner = GoalPlanner(manifest, load_tables(ep, manifest), config)
+    refusals = []
+    for i in range(12):
+        with open_episode(manifest, directory=tmp_path) as ep:
+            bp = planner.plan(
+                ep, random.Random(i), seed=i, open_scratch=lambda: open_episode(manifest, directory=tmp_path)
+            )
+        refusals += [
+            (bp, g) for g in bp.goals if bp.status == "kept" and g.refused and g.tool == "create_stay"
+        ]
+    assert refusals
+    for bp, goal in refusals:
+        assert not bp.gold_diff and goal.arguments["check_out"] < goal.arguments["check_in"]
+        assert goal.arguments["check_out"] in template_instruction(bp)
