@@ -177,7 +177,7 @@ def test_reverse_mode_builds_the_gold_conversation(shop, job):
 
 def test_hundreds_of_episodes_in_flight_and_a_dead_endpoint(shop, job, server):
     manifest, directory = shop
-    server.latency_s = 0.5
+    server.latency_s = 1.0  # episodes of two 1 s calls outlast the workers' ramp even on a loaded box
     server.responder = s.tool_then_answer
     done = []
 
@@ -198,7 +198,7 @@ def test_hundreds_of_episodes_in_flight_and_a_dead_endpoint(shop, job, server):
             )
 
     stats = asyncio.run(go(300, 300))
-    # Workers enter 2 ms apart (0.6 s for 300); episodes of two 0.5 s calls outlast the ramp.
+    # Workers enter 2 ms apart (0.6 s for 300); episodes of two 1 s calls outlast the ramp.
     assert stats["peak_in_flight"] == 300 and server.max_in_flight >= 256
     assert len(done) == 300 and {t.termination for t in done} == {"user_stop"}
     # A dead endpoint: EndpointDead propagates; nothing finished is lost (on_done saw them first).
