@@ -17,7 +17,7 @@ and τ-bench v1 retail and airline (shared data). Columns:
   distinct2  distinct word 2-grams / all 2-grams over the set's instructions
   secrets    share of instructions stating a credential (an API key or token the environment handles)
   hashes     share of instructions saying a catalog hash of a tool name ('find bus 52f45c')
-  salad      share of instructions stating a free-text value made only of filler words
+  salad      share of instructions stating a free-text value of two or more filler words only
              (Faker's lorem list: 'help past', 'where no'), the sign of a value no field meaning chose
 
 Targets (issue #15): calls mean >= 3.5, consume >= 0.60, names_tool <= 0.05,
@@ -117,7 +117,8 @@ def measure(items: list[Item]) -> dict[str, Any]:
         stated = [(k, v) for k, v in stated if len(v) >= 3 and v.lower() in text]
         secrets += any(is_credential(k) for k, _ in stated)
         hashes += any(h in text for h in _name_hashes(item.tools))
-        salad += any(all(w.lower() in _filler() for w in v.split()) for _, v in stated)
+        # Two or more filler words: one alone may be a real value ('economy' is on the list too).
+        salad += any(len(v.split()) > 1 and all(w.lower() in _filler() for w in v.split()) for _, v in stated)
         words = item.instruction.lower().split()
         grams.extend(zip(words, words[1:], strict=False))
     return {
