@@ -317,8 +317,10 @@ class GoalPlanner:
         if is_ref and _returned(plan, value):
             return  # an earlier result holds it: the agent has it
         kind = fact_kind(name, ref_table)
-        about = noun(ref_table) if ref_table else entity(name)
         main = self._main_table(program) or ""
+        # What the fact describes: the record an id names, else the row the tool filters ('the product
+        # whose keyword is ...', not 'my keyword whose keyword is ...').
+        about = noun(ref_table) if ref_table else noun(main) if main and not is_ref else entity(name)
         if not is_ref and program.kind == "write":
             kind, about = "detail", noun(main)  # a new value the user wants written, whatever its name
         elif kind == "personal" and entity(main) not in ACCOUNT_ENTITIES:
@@ -407,7 +409,8 @@ class GoalPlanner:
                 del plan.facts[mark[1] :]
                 continue
             if len(found) > 1:
-                detail = _distinguishing(target, found, self.keys.get(table, ()))
+                # Never the looked-up value itself: the user says something else about the row.
+                detail = _distinguishing(target, found, (*self.keys.get(table, ()), name))
                 if detail is None:
                     del plan.calls[mark[0] :]
                     del plan.facts[mark[1] :]

@@ -191,3 +191,34 @@ def test_a_range_given_back_to_front_is_a_refusal_the_request_itself_shows(tmp_p
     for bp, goal in refusals:
         assert not bp.gold_diff and goal.arguments["check_out"] < goal.arguments["check_in"]
         assert goal.arguments["check_out"] in template_instruction(bp)
+
+
+def test_a_code_the_system_made_is_found_through_a_search_not_stated(tmp_path):
+    """A product's SKU is no fact a customer holds: a goal that needs one searches for it by keyword."""
+    from envscale.environments.builder import build_environment
+    from tests.support.tool_stubs import tool_stub
+
+    text = {"type": "string"}
+    tools = [
+        tool_stub("products_search_for_Shop", {"keyword": text, "brand": text}, ["keyword"], "read"),
+        tool_stub("products_detail_for_Shop", {"sku": text}, ["sku"], "read"),
+    ]
+    result = build_environment(tools, name="shop", environments_dir=tmp_path, seed=2, min_working_tools=2)
+    assert result.accepted
+    manifest = result.manifest
+    assert {p.table for p in manifest.programs} == {"products"}  # one table: the search finds the SKUs
+    config = SamplerConfig(multi_goal_share=0.0, min_calls=1)
+    with open_episode(manifest, directory=tmp_path) as ep:
+        planner = GoalPlanner(manifest, load_tables(ep, manifest), config)
+    details = []
+    for i in range(16):
+        with open_episode(manifest, directory=tmp_path) as ep:
+            bp = planner.plan(ep, random.Random(i), seed=i)
+        if bp.status == "kept" and bp.goals[0].tool == "products_detail_for_Shop":
+            details.append(bp)
+    assert details
+    for bp in details:
+        sku = bp.goals[0].arguments["sku"]
+        assert [c.name for c in bp.calls][-1] == "products_detail_for_Shop" and len(bp.calls) >= 2
+        assert sku in _returned_before(bp, len(bp.calls) - 1)  # the search returned it
+        assert sku.lower() not in template_instruction(bp).lower()  # and the customer never said it
