@@ -79,9 +79,14 @@ _FUTURE = {"check", "checkin", "start", "begin", "departure", "arrival", "appoin
 _FUTURE |= {"from", "travel", "event", "booking", "reservation", "delivery", "deadline", "scheduled"}
 
 
+def _field_words(name: str) -> list[str]:
+    """A field name's words with trailing digits dropped: 'team1' reads like 'team', 'page2' like 'page'."""
+    return [x.rstrip("0123456789") or x for x in words(name)]
+
+
 def kind_of(name: str) -> str | None:
     """What a field name means, as a generator key ('email', 'first_name', 'text', 'date'...), or None."""
-    w = [x.rstrip("0123456789") or x for x in words(name)]  # 'team1' reads like 'team'
+    w = _field_words(name)
     s = set(w) | {singular(x) for x in w}  # 'special_requests' reads like 'request'
     last = w[-1] if w else ""
     if "email" in s or "mail" in s:
@@ -300,7 +305,7 @@ _COUNTS |= {"tickets", "copies", "units", "stops", "attempts", "samples", "membe
 
 
 def _number_range(name: str) -> tuple[float, float]:
-    w = {x.rstrip("0123456789") or x for x in words(name)}
+    w = set(_field_words(name))
     if w & {"page", "pages"}:
         return 1, 5
     if w & {"limit", "size", "results", "max", "top", "per"} and not w & {"price", "amount", "cost"}:
@@ -362,7 +367,7 @@ def number_for(name: str, schema: dict[str, Any], rng: random.Random, integer: b
 
 
 def _counts(name: str) -> bool:
-    return bool({x.rstrip("0123456789") or x for x in words(name)} & _COUNTS)
+    return bool(set(_field_words(name)) & _COUNTS)
 
 
 def _multiple(step: float, lo: float, hi: float, rng: random.Random, integer: bool, schema) -> int | float:

@@ -153,14 +153,15 @@ def _and(items: list[str]) -> str:
 
 def goal_words(goal: Goal) -> str:
     """A goal in plain words, for a writer LLM: 'cancel an appointment', 'find out about an order'."""
-    about = words(goal.about or entity(_spoken(goal)))
-    verb = _spoken(goal).split("_")[0]
+    spoken = _spoken(goal)
+    about = words(goal.about or entity(spoken))
+    verb = spoken.split("_")[0]
     if goal.action == "read":
         return f"find out about {_a(about)}"
-    field = _field(_spoken(goal), about) if verb in _CHANGE_VERBS else ""
+    field = _field(spoken, about) if verb in _CHANGE_VERBS else ""
     if field:
         return f"change the {field} of {_a(about)}"
-    return f"{_VERBS.get(verb, (words(_spoken(goal)).split(' ')[0], ''))[0]} {_a(about)}"
+    return f"{_VERBS.get(verb, (words(spoken).split(' ')[0], ''))[0]} {_a(about)}"
 
 
 def instruction(blueprint: Blueprint) -> str:
@@ -225,9 +226,10 @@ def _ask(
 def _record_phrasing_names_tool(goal: Goal) -> bool:
     """Whether the record phrasing would say the tool's name ('my prime factorize') or guess a verb
     from it ('can you dns a view dnse'): the table is named after the tool, or the verb is unknown."""
-    name = [_stem(w) for w in words(_spoken(goal)).split()]
+    spoken = words(_spoken(goal))
+    name = [_stem(w) for w in spoken.split()]
     about = [_stem(w) for w in words(goal.about or entity(_spoken(goal))).split()]
-    verb = words(_spoken(goal)).split(" ")[0]
+    verb = spoken.split(" ")[0]
     unknown_verb = goal.action != "read" and verb not in _VERBS and verb not in _READ_VERBS
     named_after = about == name or (len(about) >= 2 and _contains(name, about))
     return unknown_verb or named_after
